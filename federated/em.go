@@ -1,0 +1,427 @@
+package federated
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+// EM fits an order-K Gaussian mixture by the penalized EM of Chen and Tan
+// (2009) (Appendix A.1 of the paper). The zero value is not usable: set K, or
+// start from NewEM.
+type EM struct {
+	K int // order of the mixture
+
+	// PenaltyScale gives a_n from the sample size n; nil means n^(-1/2).
+	PenaltyScale func(n int) float64
+
+	// Restarts is the number of k-means++ initializations compared by their
+	// penalized log-likelihood; EM iterates from the best. 0 means 10.
+	Restarts int
+
+	// Tol stops EM when the per-observation penalized log-likelihood changes
+	// by less than Tol. 0 means 1e-6.
+	Tol float64
+
+	// MaxIter caps the EM iterations. 0 means 1000.
+	MaxIter int
+
+	// Init, when set, is the starting mixture and k-means++ is skipped.
+	Init *Mixture
+}
+
+// NewEM returns the paper's defaults for an order-k mixture.
+func NewEM(k int) *EM { return &EM{K: k} }
+
+// FitInfo reports how a fit went.
+type FitInfo struct {
+	Iterations int
+	Converged  bool
+	// PenalizedLogLik is the penalized log-likelihood of the returned mixture,
+	// and Trace its value before each M step (non-decreasing by construction).
+	PenalizedLogLik float64
+	Trace           []float64
+}
+
+func (e *EM) restarts() int {
+	if e.Restarts > 0 {
+		return e.Restarts
+	}
+	return 10
+}
+
+func (e *EM) tol() float64 {
+	if e.Tol > 0 {
+		return e.Tol
+	}
+	return 1e-6
+}
+
+func (e *EM) maxIter() int {
+	if e.MaxIter > 0 {
+		return e.MaxIter
+	}
+	return 1000
+}
+
+func (e *EM) penaltyScale(n int) float64 {
+	if e.PenaltyScale != nil {
+		return e.PenaltyScale(n)
+	}
+	return 1 / math.Sqrt(float64(n))
+}
+
+// emState holds every buffer one fit needs, so iterations do not allocate.
+type emState struct {
+	X     *mat.Dense
+	n, d  int
+	k     int
+	an    float64
+	sx    *mat.SymDense // sample covariance S_x
+	work  *mat.Dense    // n x d
+	lj    *mat.Dense    // n x K log joint, then responsibilities
+	sk    *mat.SymDense // scratch d x d
+	ll    float64
+	mix   *Mixture
+	comps []*gaussian
+}
+
+// Fit runs penalized EM on the rows of X. rng drives the k-means++ seeding
+// and is not used when Init is set.
+func (e *EM) Fit(ctx context.Context, X *mat.Dense, rng *rand.Rand) (*Mixture, FitInfo, error) {
+	if e.K < 1 {
+		return nil, FitInfo{}, errors.New("EM: K must be at least 1")
+	}
+	n, d := X.Dims()
+	if n < e.K {
+		return nil, FitInfo{}, fmt.Errorf("EM: %d observations cannot fit %d components", n, e.K)
+	}
+	for _, v := range X.RawMatrix().Data {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, FitInfo{}, errors.New("EM: data contain NaN or Inf")
+		}
+	}
+	s := &emState{X: X, n: n, d: d, k: e.K, an: e.penaltyScale(n),
+		work: mat.NewDense(n, d, nil), lj: mat.NewDense(n, e.K, nil), sk: mat.NewSymDense(d, nil)}
+	s.sx = sampleCov(X)
+	if _, err := newGaussian(make([]float64, d), s.sx); err != nil {
+		return nil, FitInfo{}, fmt.Errorf("EM: sample covariance of the data: %w (a constant or collinear feature?)", err)
+	}
+
+	var start *Mixture
+	switch {
+	case e.Init != nil:
+		if e.Init.K() != e.K || e.Init.Dim() != d {
+			return nil, FitInfo{}, fmt.Errorf("EM: starting mixture is order %d in dimension %d, want %d in %d", e.Init.K(), e.Init.Dim(), e.K, d)
+		}
+		if err := e.Init.Validate(); err != nil {
+			return nil, FitInfo{}, fmt.Errorf("EM: starting mixture: %w", err)
+		}
+		start = e.Init.Clone()
+	default:
+		best := math.Inf(-1)
+		for r := 0; r < e.restarts(); r++ {
+			if err := ctx.Err(); err != nil {
+				return nil, FitInfo{}, err
+			}
+			labels := kmeans(X, e.K, rng, 20)
+			cand := s.hardMStep(labels)
+			pll, err := s.penalizedLogLik(cand)
+			if err != nil {
+				continue
+			}
+			if pll > best {
+				best, start = pll, cand
+			}
+		}
+		if start == nil {
+			return nil, FitInfo{}, errors.New("EM: every initialization gave a degenerate mixture")
+		}
+	}
+
+	info := FitInfo{}
+	mix := start
+	prev := math.Inf(-1)
+	for it := 0; it < e.maxIter(); it++ {
+		if err := ctx.Err(); err != nil {
+			return nil, info, err
+		}
+		pll, err := s.eStep(mix) // responsibilities in s.lj, pll of mix
+		if err != nil {
+			return nil, info, fmt.Errorf("EM iteration %d: %w", it, err)
+		}
+		info.Trace = append(info.Trace, pll)
+		info.PenalizedLogLik = pll
+		if math.Abs(pll-prev)/float64(n) < e.tol() {
+			info.Converged = true
+			break
+		}
+		prev = pll
+		mix = s.mStep(mix)
+		info.Iterations = it + 1
+	}
+	if !info.Converged {
+		// The last M step's result has not been scored yet.
+		pll, err := s.penalizedLogLik(mix)
+		if err != nil {
+			return nil, info, err
+		}
+		info.PenalizedLogLik = pll
+	}
+	return mix, info, nil
+}
+
+// sampleCov returns the maximum-likelihood covariance of the rows of X.
+func sampleCov(X *mat.Dense) *mat.SymDense {
+	n, d := X.Dims()
+	mean := make([]float64, d)
+	for j := 0; j < n; j++ {
+		floats.Add(mean, X.RawRowView(j))
+	}
+	floats.Scale(1/float64(n), mean)
+	c := mat.NewDense(n, d, nil)
+	for j := 0; j < n; j++ {
+		floats.SubTo(c.RawRowView(j), X.RawRowView(j), mean)
+	}
+	s := mat.NewSymDense(d, nil)
+	s.SymOuterK(1/float64(n), c.T())
+	return s
+}
+
+// penalty returns a_n sum_k {tr(Sigma_k^-1 S_x) + log det Sigma_k}.
+func (s *emState) penalty(comps []*gaussian) float64 {
+	var p float64
+	sx := s.sx.RawSymmetric()
+	for _, g := range comps {
+		var tr float64
+		for i := 0; i < s.d; i++ {
+			for j := 0; j < s.d; j++ {
+				var v float64
+				if j >= i {
+					v = sx.Data[i*sx.Stride+j]
+				} else {
+					v = sx.Data[j*sx.Stride+i]
+				}
+				tr += g.inv[i*s.d+j] * v
+			}
+		}
+		p += tr + g.logDet
+	}
+	return s.an * p
+}
+
+// eStep computes the penalized log-likelihood of mix and leaves the
+// responsibilities w_jk in s.lj.
+func (s *emState) eStep(mix *Mixture) (float64, error) {
+	comps, err := mix.components()
+	if err != nil {
+		return 0, err
+	}
+	logJoint(s.X, comps, mix.Weights, s.work, s.lj)
+	var ll float64
+	raw := s.lj.RawMatrix()
+	for j := 0; j < s.n; j++ {
+		row := raw.Data[j*raw.Stride : j*raw.Stride+s.k]
+		lse := floats.LogSumExp(row)
+		ll += lse
+		for k := range row {
+			row[k] = math.Exp(row[k] - lse)
+		}
+	}
+	return ll - s.penalty(comps), nil
+}
+
+// penalizedLogLik scores mix without keeping the responsibilities.
+func (s *emState) penalizedLogLik(mix *Mixture) (float64, error) {
+	return s.eStep(mix)
+}
+
+// mStep maximizes the penalized expected complete-data log-likelihood given
+// the responsibilities in s.lj:
+//
+//	w_k = n_k / n, mu_k = sum_j r_jk x_j / n_k,
+//	Sigma_k = (2 a_n S_x + S_k) / (2 a_n + n_k).
+//
+// A component with no responsibility keeps its mean and gets Sigma_k = S_x,
+// which is what the update gives at n_k = 0.
+func (s *emState) mStep(prev *Mixture) *Mixture {
+	n, d, K := s.n, s.d, s.k
+	nk := make([]float64, K)
+	raw := s.lj.RawMatrix()
+	for j := 0; j < n; j++ {
+		floats.Add(nk, raw.Data[j*raw.Stride:j*raw.Stride+K])
+	}
+	// Means for all components at once: M = R^T X (K x d).
+	means := mat.NewDense(K, d, nil)
+	means.Mul(s.lj.T(), s.X)
+	out := &Mixture{Weights: make([]float64, K), Means: make([][]float64, K), Covs: make([]*mat.SymDense, K)}
+	xr := s.X.RawMatrix()
+	wr := s.work.RawMatrix()
+	for k := 0; k < K; k++ {
+		out.Weights[k] = nk[k] / float64(n)
+		mu := make([]float64, d)
+		if nk[k] > 1e-300 {
+			floats.ScaleTo(mu, 1/nk[k], means.RawRowView(k))
+		} else {
+			copy(mu, prev.Means[k])
+		}
+		out.Means[k] = mu
+		// S_k = sum_j r_jk (x_j - mu)(x_j - mu)^T as one rank-n update of
+		// the rows sqrt(r_jk) (x_j - mu).
+		for j := 0; j < n; j++ {
+			sr := math.Sqrt(raw.Data[j*raw.Stride+k])
+			src := xr.Data[j*xr.Stride : j*xr.Stride+d]
+			dst := wr.Data[j*wr.Stride : j*wr.Stride+d]
+			for i, v := range src {
+				dst[i] = sr * (v - mu[i])
+			}
+		}
+		cov := mat.NewSymDense(d, nil)
+		cr := cov.RawSymmetric()
+		blas64.Syrk(blas.Trans, 1, blas64.General{Rows: n, Cols: d, Stride: wr.Stride, Data: wr.Data}, 0, cr)
+		sx := s.sx.RawSymmetric()
+		den := 2*s.an + nk[k]
+		for i := 0; i < d; i++ {
+			for j := i; j < d; j++ {
+				cr.Data[i*cr.Stride+j] = (2*s.an*sx.Data[i*sx.Stride+j] + cr.Data[i*cr.Stride+j]) / den
+			}
+		}
+		out.Covs[k] = cov
+	}
+	normalize(out.Weights)
+	return out
+}
+
+// hardMStep is the M step for 0/1 responsibilities given by labels.
+func (s *emState) hardMStep(labels []int) *Mixture {
+	raw := s.lj.RawMatrix()
+	for j := 0; j < s.n; j++ {
+		row := raw.Data[j*raw.Stride : j*raw.Stride+s.k]
+		for k := range row {
+			row[k] = 0
+		}
+		row[labels[j]] = 1
+	}
+	prev := &Mixture{Means: make([][]float64, s.k)}
+	for k := range prev.Means {
+		prev.Means[k] = make([]float64, s.d)
+	}
+	return s.mStep(prev)
+}
+
+// normalize rescales w to sum to 1, removing the rounding of sums.
+func normalize(w []float64) {
+	floats.Scale(1/floats.Sum(w), w)
+}
+
+// kmeans clusters the rows of X by k-means++ seeding followed by at most
+// iters Lloyd iterations, and returns the labels.
+func kmeans(X *mat.Dense, K int, rng *rand.Rand, iters int) []int {
+	n, _ := X.Dims()
+	centers := make([][]float64, 0, K)
+	dist := make([]float64, n)
+	for j := range dist {
+		dist[j] = math.Inf(1)
+	}
+	next := rng.IntN(n)
+	for len(centers) < K {
+		c := append([]float64(nil), X.RawRowView(next)...)
+		centers = append(centers, c)
+		var total float64
+		for j := 0; j < n; j++ {
+			if dd := floats.Distance(X.RawRowView(j), c, 2); dd*dd < dist[j] {
+				dist[j] = dd * dd
+			}
+			total += dist[j]
+		}
+		if len(centers) == K {
+			break
+		}
+		if total == 0 { // fewer distinct points than K: pick uniformly
+			next = rng.IntN(n)
+			continue
+		}
+		u := rng.Float64() * total
+		next = n - 1
+		for j := 0; j < n; j++ {
+			u -= dist[j]
+			if u < 0 {
+				next = j
+				break
+			}
+		}
+	}
+	labels := make([]int, n)
+	counts := make([]int, K)
+	for it := 0; it < iters; it++ {
+		changed := false
+		for j := 0; j < n; j++ {
+			x := X.RawRowView(j)
+			best, bestD := 0, math.Inf(1)
+			for k, c := range centers {
+				var dd float64
+				for i, v := range x {
+					t := v - c[i]
+					dd += t * t
+				}
+				if dd < bestD {
+					best, bestD = k, dd
+				}
+			}
+			if labels[j] != best {
+				changed = true
+				labels[j] = best
+			}
+			dist[j] = bestD
+		}
+		if it > 0 && !changed {
+			break
+		}
+		for k := range centers {
+			for i := range centers[k] {
+				centers[k][i] = 0
+			}
+			counts[k] = 0
+		}
+		for j, l := range labels {
+			floats.Add(centers[l], X.RawRowView(j))
+			counts[l]++
+		}
+		for k := range centers {
+			if counts[k] == 0 {
+				// Re-seed an empty cluster at the point farthest from its centre.
+				far := floats.MaxIdx(dist)
+				copy(centers[k], X.RawRowView(far))
+				dist[far] = 0
+				continue
+			}
+			floats.Scale(1/float64(counts[k]), centers[k])
+		}
+	}
+	// Every cluster must hold a point for the hard M step.
+	for k := range counts {
+		counts[k] = 0
+	}
+	for _, l := range labels {
+		counts[l]++
+	}
+	for k := range counts {
+		if counts[k] == 0 {
+			far := floats.MaxIdx(dist)
+			if counts[labels[far]] > 1 {
+				counts[labels[far]]--
+				labels[far] = k
+				counts[k] = 1
+			}
+			dist[far] = 0
+		}
+	}
+	return labels
+}

@@ -1,0 +1,147 @@
+package federated
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
+	"gonum.org/v1/gonum/mat"
+)
+
+var log2Pi = math.Log(2 * math.Pi)
+
+// errNotPD reports a covariance matrix whose Cholesky factorization fails.
+var errNotPD = errors.New("covariance is not positive definite")
+
+// gaussian is one mixture component with the factorizations every distance
+// and density computation reuses.
+type gaussian struct {
+	mean   []float64
+	cov    []float64         // d x d, row-major, full symmetric
+	upper  blas64.Triangular // Cholesky factor U with cov = U^T U
+	inv    []float64         // cov^-1, row-major, full symmetric
+	logDet float64
+}
+
+// newGaussian factorizes cov. It fails when cov is not symmetric positive
+// definite or not finite.
+func newGaussian(mean []float64, cov *mat.SymDense) (*gaussian, error) {
+	d := len(mean)
+	if cov.SymmetricDim() != d {
+		return nil, fmt.Errorf("covariance is %dx%d, mean has %d entries", cov.SymmetricDim(), cov.SymmetricDim(), d)
+	}
+	g := &gaussian{mean: mean, cov: make([]float64, d*d)}
+	for i := 0; i < d; i++ {
+		for j := 0; j < d; j++ {
+			v := cov.At(i, j)
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("covariance entry (%d,%d) is %v", i, j, v)
+			}
+			g.cov[i*d+j] = v
+		}
+	}
+	u := make([]float64, d*d)
+	copy(u, g.cov)
+	g.upper = blas64.Triangular{N: d, Stride: d, Data: u, Uplo: blas.Upper, Diag: blas.NonUnit}
+	if _, ok := lapack64.Potrf(blas64.Symmetric{N: d, Stride: d, Data: u, Uplo: blas.Upper}); !ok {
+		return nil, errNotPD
+	}
+	for i := 0; i < d; i++ {
+		for j := 0; j < i; j++ {
+			u[i*d+j] = 0
+		}
+		g.logDet += 2 * math.Log(u[i*d+i])
+	}
+	inv := make([]float64, d*d)
+	copy(inv, u)
+	if _, ok := lapack64.Potri(blas64.Triangular{N: d, Stride: d, Data: inv, Uplo: blas.Upper, Diag: blas.NonUnit}); !ok {
+		return nil, errNotPD
+	}
+	for i := 0; i < d; i++ {
+		for j := 0; j < i; j++ {
+			inv[i*d+j] = inv[j*d+i]
+		}
+	}
+	g.inv = inv
+	if math.IsNaN(g.logDet) || math.IsInf(g.logDet, 0) {
+		return nil, errNotPD
+	}
+	return g, nil
+}
+
+// quadInv returns v^T cov^-1 v.
+func (g *gaussian) quadInv(v []float64) float64 {
+	d := len(v)
+	var s float64
+	for i := 0; i < d; i++ {
+		row := g.inv[i*d : i*d+d]
+		var t float64
+		for j, x := range v {
+			t += row[j] * x
+		}
+		s += v[i] * t
+	}
+	return s
+}
+
+// klGauss returns KL(p || q) for Gaussians p and q; diff is scratch of length d.
+//
+//	KL = 0.5 {tr(Sq^-1 Sp) + (mq-mp)^T Sq^-1 (mq-mp) - d + log det Sq - log det Sp}
+func klGauss(p, q *gaussian, diff []float64) float64 {
+	d := len(p.mean)
+	for i := range diff {
+		diff[i] = q.mean[i] - p.mean[i]
+	}
+	var tr float64
+	for i, v := range q.inv {
+		tr += v * p.cov[i]
+	}
+	kl := 0.5 * (tr + q.quadInv(diff) - float64(d) + q.logDet - p.logDet)
+	if kl < 0 { // rounding for identical components
+		kl = 0
+	}
+	return kl
+}
+
+// overlapScratch holds the buffers logOverlap needs, so a worker reuses them
+// across the many pairs it evaluates.
+type overlapScratch struct {
+	sum  []float64
+	diff []float64
+}
+
+func newOverlapScratch(d int) *overlapScratch {
+	return &overlapScratch{sum: make([]float64, d*d), diff: make([]float64, d)}
+}
+
+// logOverlap returns log of the integral of phi(x; a) phi(x; b) dx, which is
+// log phi(mu_a; mu_b, Sigma_a + Sigma_b). It never underflows: the result is
+// a log density, however far apart the components are.
+func logOverlap(a, b *gaussian, s *overlapScratch) (float64, error) {
+	d := len(a.mean)
+	for i := 0; i < d; i++ {
+		// Potrf with Upper reads only the upper triangle.
+		for j := i; j < d; j++ {
+			s.sum[i*d+j] = a.cov[i*d+j] + b.cov[i*d+j]
+		}
+		s.diff[i] = a.mean[i] - b.mean[i]
+	}
+	if _, ok := lapack64.Potrf(blas64.Symmetric{N: d, Stride: d, Data: s.sum, Uplo: blas.Upper}); !ok {
+		return 0, errNotPD
+	}
+	var logDet float64
+	for i := 0; i < d; i++ {
+		logDet += 2 * math.Log(s.sum[i*d+i])
+	}
+	// (Sa+Sb) = U^T U, so diff^T (Sa+Sb)^-1 diff = |U^-T diff|^2.
+	blas64.Trsv(blas.Trans, blas64.Triangular{N: d, Stride: d, Data: s.sum, Uplo: blas.Upper, Diag: blas.NonUnit},
+		blas64.Vector{N: d, Inc: 1, Data: s.diff})
+	var q float64
+	for _, v := range s.diff {
+		q += v * v
+	}
+	return -0.5 * (float64(d)*log2Pi + logDet + q), nil
+}

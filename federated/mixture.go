@@ -1,0 +1,204 @@
+package federated
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+// WeightTolerance is how far the weights of a valid mixture may sum from 1.
+const WeightTolerance = 1e-9
+
+// Mixture is a finite Gaussian mixture sum_k w_k phi(x; mu_k, Sigma_k).
+// Its zero value is an empty mixture; Validate tells whether a value is usable.
+type Mixture struct {
+	Weights []float64       // K mixing weights, >= 0, summing to 1
+	Means   [][]float64     // K means of length d
+	Covs    []*mat.SymDense // K symmetric positive-definite d x d covariances
+}
+
+// K returns the order of the mixture.
+func (m *Mixture) K() int { return len(m.Weights) }
+
+// Dim returns the dimension of the observations, 0 for an empty mixture.
+func (m *Mixture) Dim() int {
+	if len(m.Means) == 0 {
+		return 0
+	}
+	return len(m.Means[0])
+}
+
+// Clone returns a deep copy.
+func (m *Mixture) Clone() *Mixture {
+	c := &Mixture{Weights: append([]float64(nil), m.Weights...)}
+	for _, mu := range m.Means {
+		c.Means = append(c.Means, append([]float64(nil), mu...))
+	}
+	for _, s := range m.Covs {
+		c.Covs = append(c.Covs, mat.NewSymDense(s.SymmetricDim(), nil))
+		c.Covs[len(c.Covs)-1].CopySym(s)
+	}
+	return c
+}
+
+// Validate checks shapes, that every entry is finite, that the weights are
+// non-negative and sum to 1 within WeightTolerance, and that every covariance
+// is symmetric and positive definite (by Cholesky factorization).
+func (m *Mixture) Validate() error {
+	_, err := m.components()
+	return err
+}
+
+// components validates m and factorizes each component.
+func (m *Mixture) components() ([]*gaussian, error) {
+	k := len(m.Weights)
+	if k == 0 {
+		return nil, errors.New("mixture has no components")
+	}
+	if len(m.Means) != k || len(m.Covs) != k {
+		return nil, fmt.Errorf("mixture has %d weights, %d means and %d covariances", k, len(m.Means), len(m.Covs))
+	}
+	var sum float64
+	for i, w := range m.Weights {
+		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
+			return nil, fmt.Errorf("weight %d is %v", i, w)
+		}
+		sum += w
+	}
+	if math.Abs(sum-1) > WeightTolerance {
+		return nil, fmt.Errorf("weights sum to %.12g, not 1", sum)
+	}
+	d := len(m.Means[0])
+	if d == 0 {
+		return nil, errors.New("means have dimension 0")
+	}
+	comps := make([]*gaussian, k)
+	for i := range m.Means {
+		if len(m.Means[i]) != d {
+			return nil, fmt.Errorf("mean %d has %d entries, mean 0 has %d", i, len(m.Means[i]), d)
+		}
+		for j, v := range m.Means[i] {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("mean %d entry %d is %v", i, j, v)
+			}
+		}
+		if m.Covs[i] == nil {
+			return nil, fmt.Errorf("covariance %d is missing", i)
+		}
+		g, err := newGaussian(m.Means[i], m.Covs[i])
+		if err != nil {
+			return nil, fmt.Errorf("component %d: %w", i, err)
+		}
+		comps[i] = g
+	}
+	return comps, nil
+}
+
+// LogJoint returns the n x K matrix of log{w_k phi(x_j; mu_k, Sigma_k)} for
+// the rows x_j of X.
+func (m *Mixture) LogJoint(X *mat.Dense) (*mat.Dense, error) {
+	comps, err := m.components()
+	if err != nil {
+		return nil, err
+	}
+	n, d := X.Dims()
+	if d != m.Dim() {
+		return nil, fmt.Errorf("data have %d columns, mixture has dimension %d", d, m.Dim())
+	}
+	out := mat.NewDense(n, len(comps), nil)
+	logJoint(X, comps, m.Weights, mat.NewDense(n, d, nil), out)
+	return out, nil
+}
+
+// LogDensity returns log f(x_j) for every row of X.
+func (m *Mixture) LogDensity(X *mat.Dense) ([]float64, error) {
+	lj, err := m.LogJoint(X)
+	if err != nil {
+		return nil, err
+	}
+	n, _ := lj.Dims()
+	out := make([]float64, n)
+	for j := range out {
+		out[j] = floats.LogSumExp(lj.RawRowView(j))
+	}
+	return out, nil
+}
+
+// Predict clusters the rows of X by k(x) = argmax_k w_k phi(x; mu_k, Sigma_k),
+// ties going to the lower component index.
+func (m *Mixture) Predict(X *mat.Dense) ([]int, error) {
+	lj, err := m.LogJoint(X)
+	if err != nil {
+		return nil, err
+	}
+	n, _ := lj.Dims()
+	out := make([]int, n)
+	for j := range out {
+		out[j] = floats.MaxIdx(lj.RawRowView(j))
+	}
+	return out, nil
+}
+
+// logJoint fills out (n x K) with log w_k + log phi(x_j; comp k), working on
+// whole blocks of points: for each component it centres X into work and
+// solves against the Cholesky factor with one triangular solve.
+func logJoint(X *mat.Dense, comps []*gaussian, weights []float64, work, out *mat.Dense) {
+	n, d := X.Dims()
+	xr := X.RawMatrix()
+	wr := work.RawMatrix()
+	for k, g := range comps {
+		for j := 0; j < n; j++ {
+			src := xr.Data[j*xr.Stride : j*xr.Stride+d]
+			dst := wr.Data[j*wr.Stride : j*wr.Stride+d]
+			for i, v := range src {
+				dst[i] = v - g.mean[i]
+			}
+		}
+		// Rows of work are (x - mu)^T; (x-mu)^T U^-1 has squared norm equal
+		// to the Mahalanobis distance since Sigma = U^T U.
+		blas64.Trsm(blas.Right, blas.NoTrans, 1, g.upper, blas64.General{Rows: n, Cols: d, Stride: wr.Stride, Data: wr.Data})
+		c := math.Log(weights[k]) - 0.5*(float64(d)*log2Pi+g.logDet)
+		for j := 0; j < n; j++ {
+			row := wr.Data[j*wr.Stride : j*wr.Stride+d]
+			out.Set(j, k, c-0.5*floats.Dot(row, row))
+		}
+	}
+}
+
+// Sample draws n observations from the mixture and returns them with the
+// component each came from.
+func (m *Mixture) Sample(n int, rng *rand.Rand) (*mat.Dense, []int, error) {
+	comps, err := m.components()
+	if err != nil {
+		return nil, nil, err
+	}
+	d := m.Dim()
+	X := mat.NewDense(n, d, nil)
+	labels := make([]int, n)
+	cum := make([]float64, len(m.Weights))
+	floats.CumSum(cum, m.Weights)
+	z := make([]float64, d)
+	for j := 0; j < n; j++ {
+		u := rng.Float64() * cum[len(cum)-1]
+		k := 0
+		for k < len(cum)-1 && u >= cum[k] {
+			k++
+		}
+		labels[j] = k
+		for i := range z {
+			z[i] = rng.NormFloat64()
+		}
+		// x = mu + U^T z has covariance U^T U = Sigma.
+		x := X.RawRowView(j)
+		copy(x, z)
+		blas64.Trmv(blas.Trans, comps[k].upper, blas64.Vector{N: d, Inc: 1, Data: x})
+		floats.Add(x, comps[k].mean)
+	}
+	return X, labels, nil
+}
