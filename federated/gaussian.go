@@ -9,6 +9,8 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/nistgmm/nistgmm/internal/fastblas"
 )
 
 var log2Pi = math.Log(2 * math.Pi)
@@ -129,7 +131,7 @@ func logOverlap(a, b *gaussian, s *overlapScratch) (float64, error) {
 		}
 		s.diff[i] = a.mean[i] - b.mean[i]
 	}
-	if _, ok := lapack64.Potrf(blas64.Symmetric{N: d, Stride: d, Data: s.sum, Uplo: blas.Upper}); !ok {
+	if !fastblas.CholeskyUpper(d, s.sum) {
 		return 0, errNotPD
 	}
 	var logDet float64

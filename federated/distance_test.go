@@ -1,0 +1,226 @@
+package federated
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+func mix1D(w, mu, v []float64) *Mixture {
+	m := &Mixture{Weights: w}
+	for i := range mu {
+		m.Means = append(m.Means, []float64{mu[i]})
+		m.Covs = append(m.Covs, mat.NewSymDense(1, []float64{v[i]}))
+	}
+	return m
+}
+
+func normPDF(x, mu, v float64) float64 {
+	return math.Exp(-0.5*(x-mu)*(x-mu)/v) / math.Sqrt(2*math.Pi*v)
+}
+
+func density1D(m *Mixture, x float64) float64 {
+	var s float64
+	for k, w := range m.Weights {
+		s += w * normPDF(x, m.Means[k][0], m.Covs[k].At(0, 0))
+	}
+	return s
+}
+
+// integrate1D is a composite Simpson rule on [lo, hi].
+func integrate1D(f func(float64) float64, lo, hi float64, n int) float64 {
+	h := (hi - lo) / float64(n)
+	s := f(lo) + f(hi)
+	for i := 1; i < n; i++ {
+		c := 2.0
+		if i%2 == 1 {
+			c = 4
+		}
+		s += c * f(lo+float64(i)*h)
+	}
+	return s * h / 3
+}
+
+func TestISEAndCSMatchNumericalIntegration1D(t *testing.T) {
+	a := mix1D([]float64{0.3, 0.7}, []float64{-1, 2}, []float64{0.5, 1.5})
+	b := mix1D([]float64{0.6, 0.1, 0.3}, []float64{0, 1, 4}, []float64{1, 0.2, 2})
+	fa := func(x float64) float64 { return density1D(a, x) }
+	fb := func(x float64) float64 { return density1D(b, x) }
+	ise := math.Sqrt(integrate1D(func(x float64) float64 { d := fa(x) - fb(x); return d * d }, -20, 25, 20000))
+	got, err := ISE.Between(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got-ise) > 1e-8 {
+		t.Fatalf("ISE = %.10f, numerical %.10f", got, ise)
+	}
+	ab := integrate1D(func(x float64) float64 { return fa(x) * fb(x) }, -20, 25, 20000)
+	aa := integrate1D(func(x float64) float64 { return fa(x) * fa(x) }, -20, 25, 20000)
+	bb := integrate1D(func(x float64) float64 { return fb(x) * fb(x) }, -20, 25, 20000)
+	cs := -math.Log(ab) + 0.5*math.Log(aa) + 0.5*math.Log(bb)
+	got, _ = CS.Between(a, b)
+	if math.Abs(got-cs) > 1e-8 {
+		t.Fatalf("CS = %.10f, numerical %.10f", got, cs)
+	}
+}
+
+func TestISEMatchesNumericalIntegration2D(t *testing.T) {
+	a := &Mixture{Weights: []float64{0.4, 0.6},
+		Means: [][]float64{{0, 0}, {2, 1}},
+		Covs:  []*mat.SymDense{mat.NewSymDense(2, []float64{1, 0.3, 0.3, 0.5}), mat.NewSymDense(2, []float64{0.7, -0.2, -0.2, 1.2})}}
+	b := &Mixture{Weights: []float64{1},
+		Means: [][]float64{{1, 0.5}},
+		Covs:  []*mat.SymDense{mat.NewSymDense(2, []float64{2, 0.5, 0.5, 1})}}
+	dens := func(m *Mixture, x, y float64) float64 {
+		var s float64
+		for k, w := range m.Weights {
+			c := m.Covs[k]
+			det := c.At(0, 0)*c.At(1, 1) - c.At(0, 1)*c.At(0, 1)
+			dx, dy := x-m.Means[k][0], y-m.Means[k][1]
+			q := (c.At(1, 1)*dx*dx - 2*c.At(0, 1)*dx*dy + c.At(0, 0)*dy*dy) / det
+			s += w * math.Exp(-0.5*q) / (2 * math.Pi * math.Sqrt(det))
+		}
+		return s
+	}
+	sq := integrate1D(func(x float64) float64 {
+		return integrate1D(func(y float64) float64 { d := dens(a, x, y) - dens(b, x, y); return d * d }, -12, 12, 400)
+	}, -12, 14, 400)
+	got, err := ISE.Between(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got-math.Sqrt(sq)) > 1e-6 {
+		t.Fatalf("ISE = %.9f, numerical %.9f", got, math.Sqrt(sq))
+	}
+}
+
+func TestDistancesZeroOnIdenticalAndSymmetry(t *testing.T) {
+	rng := newRNG(11)
+	a := randomMixture(rng, 4, 6, 2)
+	b := randomMixture(rng, 4, 6, 2)
+	for _, d := range []Distance{ISE, KL, CS} {
+		self, err := d.Between(a, a.Clone())
+		if err != nil {
+			t.Fatal(err)
+		}
+		scale, _ := d.Between(a, b)
+		if self > 1e-6*scale {
+			t.Errorf("%s(a, a) = %g (D(a,b) = %g)", d, self, scale)
+		}
+		back, _ := d.Between(b, a)
+		if d.Symmetric() && math.Abs(back-scale) > 1e-12*scale {
+			t.Errorf("%s not symmetric: %g vs %g", d, scale, back)
+		}
+		if !d.Symmetric() && math.Abs(back-scale) < 1e-6*scale {
+			t.Errorf("%s unexpectedly symmetric on random mixtures", d)
+		}
+	}
+}
+
+func TestISENearlyDisjointIn50D(t *testing.T) {
+	// Two mixtures far apart in d=50: <f,f> is about 1e-27 and <f,g> about
+	// e^-40000, both of which underflow outside the log domain.
+	rng := newRNG(12)
+	a := randomMixture(rng, 10, 50, 1)
+	b := a.Clone()
+	for k := range a.Covs {
+		for i := range b.Means[k] {
+			b.Means[k][i] += 40
+		}
+	}
+	pa, _ := prepare(a)
+	pb, _ := prepare(b)
+	s := newOverlapScratch(50)
+	la, _ := logInner(pa, pa, s, nil)
+	lb, _ := logInner(pb, pb, s, nil)
+	lc, _ := logInner(pa, pb, s, nil)
+	if la > math.Log(1e-5) || lc > -1000 {
+		t.Fatalf("test setup: log<f,f> = %v, log<f,g> = %v", la, lc)
+	}
+	got, err := ISE.Between(a, b)
+	if err != nil || math.IsNaN(got) || got <= 0 {
+		t.Fatalf("ISE = %v, %v", got, err)
+	}
+	want := math.Sqrt(math.Exp(la) + math.Exp(lb)) // cross term is e^-1000: nothing
+	if math.Abs(got-want) > 1e-12*want {
+		t.Fatalf("ISE = %g, want %g", got, want)
+	}
+	cs, _ := CS.Between(a, b)
+	if math.Abs(cs-(-lc+0.5*la+0.5*lb)) > 1e-9*cs || math.IsInf(cs, 0) {
+		t.Fatalf("CS = %v", cs)
+	}
+}
+
+func TestGaussianKLMatchesMonteCarlo(t *testing.T) {
+	rng := newRNG(13)
+	p := randomMixture(rng, 1, 3, 1)
+	q := randomMixture(rng, 1, 3, 1)
+	gp, _ := newGaussian(p.Means[0], p.Covs[0])
+	gq, _ := newGaussian(q.Means[0], q.Covs[0])
+	kl := klGauss(gp, gq, make([]float64, 3))
+	X, _, _ := p.Sample(400000, rng)
+	lp, _ := p.LogDensity(X)
+	lq, _ := q.LogDensity(X)
+	var mean, sq float64
+	for i := range lp {
+		v := lp[i] - lq[i]
+		mean += v
+		sq += v * v
+	}
+	n := float64(len(lp))
+	mean /= n
+	se := math.Sqrt((sq/n - mean*mean) / n)
+	if math.Abs(mean-kl) > 4*se {
+		t.Fatalf("KL = %v, Monte Carlo %v +- %v", kl, mean, se)
+	}
+}
+
+func TestCTDKLOfSingleComponentsIsKL(t *testing.T) {
+	rng := newRNG(14)
+	p := randomMixture(rng, 1, 4, 1)
+	q := randomMixture(rng, 1, 4, 1)
+	gp, _ := newGaussian(p.Means[0], p.Covs[0])
+	gq, _ := newGaussian(q.Means[0], q.Covs[0])
+	got, _ := KL.Between(p, q)
+	if want := klGauss(gp, gq, make([]float64, 4)); math.Abs(got-want) > 1e-12 {
+		t.Fatalf("CTD-KL = %v, KL = %v", got, want)
+	}
+}
+
+func TestPairwiseSameForAnyWorkers(t *testing.T) {
+	rng := newRNG(15)
+	var ms []*Mixture
+	for i := 0; i < 6; i++ {
+		ms = append(ms, randomMixture(rng, 3, 5, 2))
+	}
+	for _, d := range []Distance{ISE, KL, CS} {
+		a, err := Pairwise(context.Background(), ms, d, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := Pairwise(context.Background(), ms, d, 4)
+		if !mat.Equal(a, b) {
+			t.Fatalf("%s: 1 and 4 workers differ", d)
+		}
+	}
+}
+
+func BenchmarkPairwiseISE50(b *testing.B) { benchPairwise(b, ISE) }
+func BenchmarkPairwiseKL50(b *testing.B)  { benchPairwise(b, KL) }
+
+// benchPairwise times the m=50, K=10, d=50 distance matrix.
+func benchPairwise(b *testing.B, d Distance) {
+	rng := newRNG(16)
+	var ms []*Mixture
+	for i := 0; i < 50; i++ {
+		ms = append(ms, randomMixture(rng, 10, 50, 1))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Pairwise(context.Background(), ms, d, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
