@@ -37,6 +37,20 @@ func ParseDistance(s string) (Distance, error) {
 	return "", fmt.Errorf("unknown distance %q: want ise, kl or cs", s)
 }
 
+// Order is the power of the estimation error a distance grows with between
+// root-n consistent estimates. ISE behaves like ||G - G'||: O(n^-1/2). CS is
+// smooth with a minimum at f = g, so it behaves like ||G - G'||^2: O(n^-1).
+// CTD-KL is quadratic in the component parameters but linear in the weights
+// (a weight error of delta moves mass delta between distinct components), so
+// its leading term is O(n^-1/2) like ISE. ARED's inflation factor is derived
+// for a distance of order 1 and is raised to this power.
+func (d Distance) Order() float64 {
+	if d == CS {
+		return 2
+	}
+	return 1
+}
+
 // Symmetric reports whether D(a, b) = D(b, a) for every a, b.
 func (d Distance) Symmetric() bool { return d != KL }
 

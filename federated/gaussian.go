@@ -15,6 +15,11 @@ import (
 
 var log2Pi = math.Log(2 * math.Pi)
 
+// MaxMagnitude bounds every mean and covariance entry, and every entry of a
+// covariance's inverse, of a valid mixture: beyond it, products in the
+// distances would overflow.
+const MaxMagnitude = 1e100
+
 // errNotPD reports a covariance matrix whose Cholesky factorization fails.
 var errNotPD = errors.New("covariance is not positive definite")
 
@@ -39,7 +44,7 @@ func newGaussian(mean []float64, cov *mat.SymDense) (*gaussian, error) {
 	for i := 0; i < d; i++ {
 		for j := 0; j < d; j++ {
 			v := cov.At(i, j)
-			if math.IsNaN(v) || math.IsInf(v, 0) {
+			if math.IsNaN(v) || math.Abs(v) > MaxMagnitude {
 				return nil, fmt.Errorf("covariance entry (%d,%d) is %v", i, j, v)
 			}
 			g.cov[i*d+j] = v
@@ -65,6 +70,11 @@ func newGaussian(mean []float64, cov *mat.SymDense) (*gaussian, error) {
 	for i := 0; i < d; i++ {
 		for j := 0; j < i; j++ {
 			inv[i*d+j] = inv[j*d+i]
+		}
+	}
+	for _, v := range inv {
+		if math.IsNaN(v) || math.Abs(v) > MaxMagnitude {
+			return nil, fmt.Errorf("covariance is numerically singular: %w", errNotPD)
 		}
 	}
 	g.inv = inv

@@ -84,7 +84,7 @@ func (m *Mixture) components() ([]*gaussian, error) {
 			return nil, fmt.Errorf("mean %d has %d entries, mean 0 has %d", i, len(m.Means[i]), d)
 		}
 		for j, v := range m.Means[i] {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
+			if math.IsNaN(v) || math.Abs(v) > MaxMagnitude {
 				return nil, fmt.Errorf("mean %d entry %d is %v", i, j, v)
 			}
 		}

@@ -1,0 +1,228 @@
+package federated
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// localFit is what an honest machine sends: the penalized EM fit on n
+// observations from truth, started at the truth as in Section 5.2.
+func localFit(t *testing.T, truth *Mixture, n int, rng *rand.Rand) *Mixture {
+	X, _, err := truth.Sample(n, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _, err := (&EM{K: truth.K(), Init: truth}).Fit(context.Background(), X, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// plantedRound makes m estimates of which the first nByz are Byzantine.
+func plantedRound(t *testing.T, f Failure, m, nByz int, seed uint64) ([]Estimate, []int, *Mixture) {
+	rng := newRNG(seed)
+	truth := randomMixture(rng, 3, 4, 3)
+	truth.Weights = []float64{0.1, 0.3, 0.6}
+	var ests []Estimate
+	var byz []int
+	for i := 0; i < m; i++ {
+		g := localFit(t, truth, 2000, rng)
+		if i < nByz {
+			byz = append(byz, i)
+			if f == Letters {
+				g = randomMixture(rng, 3, 4, 3) // a fit on other data
+			} else {
+				var err error
+				if g, err = Corrupt(g, f, rng); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		ests = append(ests, Estimate{ID: string(rune('a'+i%26)) + string(rune('0'+i/26)), N: 2000, Mixture: g})
+	}
+	return ests, byz, truth
+}
+
+func TestRobustMethodsFlagPlantedEstimates(t *testing.T) {
+	for _, f := range []Failure{Letters, MeanFailure, CovFailure, WeightFailure} {
+		for _, dist := range []Distance{ISE, KL, CS} {
+			if f == WeightFailure && dist == CS {
+				continue // CS is blind to weight changes of well-separated components
+			}
+			ests, byz, _ := plantedRound(t, f, 50, 15, 31)
+			srv := &Server{Distance: dist}
+			round, err := srv.Prepare(context.Background(), ests)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Contains(byz, round.Coat) {
+				t.Errorf("%s/%s: COAT %d is Byzantine", f, dist, round.Coat)
+			}
+			cred, _ := round.Aggregate(context.Background(), CRED, nil)
+			for _, k := range cred.Kept {
+				if slices.Contains(byz, k) {
+					t.Errorf("%s/%s: CRED kept Byzantine %d", f, dist, k)
+				}
+			}
+			if len(cred.Kept) < 25 {
+				t.Errorf("%s/%s: CRED kept %d, want at least 25", f, dist, len(cred.Kept))
+			}
+			ared, _ := round.Aggregate(context.Background(), ARED, nil)
+			if dist == KL {
+				// CTD-KL grows linearly in weight errors, so honest
+				// distances have a heavier tail than eq. (5) allows for:
+				// ARED may flag a few honest machines, never keep a
+				// Byzantine one.
+				for _, k := range ared.Kept {
+					if slices.Contains(byz, k) {
+						t.Errorf("%s/%s: ARED kept Byzantine %d", f, dist, k)
+					}
+				}
+				if len(ared.Kept) < len(cred.Kept) {
+					t.Errorf("%s/%s: ARED kept %d, fewer than CRED's %d", f, dist, len(ared.Kept), len(cred.Kept))
+				}
+				continue
+			}
+			if !slices.Equal(ared.Flagged, byz) {
+				t.Errorf("%s/%s: ARED flagged %v, want %v", f, dist, ared.Flagged, byz)
+			}
+		}
+	}
+}
+
+func TestGMRBeatsNothingAndOracleMatchesARED(t *testing.T) {
+	ests, byz, truth := plantedRound(t, MeanFailure, 50, 10, 32)
+	round, err := (&Server{Distance: ISE}).Prepare(context.Background(), ests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oracle, _ := round.Aggregate(context.Background(), Oracle, byz)
+	ared, _ := round.Aggregate(context.Background(), ARED, nil)
+	gmr, _ := round.Aggregate(context.Background(), GMR, nil)
+	if !slices.Equal(ared.Flagged, byz) || !slices.Equal(oracle.Flagged, byz) {
+		t.Fatalf("ARED flagged %v, Oracle %v, want %v", ared.Flagged, oracle.Flagged, byz)
+	}
+	dO, _ := KL.Between(truth, oracle.Mixture)
+	dA, _ := KL.Between(truth, ared.Mixture)
+	dG, _ := KL.Between(truth, gmr.Mixture)
+	if math.Abs(dO-dA) > 1e-12 {
+		t.Errorf("ARED (%g) and Oracle (%g) differ though ARED found the Byzantine set", dA, dO)
+	}
+	if dG < 10*dO {
+		t.Errorf("GMR with mean failures is %g from the truth, Oracle %g: failures had no effect?", dG, dO)
+	}
+}
+
+func TestReductionsReturnACommonInput(t *testing.T) {
+	g := randomMixture(newRNG(33), 4, 3, 3)
+	var ests []Estimate
+	for i := 0; i < 7; i++ {
+		ests = append(ests, Estimate{ID: "m", N: 100 + i, Mixture: g.Clone()})
+	}
+	round, err := (&Server{}).Prepare(context.Background(), ests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range Methods {
+		res, err := round.Aggregate(context.Background(), m, nil)
+		if err != nil {
+			t.Fatal(m, err)
+		}
+		d, _ := ISE.Between(g, res.Mixture)
+		if d > 1e-7 {
+			t.Errorf("%s moved a common input by ISE %g", m, d)
+		}
+	}
+}
+
+func TestInvalidEstimatesAreListedNotFatal(t *testing.T) {
+	ests, _, _ := plantedRound(t, MeanFailure, 10, 0, 34)
+	bad := func(f func(m *Mixture)) *Mixture { m := ests[0].Mixture.Clone(); f(m); return m }
+	ests[1].Mixture = bad(func(m *Mixture) { m.Means[0][1] = math.NaN() })
+	ests[2].Mixture = bad(func(m *Mixture) { m.Covs[1].SetSym(0, 0, -1) })
+	ests[3].Mixture = bad(func(m *Mixture) { m.Weights[0] += 0.1 })
+	ests[4].Mixture = bad(func(m *Mixture) { m.Weights = m.Weights[:2]; m.Means = m.Means[:2]; m.Covs = m.Covs[:2] })
+	ests[5].Mixture = bad(func(m *Mixture) { m.Covs[0] = mat.NewSymDense(2, nil) })
+	ests[6].N = 0
+	ests[7].Mixture = nil
+	round, err := (&Server{}).Prepare(context.Background(), ests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx []int
+	for _, inv := range round.Invalid {
+		idx = append(idx, inv.Index)
+		if inv.Reason == "" {
+			t.Errorf("estimate %d invalid without a reason", inv.Index)
+		}
+	}
+	if want := []int{1, 2, 3, 4, 5, 6, 7}; !slices.Equal(idx, want) {
+		t.Fatalf("invalid = %v, want %v", idx, want)
+	}
+	for _, m := range []Method{GMR, COAT, TRIM} {
+		res, err := round.Aggregate(context.Background(), m, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := res.Mixture.Validate(); err != nil {
+			t.Fatal(m, err)
+		}
+	}
+}
+
+func TestEstimatesRoundTripAndMalformedEntries(t *testing.T) {
+	ests, _, _ := plantedRound(t, MeanFailure, 3, 0, 35)
+	var buf bytes.Buffer
+	if err := EncodeEstimates(&buf, ests); err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeEstimates(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ests {
+		d, _ := ISE.Between(ests[i].Mixture, back[i].Mixture)
+		if back[i].ID != ests[i].ID || back[i].N != ests[i].N || d > 1e-12 {
+			t.Fatalf("estimate %d changed in transit", i)
+		}
+	}
+	doc := strings.Replace(buf.String(), `"n":2000`, `"n":"many"`, 1)
+	doc = strings.Replace(doc, `"weights":[`, `"weights":[1e999,`, 1)
+	back, err = DecodeEstimates(strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back[0].Malformed == "" {
+		t.Fatal("a machine with a string sample size was accepted")
+	}
+	if _, err := DecodeEstimates(strings.NewReader(`{"format":"other"}`)); err == nil {
+		t.Fatal("wrong format accepted")
+	}
+}
+
+func TestCorruptKeepsShapesAndValidity(t *testing.T) {
+	g := randomMixture(newRNG(36), 5, 6, 2)
+	for _, f := range []Failure{MeanFailure, CovFailure, WeightFailure} {
+		c, err := Corrupt(g, f, newRNG(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if d, _ := ISE.Between(g, c); d == 0 {
+			t.Fatalf("%s changed nothing", f)
+		}
+	}
+	if _, err := Corrupt(g, Letters, newRNG(1)); err == nil {
+		t.Fatal("letters failure without a replacement accepted")
+	}
+}

@@ -1,0 +1,84 @@
+package federated
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+)
+
+// InvalidJSON is an excluded estimate in a report.
+type InvalidJSON struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// Report is the server's answer for one aggregation, as written by
+// `nistgmm aggregate`.
+type Report struct {
+	Method    Method        `json:"method"`
+	Distance  Distance      `json:"distance"`
+	Mixture   MixtureJSON   `json:"mixture"`
+	Kept      []string      `json:"kept"`
+	Flagged   []string      `json:"flagged"`
+	Invalid   []InvalidJSON `json:"invalid"`
+	Coat      string        `json:"coat"`
+	Radius    float64       `json:"radius"`
+	IDs       []string      `json:"distance_ids"`
+	Distances [][]float64   `json:"distances"`
+}
+
+// AggregateDocument decodes an estimates document, aggregates it with
+// method and returns the report. byzantineIDs is read only by Oracle.
+// Malformed and invalid machines are reported, never fatal; an error means
+// nothing could be aggregated.
+func (s *Server) AggregateDocument(ctx context.Context, r io.Reader, method Method, byzantineIDs []string) (*Report, error) {
+	ests, err := DecodeEstimates(r)
+	if err != nil {
+		return nil, err
+	}
+	round, err := s.Prepare(ctx, ests)
+	if err != nil {
+		return nil, err
+	}
+	index := map[string]int{}
+	for i, e := range ests {
+		index[e.ID] = i
+	}
+	var byz []int
+	for _, id := range byzantineIDs {
+		i, ok := index[id]
+		if !ok {
+			return nil, fmt.Errorf("--byzantine names %q, which is not in the estimates", id)
+		}
+		byz = append(byz, i)
+	}
+	res, err := round.Aggregate(ctx, method, byz)
+	if err != nil {
+		return nil, err
+	}
+	ids := func(idx []int) []string {
+		out := []string{}
+		for _, i := range idx {
+			out = append(out, ests[i].ID)
+		}
+		return out
+	}
+	rep := &Report{Method: method, Distance: round.Distance, Mixture: res.Mixture.ToJSON(),
+		Kept: ids(res.Kept), Flagged: ids(res.Flagged), Invalid: []InvalidJSON{},
+		Coat: ests[round.Coat].ID, Radius: round.Radius, IDs: ids(round.Valid)}
+	for _, inv := range round.Invalid {
+		rep.Invalid = append(rep.Invalid, InvalidJSON{ID: inv.ID, Reason: inv.Reason})
+	}
+	n, _ := round.Distances.Dims()
+	for i := 0; i < n; i++ {
+		row := append([]float64(nil), round.Distances.RawRowView(i)...)
+		for j, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("distance between %s and %s is %v", rep.IDs[i], rep.IDs[j], v)
+			}
+		}
+		rep.Distances = append(rep.Distances, row)
+	}
+	return rep, nil
+}
