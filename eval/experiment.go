@@ -1,0 +1,352 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/nistgmm/nistgmm/federated"
+)
+
+// Data holds the features of one experiment. Letters may be nil, in which
+// case only the mean, cov and weight failures are available.
+type Data struct {
+	Train       *mat.Dense // digit features the machines share out
+	TrainLabels []int
+	Test        *mat.Dense // digit features the aggregates cluster
+	TestLabels  []int
+	Letters     *mat.Dense // Byzantine machines' letter features
+}
+
+// Config is one Table 2 experiment (Section 6). NewConfig gives the paper's
+// settings.
+type Config struct {
+	Machines   int  // m
+	NTotal     int  // N training digits drawn per repetition
+	Stratified bool // equal counts per class on every machine
+	K          int  // mixture order
+	Distance   federated.Distance
+	Failure    federated.Failure
+	LettersN   int // letter features each Byzantine machine fits on
+	Alphas     []float64
+	Seed       uint64
+	Workers    int // goroutines for the local fits; 0 means GOMAXPROCS
+	// Restarts is the number of k-means++ starts of each local EM; 0 means 10.
+	Restarts int
+	// AREDPower overrides the power of ARED's inflation factor (see
+	// federated.Server.AREDPower); 0 keeps the distance's order.
+	AREDPower float64
+}
+
+// NewConfig returns the paper's Section 6 settings: m = 50, N = 25,000,
+// K = 10, letters failures from 5,000 letters, alpha in {0, ..., 0.4}, and
+// the CTD-KL distance (the README explains why not ISE).
+func NewConfig() Config {
+	return Config{Machines: 50, NTotal: 25000, K: 10, Distance: federated.KL, Failure: federated.Letters,
+		LettersN: 5000, Alphas: []float64{0, 0.1, 0.2, 0.3, 0.4}}
+}
+
+// Check reports a configuration that cannot run on data.
+func (c Config) Check(d *Data) error {
+	n, dim := d.Train.Dims()
+	switch {
+	case c.Machines < 1:
+		return fmt.Errorf("need at least one machine, got %d", c.Machines)
+	case c.NTotal > n:
+		return fmt.Errorf("--n-total %d exceeds the %d training digits available", c.NTotal, n)
+	case c.NTotal < c.Machines*c.K:
+		return fmt.Errorf("--n-total %d leaves fewer than K=%d points per machine", c.NTotal, c.K)
+	case len(d.TrainLabels) != n:
+		return fmt.Errorf("%d training labels for %d rows", len(d.TrainLabels), n)
+	}
+	if tn, td := d.Test.Dims(); td != dim || len(d.TestLabels) != tn {
+		return fmt.Errorf("test features are %dx%d with %d labels; training features have %d columns", tn, td, len(d.TestLabels), dim)
+	}
+	for _, a := range c.Alphas {
+		if a < 0 || a >= 0.5 {
+			return fmt.Errorf("alpha %v is outside [0, 0.5)", a)
+		}
+	}
+	if c.Failure == federated.Letters {
+		if d.Letters == nil {
+			return errors.New("the letters failure needs letter features")
+		}
+		ln, ld := d.Letters.Dims()
+		if ld != dim {
+			return fmt.Errorf("letter features have %d columns, digits %d", ld, dim)
+		}
+		if c.LettersN > ln {
+			return fmt.Errorf("--letters-n %d exceeds the %d letter features available", c.LettersN, ln)
+		}
+	}
+	return nil
+}
+
+// MethodResult is one method's outcome at one alpha.
+type MethodResult struct {
+	Method  federated.Method `json:"method"`
+	ARI     float64          `json:"ari"`
+	Kept    []int            `json:"kept"`
+	Flagged []int            `json:"flagged"`
+	Caught  int              `json:"byzantine_caught"` // Byzantine and flagged
+	Missed  int              `json:"byzantine_missed"` // Byzantine and not flagged
+	Seconds float64          `json:"seconds"`
+}
+
+// AlphaResult is one failure rate within a repetition.
+type AlphaResult struct {
+	Alpha           float64        `json:"alpha"`
+	Byzantine       []int          `json:"byzantine"`
+	Coat            int            `json:"coat"`
+	CoatByzantine   bool           `json:"coat_byzantine"`
+	Invalid         int            `json:"invalid"`
+	DistanceSeconds float64        `json:"distance_seconds"`
+	Methods         []MethodResult `json:"methods"`
+}
+
+// Timing splits the cost of a repetition.
+type Timing struct {
+	HonestFits  float64 `json:"honest_fits_seconds"`
+	LetterFits  float64 `json:"letter_fits_seconds"`
+	Aggregation float64 `json:"aggregation_seconds"` // distances, methods and scoring
+}
+
+// RepResult is one repetition of the experiment: shared honest fits (and
+// letter fits), then every alpha.
+type RepResult struct {
+	Rep    int           `json:"rep"`
+	Alphas []AlphaResult `json:"alphas"`
+	Timing Timing        `json:"timing"`
+}
+
+// stream derives an independent random stream for one purpose of one
+// repetition, so results do not depend on scheduling.
+func stream(seed uint64, rep int, purpose, index uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed^0x5851f42d4c957f2d*uint64(rep+1), purpose<<32|index))
+}
+
+const (
+	purposePartition = iota + 1
+	purposeHonest
+	purposeLetters
+	purposeByzantine
+	purposeCorrupt
+)
+
+// partition returns each machine's row indices into the training set.
+func partition(c Config, labels []int, rng *rand.Rand) ([][]int, error) {
+	parts := make([][]int, c.Machines)
+	if !c.Stratified {
+		perm := rng.Perm(len(labels))[:c.NTotal]
+		for j, idx := range perm {
+			parts[j%c.Machines] = append(parts[j%c.Machines], idx)
+		}
+		return parts, nil
+	}
+	byClass := map[int][]int{}
+	for i, l := range labels {
+		byClass[l] = append(byClass[l], i)
+	}
+	classes := make([]int, 0, len(byClass))
+	for l := range byClass {
+		classes = append(classes, l)
+	}
+	sort.Ints(classes)
+	per := c.NTotal / (c.Machines * len(classes))
+	if per == 0 {
+		return nil, fmt.Errorf("--stratified: %d digits cannot give every machine one of each of %d classes", c.NTotal, len(classes))
+	}
+	for _, l := range classes {
+		idx := byClass[l]
+		if len(idx) < per*c.Machines {
+			return nil, fmt.Errorf("--stratified: class %d has %d digits, need %d", l, len(idx), per*c.Machines)
+		}
+		rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+		for i := 0; i < c.Machines; i++ {
+			parts[i] = append(parts[i], idx[i*per:(i+1)*per]...)
+		}
+	}
+	return parts, nil
+}
+
+func rows(X *mat.Dense, idx []int) *mat.Dense {
+	_, d := X.Dims()
+	out := mat.NewDense(len(idx), d, nil)
+	for i, j := range idx {
+		copy(out.RawRowView(i), X.RawRowView(j))
+	}
+	return out
+}
+
+// parallel runs f(i) for i < n on up to workers goroutines and returns the
+// first error.
+func parallel(ctx context.Context, n, workers int, f func(i int) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	jobs := make(chan int)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if ctx.Err() != nil {
+					errs[i] = ctx.Err()
+					continue
+				}
+				errs[i] = f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// maxByzantine is the largest number of Byzantine machines over the alphas.
+func (c Config) maxByzantine() int {
+	most := 0
+	for _, a := range c.Alphas {
+		most = max(most, c.byzantineCount(a))
+	}
+	return most
+}
+
+func (c Config) byzantineCount(alpha float64) int {
+	return int(math.Floor(alpha*float64(c.Machines) + 1e-9))
+}
+
+// RunRepetition runs repetition rep: it partitions NTotal training digits
+// across the machines and fits each; picks the Byzantine machines as a
+// prefix of one random order (so the set at a lower alpha is inside the set
+// at a higher one) and fits or corrupts their replacements once; then for
+// every alpha aggregates with every method and scores each aggregate by the
+// ARI of its clustering of the test digits. step, if not nil, is called
+// after every local fit and every alpha.
+func RunRepetition(ctx context.Context, d *Data, c Config, rep int, step func()) (*RepResult, error) {
+	if err := c.Check(d); err != nil {
+		return nil, err
+	}
+	if step == nil {
+		step = func() {}
+	}
+	res := &RepResult{Rep: rep}
+	parts, err := partition(c, d.TrainLabels, stream(c.Seed, rep, purposePartition, 0))
+	if err != nil {
+		return nil, err
+	}
+	em := func() *federated.EM { return &federated.EM{K: c.K, Restarts: c.Restarts} }
+
+	start := time.Now()
+	honest := make([]*federated.Mixture, c.Machines)
+	err = parallel(ctx, c.Machines, c.Workers, func(i int) error {
+		g, _, err := em().Fit(ctx, rows(d.Train, parts[i]), stream(c.Seed, rep, purposeHonest, uint64(i)))
+		if err != nil {
+			return fmt.Errorf("machine %d: %w", i, err)
+		}
+		honest[i] = g
+		step()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Timing.HonestFits = time.Since(start).Seconds()
+
+	order := stream(c.Seed, rep, purposeByzantine, 0).Perm(c.Machines)
+	nb := c.maxByzantine()
+	replacement := make([]*federated.Mixture, nb)
+	start = time.Now()
+	err = parallel(ctx, nb, c.Workers, func(j int) error {
+		rng := stream(c.Seed, rep, purposeLetters, uint64(j))
+		var g *federated.Mixture
+		var err error
+		if c.Failure == federated.Letters {
+			ln, _ := d.Letters.Dims()
+			idx := rng.Perm(ln)[:c.LettersN]
+			g, _, err = em().Fit(ctx, rows(d.Letters, idx), rng)
+		} else {
+			g, err = federated.Corrupt(honest[order[j]], c.Failure, stream(c.Seed, rep, purposeCorrupt, uint64(j)))
+		}
+		if err != nil {
+			return fmt.Errorf("Byzantine machine %d: %w", order[j], err)
+		}
+		replacement[j] = g
+		step()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Timing.LetterFits = time.Since(start).Seconds()
+
+	start = time.Now()
+	for _, alpha := range c.Alphas {
+		ar, err := runAlpha(ctx, d, c, parts, honest, order, replacement, alpha)
+		if err != nil {
+			return nil, fmt.Errorf("alpha %v: %w", alpha, err)
+		}
+		res.Alphas = append(res.Alphas, *ar)
+		step()
+	}
+	res.Timing.Aggregation = time.Since(start).Seconds()
+	return res, nil
+}
+
+func runAlpha(ctx context.Context, d *Data, c Config, parts [][]int, honest []*federated.Mixture, order []int, replacement []*federated.Mixture, alpha float64) (*AlphaResult, error) {
+	nb := c.byzantineCount(alpha)
+	byz := append([]int(nil), order[:nb]...)
+	sort.Ints(byz)
+	ests := make([]federated.Estimate, c.Machines)
+	for i := range ests {
+		ests[i] = federated.Estimate{ID: fmt.Sprintf("m%02d", i), N: len(parts[i]), Mixture: honest[i]}
+	}
+	for j := 0; j < nb; j++ {
+		ests[order[j]].Mixture = replacement[j]
+	}
+	srv := &federated.Server{K: c.K, Distance: c.Distance, Workers: c.Workers, AREDPower: c.AREDPower}
+	t0 := time.Now()
+	round, err := srv.Prepare(ctx, ests)
+	if err != nil {
+		return nil, err
+	}
+	ar := &AlphaResult{Alpha: alpha, Byzantine: byz, Coat: round.Coat, Invalid: len(round.Invalid),
+		DistanceSeconds: time.Since(t0).Seconds()}
+	isByz := map[int]bool{}
+	for _, b := range byz {
+		isByz[b] = true
+	}
+	ar.CoatByzantine = isByz[round.Coat]
+	for _, m := range federated.Methods {
+		t := time.Now()
+		r, err := round.Aggregate(ctx, m, byz)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m, err)
+		}
+		labels, err := r.Mixture.Predict(d.Test)
+		if err != nil {
+			return nil, fmt.Errorf("%s: clustering the test set: %w", m, err)
+		}
+		ari, err := ARI(labels, d.TestLabels)
+		if err != nil {
+			return nil, err
+		}
+		det := Detect(r.Flagged, byz)
+		ar.Methods = append(ar.Methods, MethodResult{Method: m, ARI: ari, Kept: r.Kept, Flagged: r.Flagged,
+			Caught: det.TruePositives, Missed: det.FalseNegatives, Seconds: time.Since(t).Seconds()})
+	}
+	return ar, nil
+}
