@@ -1,0 +1,223 @@
+package features
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"codeberg.org/sbinet/npyio/npy"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Set names; each is stored as <name>.npy (float32 features, n x 50) and
+// <name>-labels.npy (int64 labels).
+const (
+	DigitsTrain = "digits-train"
+	DigitsTest  = "digits-test"
+	Letters     = "letters"
+)
+
+// ClassCount is one row of the manifest's per-class counts.
+type ClassCount struct {
+	Class string `json:"class"`
+	Label int    `json:"label"`
+	Count int    `json:"count"`
+}
+
+// SetInfo describes one extracted set in the manifest.
+type SetInfo struct {
+	Name      string       `json:"name"`
+	Source    string       `json:"source"`
+	Partition string       `json:"partition"`
+	Count     int          `json:"count"`
+	Skipped   int          `json:"skipped"`
+	Classes   []ClassCount `json:"classes"`
+	// Accuracy of the network's own digit classifier on the set (digits only).
+	Accuracy *float64 `json:"cnn_accuracy,omitempty"`
+}
+
+// Manifest records how a features folder was made.
+type Manifest struct {
+	Format      string            `json:"format"`
+	Created     string            `json:"created"`
+	Model       string            `json:"model"`
+	ModelSHA256 string            `json:"model_sha256"`
+	Preprocess  string            `json:"preprocess"`
+	NormMean    float64           `json:"norm_mean"`
+	NormSD      float64           `json:"norm_sd"`
+	ModelMeta   map[string]string `json:"model_metadata"`
+	Sets        []SetInfo         `json:"sets"`
+}
+
+// ManifestFormat identifies version 1 of the manifest.
+const ManifestFormat = "nistgmm/features/v1"
+
+// writeAtomic writes to a temporary file in the same folder and renames it
+// into place, so a reader never sees a partial file under the final name.
+func writeAtomic(path string, write func(f *os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// WriteSet stores features (n x Dim, row-major) and labels as .npy files.
+func WriteSet(dir, name string, feats []float32, labels []int) error {
+	n := len(labels)
+	if len(feats) != n*Dim {
+		return fmt.Errorf("set %s: %d values for %d labels", name, len(feats), n)
+	}
+	rows := make([][]float32, n)
+	for i := range rows {
+		rows[i] = feats[i*Dim : (i+1)*Dim]
+	}
+	if n == 0 {
+		return fmt.Errorf("set %s is empty", name)
+	}
+	if err := writeAtomic(filepath.Join(dir, name+".npy"), func(f *os.File) error { return npy.Write(f, rows) }); err != nil {
+		return err
+	}
+	l := make([]int64, n)
+	for i, v := range labels {
+		l[i] = int64(v)
+	}
+	return writeAtomic(filepath.Join(dir, name+"-labels.npy"), func(f *os.File) error { return npy.Write(f, l) })
+}
+
+// WriteManifest stores the manifest; write it last, so that its presence
+// means the folder is complete.
+func WriteManifest(dir string, m *Manifest) error {
+	return writeAtomic(filepath.Join(dir, "manifest.json"), func(f *os.File) error {
+		enc := json.NewEncoder(f)
+		enc.SetIndent("", "  ")
+		return enc.Encode(m)
+	})
+}
+
+// ReadManifest loads dir/manifest.json.
+func ReadManifest(dir string) (*Manifest, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s/manifest.json: %w", dir, err)
+	}
+	return &m, nil
+}
+
+// ReadMatrix reads a 2-D float32 or float64 .npy file as a matrix.
+func ReadMatrix(path string) (*mat.Dense, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := npy.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	shape := r.Header.Descr.Shape
+	if len(shape) != 2 || r.Header.Descr.Fortran {
+		return nil, fmt.Errorf("%s: shape %v, want a C-ordered 2-D array", path, shape)
+	}
+	out := mat.NewDense(max(shape[0], 1), max(shape[1], 1), nil)
+	switch strings.Trim(r.Header.Descr.Type, "'\"") {
+	case "<f4":
+		var v []float32
+		if err := r.Read(&v); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		raw := out.RawMatrix().Data
+		for i, x := range v {
+			raw[i] = float64(x)
+		}
+	case "<f8":
+		var v []float64
+		if err := r.Read(&v); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		copy(out.RawMatrix().Data, v)
+	default:
+		return nil, fmt.Errorf("%s: element type %s, want float32 or float64", path, r.Header.Descr.Type)
+	}
+	return out, nil
+}
+
+// ReadLabels reads a 1-D integer .npy file.
+func ReadLabels(path string) ([]int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := npy.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(r.Header.Descr.Shape) != 1 {
+		return nil, fmt.Errorf("%s: shape %v, want 1-D labels", path, r.Header.Descr.Shape)
+	}
+	var out []int
+	switch strings.Trim(r.Header.Descr.Type, "'\"") {
+	case "<i8":
+		var v []int64
+		if err := r.Read(&v); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		for _, x := range v {
+			out = append(out, int(x))
+		}
+	case "<i4":
+		var v []int32
+		if err := r.Read(&v); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		for _, x := range v {
+			out = append(out, int(x))
+		}
+	case "|u1":
+		var v []uint8
+		if err := r.Read(&v); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		for _, x := range v {
+			out = append(out, int(x))
+		}
+	default:
+		return nil, fmt.Errorf("%s: element type %s, want int64, int32 or uint8", path, r.Header.Descr.Type)
+	}
+	return out, nil
+}
+
+// ReadSet loads <name>.npy and <name>-labels.npy from dir.
+func ReadSet(dir, name string) (*mat.Dense, []int, error) {
+	X, err := ReadMatrix(filepath.Join(dir, name+".npy"))
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err := ReadLabels(filepath.Join(dir, name+"-labels.npy"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if n, _ := X.Dims(); n != len(y) {
+		return nil, nil, fmt.Errorf("%s: %d feature rows but %d labels", name, n, len(y))
+	}
+	return X, y, nil
+}
