@@ -1,0 +1,178 @@
+package table2
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/nistgmm/nistgmm/eval"
+	"github.com/nistgmm/nistgmm/federated"
+)
+
+// Cell is the median and interquartile range of one method's ARI at one
+// alpha over the repetitions.
+type Cell struct {
+	Median, IQR float64
+	N           int
+}
+
+// AlphaSummary is one row of Table 2 plus ARED's detection.
+type AlphaSummary struct {
+	Alpha float64
+	Cells map[federated.Method]Cell
+	// AREDFlagRate is the mean share of machines ARED flagged: the paper's
+	// "detected failure rate", to compare with alpha.
+	AREDFlagRate      float64
+	AREDPrecision     float64 // mean over repetitions
+	AREDRecall        float64
+	CoatByzantineRate float64
+}
+
+// Summarize computes Table 2 from the repetitions.
+func Summarize(reps []eval.RepResult, machines int) []AlphaSummary {
+	type acc struct {
+		ari             map[federated.Method][]float64
+		flag, prec, rec float64
+		coat            float64
+		n               int
+	}
+	byAlpha := map[float64]*acc{}
+	var alphas []float64
+	for _, r := range reps {
+		for _, a := range r.Alphas {
+			s, ok := byAlpha[a.Alpha]
+			if !ok {
+				s = &acc{ari: map[federated.Method][]float64{}}
+				byAlpha[a.Alpha] = s
+				alphas = append(alphas, a.Alpha)
+			}
+			s.n++
+			if a.CoatByzantine {
+				s.coat++
+			}
+			for _, m := range a.Methods {
+				s.ari[m.Method] = append(s.ari[m.Method], m.ARI)
+				if m.Method == federated.ARED {
+					s.flag += float64(len(m.Flagged)) / float64(machines)
+					det := eval.Detect(m.Flagged, a.Byzantine)
+					s.prec += det.Precision()
+					s.rec += det.Recall()
+				}
+			}
+		}
+	}
+	sort.Float64s(alphas)
+	var out []AlphaSummary
+	for _, alpha := range alphas {
+		s := byAlpha[alpha]
+		row := AlphaSummary{Alpha: alpha, Cells: map[federated.Method]Cell{}}
+		for m, v := range s.ari {
+			sort.Float64s(v)
+			q1 := stat.Quantile(0.25, stat.LinInterp, v, nil)
+			q3 := stat.Quantile(0.75, stat.LinInterp, v, nil)
+			row.Cells[m] = Cell{Median: stat.Quantile(0.5, stat.LinInterp, v, nil), IQR: q3 - q1, N: len(v)}
+		}
+		n := float64(s.n)
+		row.AREDFlagRate, row.AREDPrecision, row.AREDRecall = s.flag/n, s.prec/n, s.rec/n
+		row.CoatByzantineRate = s.coat / n
+		out = append(out, row)
+	}
+	return out
+}
+
+// WriteMarkdown writes Table 2 in the paper's layout, then the detection
+// table. title heads the file; command is the exact command that made it.
+func WriteMarkdown(w io.Writer, rows []AlphaSummary, reps int, title, command string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n", title)
+	if command != "" {
+		fmt.Fprintf(&b, "Command:\n\n```\n%s\n```\n\n", command)
+	}
+	fmt.Fprintf(&b, "Median (IQR) ARI on the digits test set over %d repetitions.\n\n", reps)
+	b.WriteString("| α |")
+	for _, m := range federated.Methods {
+		fmt.Fprintf(&b, " %s |", displayName(m))
+	}
+	b.WriteString("\n|---|")
+	for range federated.Methods {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %.1f |", r.Alpha)
+		for _, m := range federated.Methods {
+			c, ok := r.Cells[m]
+			if !ok {
+				b.WriteString(" – |")
+				continue
+			}
+			fmt.Fprintf(&b, " %.4f (%.4f) |", c.Median, c.IQR)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\nARED's detection and COAT's honesty, averaged over repetitions:\n\n")
+	b.WriteString("| α | ARED flagged share (paper: ≈ α) | ARED precision | ARED recall | COAT Byzantine |\n|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %.1f | %.4f | %.4f | %.4f | %.4f |\n", r.Alpha, r.AREDFlagRate, r.AREDPrecision, r.AREDRecall, r.CoatByzantineRate)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func displayName(m federated.Method) string {
+	if m == federated.Oracle {
+		return "Oracle"
+	}
+	return strings.ToUpper(string(m))
+}
+
+// WriteCSV writes one row per repetition, alpha and method.
+func WriteCSV(w io.Writer, reps []eval.RepResult) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"rep", "alpha", "method", "ari", "kept", "flagged", "byzantine", "byzantine_caught", "byzantine_missed", "coat", "coat_byzantine"})
+	ids := func(v []int) string {
+		s := make([]string, len(v))
+		for i, x := range v {
+			s[i] = strconv.Itoa(x)
+		}
+		return strings.Join(s, " ")
+	}
+	for _, r := range reps {
+		for _, a := range r.Alphas {
+			for _, m := range a.Methods {
+				cw.Write([]string{strconv.Itoa(r.Rep), strconv.FormatFloat(a.Alpha, 'f', -1, 64), string(m.Method),
+					strconv.FormatFloat(m.ARI, 'f', 6, 64), ids(m.Kept), ids(m.Flagged), ids(a.Byzantine),
+					strconv.Itoa(m.Caught), strconv.Itoa(m.Missed), strconv.Itoa(a.Coat), strconv.FormatBool(a.CoatByzantine)})
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// TimingSummary is the mean cost of a repetition, in seconds.
+type TimingSummary struct {
+	HonestFits, LetterFits, Aggregation, Total float64
+}
+
+// MeanTiming averages the repetitions' timings.
+func MeanTiming(reps []eval.RepResult) TimingSummary {
+	var t TimingSummary
+	for _, r := range reps {
+		t.HonestFits += r.Timing.HonestFits
+		t.LetterFits += r.Timing.LetterFits
+		t.Aggregation += r.Timing.Aggregation
+	}
+	n := math.Max(1, float64(len(reps)))
+	t.HonestFits /= n
+	t.LetterFits /= n
+	t.Aggregation /= n
+	t.Total = t.HonestFits + t.LetterFits + t.Aggregation
+	return t
+}
