@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/nistgmm/nistgmm/dataset"
+	"github.com/nistgmm/nistgmm/features"
+)
+
+const (
+	defaultModel    = "models/cnn.onnx"
+	defaultFeatures = "data/features"
+)
+
+func cmdExtract(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("extract", flag.ContinueOnError)
+	sd19 := fs.String("sd19", "", "NIST SD19 by_class.zip (read in place) or its unpacked folder: digits and, unless --letters, letters")
+	idx := fs.String("idx", "", "folder of MNIST/EMNIST digit IDX files (train-images, train-labels, t10k/test-images, t10k/test-labels; .gz or plain)")
+	letters := fs.String("letters", "", "SD19 by_class zip or folder for the letters (e.g. ../shared/data/sd19-vowels)")
+	classes := fs.String("letter-classes", "41-4a", "letter classes as hex codes: a list (41,45,49) or a range (41-4a)")
+	model := fs.String("model", defaultModel, "ONNX feature model")
+	out := fs.String("out", defaultFeatures, "output folder")
+	limit := fs.Int("limit", 0, "extract at most this many images per set (0: all)")
+	workers := fs.Int("workers", 0, "decoding and inference goroutines (0: one per core)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	lc, err := dataset.ParseClasses(*classes)
+	if err != nil {
+		return fmt.Errorf("--letter-classes: %w", err)
+	}
+	_, err = extract(ctx, features.Job{SD19: *sd19, IDXDir: *idx, Letters: *letters, LetterClasses: lc,
+		Limit: *limit, Out: *out, Options: features.Options{Workers: *workers}}, *model)
+	return err
+}
+
+// extract runs a job with a progress bar per set and prints a summary.
+func extract(ctx context.Context, job features.Job, modelPath string) (*features.Manifest, error) {
+	m, err := features.Load(modelPath)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	var bar *progressbar.ProgressBar
+	var add func(int)
+	job.Progress = func(set string, total int) {
+		if bar != nil {
+			bar.Finish()
+		}
+		bar, add = newBar(total, "extracting "+set)
+	}
+	job.Options.Progress = func(n int) { add(n) }
+	job.Log = func(format string, a ...any) {
+		if bar != nil {
+			bar.Clear()
+		}
+		fmt.Fprintf(os.Stderr, format+"\n", a...)
+	}
+	man, err := m.Run(ctx, job)
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("features of %s (preprocess %s, sha256 %.12s) in %s:\n", modelPath, man.Preprocess, man.ModelSHA256, job.Out)
+	for _, s := range man.Sets {
+		acc := ""
+		if s.Accuracy != nil {
+			acc = fmt.Sprintf(", CNN accuracy %.4f", *s.Accuracy)
+		}
+		fmt.Printf("  %-13s %6d images (%d skipped)%s\n", s.Name, s.Count, s.Skipped, acc)
+	}
+	return man, nil
+}

@@ -1,0 +1,78 @@
+// Command nistgmm learns Gaussian mixtures from handwritten NIST characters
+// by split-and-conquer, tolerating Byzantine machines.
+//
+//	nistgmm extract    images -> CNN features (.npy + manifest.json)
+//	nistgmm prepare    images -> preprocessed IDX files for scripts/train_cnn.py
+//	nistgmm run        one experiment at one failure rate, printed as a table
+//	nistgmm reproduce  the paper's Table 2 over many repetitions
+//	nistgmm fit-local  one machine: fit a mixture, write an estimates file
+//	nistgmm aggregate  the server: aggregate an estimates file
+//	nistgmm score      ARI of a mixture's clustering of labelled features
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+
+	"github.com/nistgmm/nistgmm/internal/fastblas"
+)
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string) error
+}
+
+var commands = map[string]command{
+	"extract":   {"extract CNN features from SD19, IDX or the built-in MNIST", cmdExtract},
+	"prepare":   {"write preprocessed images as IDX files for scripts/train_cnn.py", cmdPrepare},
+	"run":       {"run the experiment once at one failure rate", cmdRun},
+	"reproduce": {"reproduce Table 2 over many repetitions", cmdReproduce},
+	"fit-local": {"fit one machine's mixture and write an estimates file", cmdFitLocal},
+	"aggregate": {"aggregate an estimates file with a robust method", cmdAggregate},
+	"score":     {"ARI of a mixture's clustering of labelled features", cmdScore},
+}
+
+func usage() {
+	fmt.Fprintf(os.Stderr, "usage: nistgmm <command> [flags]\n\ncommands:\n")
+	var names []string
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(os.Stderr, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintf(os.Stderr, "\n'nistgmm <command> -h' lists a command's flags.\n")
+}
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+		usage()
+		os.Exit(2)
+	}
+	c, ok := commands[os.Args[1]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "nistgmm: unknown command %q\n\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+	fastblas.Enable()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := c.run(ctx, os.Args[2:]); err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintln(os.Stderr, "nistgmm: interrupted")
+			os.Exit(130)
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "flag:") {
+			fmt.Fprintf(os.Stderr, "nistgmm %s: %s\n", os.Args[1], msg)
+		}
+		os.Exit(1)
+	}
+}
