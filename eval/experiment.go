@@ -41,6 +41,9 @@ type Config struct {
 	Workers    int // goroutines for the local fits; 0 means GOMAXPROCS
 	// Restarts is the number of k-means++ starts of each local EM; 0 means 10.
 	Restarts int
+	// GMRStarts is the number of extra GMR starting mixtures taken from the
+	// estimates being reduced, nearest to COAT first (federated.Server.KeptStarts).
+	GMRStarts int
 	// AREDPower overrides the power of ARED's inflation factor (see
 	// federated.Server.AREDPower); 0 keeps the distance's order.
 	AREDPower float64
@@ -103,13 +106,17 @@ type MethodResult struct {
 
 // AlphaResult is one failure rate within a repetition.
 type AlphaResult struct {
-	Alpha           float64        `json:"alpha"`
-	Byzantine       []int          `json:"byzantine"`
-	Coat            int            `json:"coat"`
-	CoatByzantine   bool           `json:"coat_byzantine"`
-	Invalid         int            `json:"invalid"`
-	DistanceSeconds float64        `json:"distance_seconds"`
-	Methods         []MethodResult `json:"methods"`
+	Alpha           float64 `json:"alpha"`
+	Byzantine       []int   `json:"byzantine"`
+	Coat            int     `json:"coat"`
+	CoatByzantine   bool    `json:"coat_byzantine"`
+	Invalid         int     `json:"invalid"`
+	DistanceSeconds float64 `json:"distance_seconds"`
+	// CoatDistances is D(COAT, G_i) for every machine (-1 for an invalid
+	// one); Radius is r_coat.
+	CoatDistances []float64      `json:"coat_distances"`
+	Radius        float64        `json:"radius"`
+	Methods       []MethodResult `json:"methods"`
 }
 
 // Timing splits the cost of a repetition.
@@ -317,7 +324,7 @@ func runAlpha(ctx context.Context, d *Data, c Config, parts [][]int, honest []*f
 	for j := 0; j < nb; j++ {
 		ests[order[j]].Mixture = replacement[j]
 	}
-	srv := &federated.Server{K: c.K, Distance: c.Distance, Workers: c.Workers, AREDPower: c.AREDPower}
+	srv := &federated.Server{K: c.K, Distance: c.Distance, Workers: c.Workers, AREDPower: c.AREDPower, KeptStarts: c.GMRStarts}
 	t0 := time.Now()
 	round, err := srv.Prepare(ctx, ests)
 	if err != nil {
@@ -325,6 +332,18 @@ func runAlpha(ctx context.Context, d *Data, c Config, parts [][]int, honest []*f
 	}
 	ar := &AlphaResult{Alpha: alpha, Byzantine: byz, Coat: round.Coat, Invalid: len(round.Invalid),
 		DistanceSeconds: time.Since(t0).Seconds()}
+	ar.Radius = round.Radius
+	ar.CoatDistances = make([]float64, c.Machines)
+	for i := range ar.CoatDistances {
+		ar.CoatDistances[i] = -1
+	}
+	for b, i := range round.Valid {
+		for a, j := range round.Valid {
+			if j == round.Coat {
+				ar.CoatDistances[i] = round.Distances.At(a, b)
+			}
+		}
+	}
 	isByz := map[int]bool{}
 	for _, b := range byz {
 		isByz[b] = true

@@ -65,6 +65,10 @@ type Server struct {
 	// Starts are extra starting mixtures for GMR besides COAT; the
 	// reduction with the lowest objective wins.
 	Starts []*Mixture
+	// KeptStarts adds, as further GMR starting mixtures, the estimates
+	// being reduced that are nearest to COAT (up to this many). 0 is the
+	// paper's single start at COAT.
+	KeptStarts int
 	// Workers bounds the goroutines computing distances; 0 means GOMAXPROCS.
 	Workers int
 	// AREDPower is the power of AREDFactor in ARED's radius. 0 means the
@@ -361,6 +365,9 @@ func (r *Round) reduce(ctx context.Context, machines []int) (*Mixture, float64, 
 		return nil, 0, err
 	}
 	starts := append([]*Mixture{r.Estimates[r.Coat].Mixture}, r.server.Starts...)
+	for _, i := range r.nearestToCoat(machines, r.server.KeptStarts) {
+		starts = append(starts, r.Estimates[i].Mixture)
+	}
 	var best *Mixture
 	bestObj := math.Inf(1)
 	for si, start := range starts {
@@ -613,4 +620,30 @@ func trimMass(atoms []atom, order []int, cost, kappa []float64, keep float64) fl
 		start = end
 	}
 	return obj
+}
+
+// nearestToCoat returns up to n of machines other than COAT, nearest to COAT
+// first (ties by index).
+func (r *Round) nearestToCoat(machines []int, n int) []int {
+	if n <= 0 {
+		return nil
+	}
+	pos := map[int]int{}
+	for a, i := range r.Valid {
+		pos[i] = a
+	}
+	c := pos[r.Coat]
+	var cand []int
+	for _, i := range machines {
+		if i != r.Coat {
+			cand = append(cand, i)
+		}
+	}
+	sort.SliceStable(cand, func(x, y int) bool {
+		return r.Distances.At(c, pos[cand[x]]) < r.Distances.At(c, pos[cand[y]])
+	})
+	if len(cand) > n {
+		cand = cand[:n]
+	}
+	return cand
 }

@@ -33,6 +33,7 @@ type experimentFlags struct {
 	stratified                         bool
 	seed                               uint64
 	aredPower                          float64
+	gmrStarts                          int
 }
 
 func (f *experimentFlags) register(fs *flag.FlagSet) {
@@ -47,6 +48,7 @@ func (f *experimentFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed gives the same numbers")
 	fs.IntVar(&f.restarts, "restarts", 10, "k-means++ initializations per local EM")
 	fs.Float64Var(&f.aredPower, "ared-power", 0, "power of ARED's factor sqrt(0.5 log(m/2) log log m); 0: 1 for ise and kl (eq. 5), 2 for cs")
+	fs.IntVar(&f.gmrStarts, "gmr-starts", 0, "extra GMR starting mixtures: the reduced estimates nearest to COAT (0: the paper's single start at COAT)")
 	fs.IntVar(&f.workers, "workers", 0, "goroutines (0: one per core)")
 }
 
@@ -85,7 +87,7 @@ func (f *experimentFlags) load(ctx context.Context) (*eval.Data, string, error) 
 func (f *experimentFlags) config(d *eval.Data) (eval.Config, error) {
 	c := eval.NewConfig()
 	c.Machines, c.NTotal, c.Stratified, c.LettersN = f.machines, f.nTotal, f.stratified, f.lettersN
-	c.Seed, c.Restarts, c.Workers, c.AREDPower = f.seed, f.restarts, f.workers, f.aredPower
+	c.Seed, c.Restarts, c.Workers, c.AREDPower, c.GMRStarts = f.seed, f.restarts, f.workers, f.aredPower, f.gmrStarts
 	var err error
 	if c.Distance, err = federated.ParseDistance(f.distance); err != nil {
 		return c, err
