@@ -3,6 +3,7 @@ package features
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,9 +55,9 @@ type Manifest struct {
 // ManifestFormat identifies version 1 of the manifest.
 const ManifestFormat = "nistgmm/features/v1"
 
-// writeAtomic writes to a temporary file in the same folder and renames it
-// into place, so a reader never sees a partial file under the final name.
-func writeAtomic(path string, write func(f *os.File) error) error {
+// WriteFileAtomic writes to a temporary file in the same folder and renames
+// it into place, so a reader never sees a partial file under the final name.
+func WriteFileAtomic(path string, write func(w io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
@@ -89,20 +90,20 @@ func WriteSet(dir, name string, feats []float32, labels []int) error {
 	if n == 0 {
 		return fmt.Errorf("set %s is empty", name)
 	}
-	if err := writeAtomic(filepath.Join(dir, name+".npy"), func(f *os.File) error { return npy.Write(f, rows) }); err != nil {
+	if err := WriteFileAtomic(filepath.Join(dir, name+".npy"), func(f io.Writer) error { return npy.Write(f, rows) }); err != nil {
 		return err
 	}
 	l := make([]int64, n)
 	for i, v := range labels {
 		l[i] = int64(v)
 	}
-	return writeAtomic(filepath.Join(dir, name+"-labels.npy"), func(f *os.File) error { return npy.Write(f, l) })
+	return WriteFileAtomic(filepath.Join(dir, name+"-labels.npy"), func(f io.Writer) error { return npy.Write(f, l) })
 }
 
 // WriteManifest stores the manifest; write it last, so that its presence
 // means the folder is complete.
 func WriteManifest(dir string, m *Manifest) error {
-	return writeAtomic(filepath.Join(dir, "manifest.json"), func(f *os.File) error {
+	return WriteFileAtomic(filepath.Join(dir, "manifest.json"), func(f io.Writer) error {
 		enc := json.NewEncoder(f)
 		enc.SetIndent("", "  ")
 		return enc.Encode(m)

@@ -66,7 +66,7 @@ func TestISEAndCSMatchNumericalIntegration1D(t *testing.T) {
 	}
 }
 
-func TestISEMatchesNumericalIntegration2D(t *testing.T) {
+func TestISEAndCSMatchNumericalIntegration2D(t *testing.T) {
 	a := &Mixture{Weights: []float64{0.4, 0.6},
 		Means: [][]float64{{0, 0}, {2, 1}},
 		Covs:  []*mat.SymDense{mat.NewSymDense(2, []float64{1, 0.3, 0.3, 0.5}), mat.NewSymDense(2, []float64{0.7, -0.2, -0.2, 1.2})}}
@@ -93,6 +93,15 @@ func TestISEMatchesNumericalIntegration2D(t *testing.T) {
 	}
 	if math.Abs(got-math.Sqrt(sq)) > 1e-6 {
 		t.Fatalf("ISE = %.9f, numerical %.9f", got, math.Sqrt(sq))
+	}
+	inner := func(f, g *Mixture) float64 {
+		return integrate1D(func(x float64) float64 {
+			return integrate1D(func(y float64) float64 { return dens(f, x, y) * dens(g, x, y) }, -12, 12, 400)
+		}, -12, 14, 400)
+	}
+	cs := -math.Log(inner(a, b)) + 0.5*math.Log(inner(a, a)) + 0.5*math.Log(inner(b, b))
+	if got, _ := CS.Between(a, b); math.Abs(got-cs) > 1e-6 {
+		t.Fatalf("CS = %.9f, numerical %.9f", got, cs)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/floats"
+
+	"github.com/nistgmm/nistgmm/internal/fastblas"
 )
 
 func TestEMRecoversSeparatedMixture(t *testing.T) {
@@ -102,6 +104,16 @@ func TestEMRejectsBadData(t *testing.T) {
 	if _, _, err := NewEM(2).Fit(context.Background(), Y, newRNG(1)); err == nil {
 		t.Fatal("singular sample covariance accepted")
 	}
+}
+
+// BenchmarkEMIterationBackends runs the same iteration on gonum's pure-Go
+// BLAS and on the build's default (OpenBLAS with cgo), for a ratio from one
+// command.
+func BenchmarkEMIterationBackends(b *testing.B) {
+	defer fastblas.Enable()
+	fastblas.UseGonum()
+	b.Run("gonum", BenchmarkEMIteration)
+	b.Run(fastblas.Enable(), BenchmarkEMIteration)
 }
 
 // BenchmarkEMIteration times one E step plus one M step at n=5000, d=50,

@@ -227,12 +227,12 @@ func cmdReproduce(ctx context.Context, args []string) error {
 	}
 	command := "nistgmm " + strings.Join(os.Args[1:], " ")
 	rows := table2.Summarize(results, c.Machines)
-	if err := writeFileAtomic(filepath.Join(*out, "table2.md"), func(w io.Writer) error {
+	if err := features.WriteFileAtomic(filepath.Join(*out, "table2.md"), func(w io.Writer) error {
 		return table2.WriteMarkdown(w, rows, len(results), *title, command)
 	}); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(*out, "table2.csv"), func(w io.Writer) error { return table2.WriteCSV(w, results) }); err != nil {
+	if err := features.WriteFileAtomic(filepath.Join(*out, "table2.csv"), func(w io.Writer) error { return table2.WriteCSV(w, results) }); err != nil {
 		return err
 	}
 	if err := table2.Plot(filepath.Join(*out, "table2.png"), results, *title); err != nil {

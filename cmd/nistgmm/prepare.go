@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/nistgmm/nistgmm/dataset"
+	"github.com/nistgmm/nistgmm/features"
 )
 
 func cmdPrepare(ctx context.Context, args []string) error {
@@ -96,10 +97,10 @@ func prepareSet(ctx context.Context, s *dataset.SD19, es []dataset.Entry, labels
 	for j, i := range kept {
 		ls[j] = uint8(labels[i])
 	}
-	if err := writeFileAtomic(filepath.Join(dir, name+"-images-idx3-ubyte"), func(w io.Writer) error { return dataset.WriteIDXImages(w, im) }); err != nil {
+	if err := features.WriteFileAtomic(filepath.Join(dir, name+"-images-idx3-ubyte"), func(w io.Writer) error { return dataset.WriteIDXImages(w, im) }); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, name+"-labels-idx1-ubyte"), func(w io.Writer) error { return dataset.WriteIDXLabels(w, ls) }); err != nil {
+	if err := features.WriteFileAtomic(filepath.Join(dir, name+"-labels-idx1-ubyte"), func(w io.Writer) error { return dataset.WriteIDXLabels(w, ls) }); err != nil {
 		return err
 	}
 	fmt.Printf("%s: %d images (%d skipped) in %s\n", name, im.N, len(rejected), dir)
@@ -112,22 +113,5 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	defer in.Close()
-	return writeFileAtomic(dst, func(w io.Writer) error { _, err := io.Copy(w, in); return err })
-}
-
-// writeFileAtomic writes through a temporary file renamed into place.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return features.WriteFileAtomic(dst, func(w io.Writer) error { _, err := io.Copy(w, in); return err })
 }

@@ -52,7 +52,7 @@ func cmdFitLocal(ctx context.Context, args []string) error {
 		}
 	}
 	ests = append(ests, federated.Estimate{ID: *id, N: n, Mixture: mix})
-	if err := writeFileAtomic(*out, func(w io.Writer) error { return federated.EncodeEstimates(w, ests) }); err != nil {
+	if err := features.WriteFileAtomic(*out, func(w io.Writer) error { return federated.EncodeEstimates(w, ests) }); err != nil {
 		return err
 	}
 	fmt.Printf("%s: K=%d on %d observations, %d EM iterations (converged %v), penalized log-likelihood %.2f; %s holds %d machines\n",
@@ -106,7 +106,7 @@ func cmdAggregate(ctx context.Context, args []string) error {
 	if *out == "" {
 		return write(os.Stdout)
 	}
-	if err := writeFileAtomic(*out, write); err != nil {
+	if err := features.WriteFileAtomic(*out, write); err != nil {
 		return err
 	}
 	fmt.Printf("%s over %d machines: kept %d, flagged %d, invalid %d; COAT %s, radius %.6g -> %s\n",

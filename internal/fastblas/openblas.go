@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/blas/gonum"
 	"gonum.org/v1/netlib/blas/netlib"
 )
 
@@ -31,6 +32,10 @@ func CholeskyUpper(n int, a []float64) bool {
 	C.dpotrf_(&uplo, &cn, (*C.double)(unsafe.Pointer(&a[0])), &lda, &info)
 	return info == 0
 }
+
+// UseGonum switches back to gonum's pure-Go BLAS (for benchmarks that
+// compare the two in one run).
+func UseGonum() { blas64.Use(gonum.Implementation{}) }
 
 // Enable routes gonum's BLAS calls to OpenBLAS with one thread and returns
 // the name of the implementation in use.

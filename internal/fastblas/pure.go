@@ -17,3 +17,6 @@ func CholeskyUpper(n int, a []float64) bool {
 
 // Enable keeps gonum's pure-Go BLAS and returns its name.
 func Enable() string { return "gonum" }
+
+// UseGonum keeps gonum's pure-Go BLAS.
+func UseGonum() {}

@@ -1,0 +1,24 @@
+# The two commands of the README:
+#   make demo   set up, build, and run the experiment on the built-in MNIST digits
+#   make test   set up, then run every test
+.PHONY: setup build demo test bench vowels
+
+setup:
+	./scripts/setup.sh
+
+build: setup
+	go build -o bin/nistgmm ./cmd/nistgmm
+
+demo: build
+	./bin/nistgmm run --alpha 0.2
+
+test: setup
+	go vet ./...
+	go test ./...
+
+bench: setup
+	go test -run '^$$' -bench . -benchtime 3x ./federated ./features ./eval
+
+# Features of the MNIST digits plus the genuine SD19 vowels as letters.
+vowels: build
+	./bin/nistgmm extract --letters ../shared/data/sd19-vowels --letter-classes 41,45,49,4f,55,61,65,69,6f,75 --out data/vowels

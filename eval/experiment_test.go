@@ -1,0 +1,198 @@
+package eval
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"reflect"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/internal/fastblas"
+)
+
+func TestMain(m *testing.M) {
+	fastblas.Enable()
+	os.Exit(m.Run())
+}
+
+// synthetic draws classes around random centres in d dimensions, and
+// "letters" from other centres.
+func synthetic(d, classes, nTrain, nTest, nLetters int, sep float64) *Data {
+	rng := rand.New(rand.NewPCG(3, 4))
+	centres := make([][]float64, 2*classes)
+	for i := range centres {
+		centres[i] = make([]float64, d)
+		for j := range centres[i] {
+			centres[i][j] = sep * rng.NormFloat64()
+		}
+	}
+	draw := func(n, offset int) (*mat.Dense, []int) {
+		X := mat.NewDense(n, d, nil)
+		y := make([]int, n)
+		for i := 0; i < n; i++ {
+			c := i % classes
+			y[i] = c
+			for j := 0; j < d; j++ {
+				X.Set(i, j, centres[c+offset][j]+rng.NormFloat64()*(0.5+float64(j%3)*0.3))
+			}
+		}
+		return X, y
+	}
+	out := &Data{}
+	out.Train, out.TrainLabels = draw(nTrain, 0)
+	out.Test, out.TestLabels = draw(nTest, 0)
+	out.Letters, _ = draw(nLetters, classes)
+	return out
+}
+
+func TestRepetitionIsDeterministicWhateverTheWorkers(t *testing.T) {
+	d := synthetic(5, 3, 3000, 600, 1000, 4)
+	for _, f := range []federated.Failure{federated.Letters, federated.MeanFailure, federated.CovFailure, federated.WeightFailure} {
+		c := Config{Machines: 8, NTotal: 2400, K: 3, Distance: federated.KL, Failure: f, LettersN: 300,
+			Alphas: []float64{0, 0.25}, Seed: 9, Restarts: 2, Workers: 1}
+		a, err := RunRepetition(context.Background(), d, c, 3, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Workers = 4
+		b, err := RunRepetition(context.Background(), d, c, 3, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Timing, b.Timing = Timing{}, Timing{}
+		for i := range a.Alphas {
+			a.Alphas[i].DistanceSeconds, b.Alphas[i].DistanceSeconds = 0, 0
+			for j := range a.Alphas[i].Methods {
+				a.Alphas[i].Methods[j].Seconds, b.Alphas[i].Methods[j].Seconds = 0, 0
+			}
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("%s: 1 and 4 workers gave different results", f)
+		}
+		// Byzantine sets are nested across alphas and ARED catches
+		// these far-off failures.
+		hi := a.Alphas[1]
+		if len(hi.Byzantine) != 2 {
+			t.Fatalf("%s: %d Byzantine at alpha 0.25 of 8", f, len(hi.Byzantine))
+		}
+		for _, m := range hi.Methods {
+			if m.Method == federated.ARED && m.Missed != 0 {
+				t.Errorf("%s: ARED missed %d", f, m.Missed)
+			}
+			if m.Method == federated.Oracle && m.ARI < 0.9 {
+				t.Errorf("%s: Oracle ARI %.3f on well-separated classes", f, m.ARI)
+			}
+		}
+	}
+}
+
+func TestStratifiedPartition(t *testing.T) {
+	labels := make([]int, 1000)
+	for i := range labels {
+		labels[i] = i % 10
+	}
+	c := Config{Machines: 4, NTotal: 800, Stratified: true}
+	parts, err := partition(c, labels, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, p := range parts {
+		counts := make([]int, 10)
+		for _, i := range p {
+			counts[labels[i]]++
+			if seen[i] {
+				t.Fatal("a digit went to two machines")
+			}
+			seen[i] = true
+		}
+		for _, n := range counts {
+			if n != 20 {
+				t.Fatalf("counts per class %v, want 20 each", counts)
+			}
+		}
+	}
+	c.NTotal = 5000
+	if _, err := partition(c, labels, rand.New(rand.NewPCG(1, 1))); err == nil {
+		t.Fatal("asking for more digits than a class has was accepted")
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	d := synthetic(3, 2, 100, 50, 10, 3)
+	d.Letters = nil
+	c := NewConfig()
+	c.NTotal = 80
+	c.Machines = 4
+	c.K = 2
+	if err := c.Check(d); err == nil {
+		t.Fatal("letters failure without letters accepted")
+	}
+	c.Failure = federated.MeanFailure
+	c.Alphas = []float64{0.6}
+	if err := c.Check(d); err == nil {
+		t.Fatal("alpha 0.6 accepted")
+	}
+}
+
+// realisticData is the vowels features when extracted (make vowels), else
+// synthetic data of the same shape: d = 50, 10 classes.
+func realisticData(b *testing.B) (*Data, string) {
+	b.Helper()
+	if d, err := loadFeatures("../data/vowels"); err == nil {
+		return d, "MNIST+vowels features"
+	}
+	return synthetic(50, 10, 25000, 10000, 10000, 1), "synthetic d=50"
+}
+
+// BenchmarkRepetitionParts measures the three parts of one Table 2
+// repetition at the paper's size (m = 50, N = 25,000, K = 10, d = 50):
+// the 50 honest fits, one of the up to 20 letter fits (n = 5,000), and the
+// aggregation and scoring of all six methods at one alpha.
+func BenchmarkRepetitionParts(b *testing.B) {
+	d, what := realisticData(b)
+	b.Logf("data: %s", what)
+	c := NewConfig()
+	c.Workers = 1
+	rng := func(i int) *rand.Rand { return rand.New(rand.NewPCG(1, uint64(i))) }
+	parts, _ := partition(c, d.TrainLabels, rng(0))
+	honest := make([]*federated.Mixture, c.Machines)
+	b.Run("honest-fits-50", func(b *testing.B) {
+		for it := 0; it < b.N; it++ {
+			for i := range honest {
+				g, _, err := (&federated.EM{K: 10}).Fit(context.Background(), rows(d.Train, parts[i]), rng(i))
+				if err != nil {
+					b.Fatal(err)
+				}
+				honest[i] = g
+			}
+		}
+	})
+	var letter *federated.Mixture
+	b.Run("letter-fit-1", func(b *testing.B) {
+		for it := 0; it < b.N; it++ {
+			r := rng(100 + it)
+			ln, _ := d.Letters.Dims()
+			g, _, err := (&federated.EM{K: 10}).Fit(context.Background(), rows(d.Letters, r.Perm(ln)[:5000]), r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			letter = g
+		}
+	})
+	b.Run("aggregate-and-score-1-alpha", func(b *testing.B) {
+		order := rng(7).Perm(c.Machines)
+		repl := make([]*federated.Mixture, 10)
+		for i := range repl {
+			repl[i] = letter
+		}
+		for it := 0; it < b.N; it++ {
+			if _, err := runAlpha(context.Background(), d, c, parts, honest, order, repl, 0.2); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
