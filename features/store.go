@@ -175,34 +175,25 @@ func ReadLabels(path string) ([]int, error) {
 	if len(r.Header.Descr.Shape) != 1 {
 		return nil, fmt.Errorf("%s: shape %v, want 1-D labels", path, r.Header.Descr.Shape)
 	}
-	var out []int
 	switch strings.Trim(r.Header.Descr.Type, "'\"") {
 	case "<i8":
-		var v []int64
-		if err := r.Read(&v); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		for _, x := range v {
-			out = append(out, int(x))
-		}
+		return readInts[int64](r, path)
 	case "<i4":
-		var v []int32
-		if err := r.Read(&v); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		for _, x := range v {
-			out = append(out, int(x))
-		}
+		return readInts[int32](r, path)
 	case "|u1":
-		var v []uint8
-		if err := r.Read(&v); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		for _, x := range v {
-			out = append(out, int(x))
-		}
-	default:
-		return nil, fmt.Errorf("%s: element type %s, want int64, int32 or uint8", path, r.Header.Descr.Type)
+		return readInts[uint8](r, path)
+	}
+	return nil, fmt.Errorf("%s: element type %s, want int64, int32 or uint8", path, r.Header.Descr.Type)
+}
+
+func readInts[T int64 | int32 | uint8](r *npy.Reader, path string) ([]int, error) {
+	var v []T
+	if err := r.Read(&v); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := make([]int, len(v))
+	for i, x := range v {
+		out[i] = int(x)
 	}
 	return out, nil
 }

@@ -406,16 +406,10 @@ func (r *Round) mm(ctx context.Context, atoms []atom, start *Mixture) (*Mixture,
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
 		}
+		assignNearest(atoms, centers, assign, cost, diff)
 		var obj float64
 		for a, at := range atoms {
-			best, bestC := 0, math.Inf(1)
-			for k, c := range centers {
-				if v := klGauss(at.g, c, diff); v < bestC {
-					best, bestC = k, v
-				}
-			}
-			assign[a], cost[a] = best, bestC
-			obj += at.mass * bestC
+			obj += at.mass * cost[a]
 		}
 		if mix != nil && math.Abs(prev-obj) <= r.server.tol()*math.Max(1, math.Abs(obj)) {
 			return mix, obj, nil
@@ -430,6 +424,20 @@ func (r *Round) mm(ctx context.Context, atoms []atom, start *Mixture) (*Mixture,
 		}
 	}
 	return mix, prev, nil
+}
+
+// assignNearest assigns every atom to the centre of least KL cost (ties to
+// the lower index) and records that cost.
+func assignNearest(atoms []atom, centers []*gaussian, assign []int, cost, diff []float64) {
+	for a, at := range atoms {
+		best, bestC := 0, math.Inf(1)
+		for k, c := range centers {
+			if v := klGauss(at.g, c, diff); v < bestC {
+				best, bestC = k, v
+			}
+		}
+		assign[a], cost[a] = best, bestC
+	}
 }
 
 // reseedEmpty gives every component without atoms the atom of largest
@@ -542,14 +550,8 @@ func (r *Round) trim(ctx context.Context) (*Result, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		for a, at := range atoms {
-			best, bestC := 0, math.Inf(1)
-			for k, c := range centers {
-				if v := klGauss(at.g, c, diff); v < bestC {
-					best, bestC = k, v
-				}
-			}
-			assign[a], cost[a] = best, bestC
+		assignNearest(atoms, centers, assign, cost, diff)
+		for a := range order {
 			order[a] = a
 		}
 		sort.SliceStable(order, func(x, y int) bool { return cost[order[x]] < cost[order[y]] })

@@ -110,6 +110,23 @@ func (f *experimentFlags) config(d *eval.Data) (eval.Config, error) {
 	return c, nil
 }
 
+// prepare loads the features and builds a checked configuration.
+func (f *experimentFlags) prepare(ctx context.Context, alphas []float64) (*eval.Data, eval.Config, string, error) {
+	d, source, err := f.load(ctx)
+	if err != nil {
+		return nil, eval.Config{}, "", err
+	}
+	c, err := f.config(d)
+	if err != nil {
+		return nil, c, "", err
+	}
+	c.Alphas = alphas
+	if err := c.Check(d); err != nil {
+		return nil, c, "", err
+	}
+	return d, c, source, nil
+}
+
 func cmdRun(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var ef experimentFlags
@@ -119,16 +136,8 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	d, source, err := ef.load(ctx)
+	d, c, source, err := ef.prepare(ctx, []float64{*alpha})
 	if err != nil {
-		return err
-	}
-	c, err := ef.config(d)
-	if err != nil {
-		return err
-	}
-	c.Alphas = []float64{*alpha}
-	if err := c.Check(d); err != nil {
 		return err
 	}
 	bar, add := newBar(table2.StepsPerRep(c), "fitting and aggregating")
@@ -191,18 +200,12 @@ func cmdReproduce(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	d, source, err := ef.load(ctx)
+	as, err := parseAlphas(*alphas)
 	if err != nil {
 		return err
 	}
-	c, err := ef.config(d)
+	d, c, source, err := ef.prepare(ctx, as)
 	if err != nil {
-		return err
-	}
-	if c.Alphas, err = parseAlphas(*alphas); err != nil {
-		return err
-	}
-	if err := c.Check(d); err != nil {
 		return err
 	}
 	if *out == "" {
