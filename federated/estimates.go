@@ -124,6 +124,12 @@ func DecodeEstimates(r io.Reader) ([]Estimate, error) {
 		var m MachineJSON
 		e := Estimate{ID: fmt.Sprintf("#%d", i)}
 		if err := json.Unmarshal(raw, &m); err != nil {
+			var id struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal(raw, &id) == nil && id.ID != "" {
+				e.ID = id.ID
+			}
 			e.Malformed = fmt.Sprintf("malformed entry: %v", err)
 			ests = append(ests, e)
 			continue

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"codeberg.org/sbinet/npyio/npy"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/nistgmm/nistgmm/federated"
+)
+
+// TestFitAggregateScore drives the three server-side commands on a toy
+// two-cluster data set, with one machine sending a NaN estimate.
+func TestFitAggregateScore(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	writeNpy := func(name string, v any) string {
+		p := filepath.Join(dir, name)
+		f, _ := os.Create(p)
+		defer f.Close()
+		if err := npy.Write(f, v); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	draw := func(n int) (*mat.Dense, []int64) {
+		X := mat.NewDense(n, 2, nil)
+		y := make([]int64, n)
+		for i := 0; i < n; i++ {
+			y[i] = int64(i % 2)
+			X.Set(i, 0, 8*float64(y[i])+rng.NormFloat64())
+			X.Set(i, 1, rng.NormFloat64())
+		}
+		return X, y
+	}
+	est := filepath.Join(dir, "est.json")
+	for i := 0; i < 5; i++ {
+		X, _ := draw(300)
+		p := writeNpy("m.npy", X)
+		id := "m" + string(rune('0'+i))
+		if err := cmdFitLocal(context.Background(), []string{"--data", p, "--k", "2", "--id", id, "--out", est}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A sixth machine transmits garbage.
+	data, _ := os.ReadFile(est)
+	var doc map[string]any
+	json.Unmarshal(data, &doc)
+	ms := doc["machines"].([]any)
+	bad := map[string]any{"id": "evil", "n": 300, "weights": []any{0.5, 0.5}, "means": []any{[]any{"NaN", 0}, []any{1, 1}},
+		"covariances": ms[0].(map[string]any)["covariances"]}
+	doc["machines"] = append(ms, bad)
+	data, _ = json.Marshal(doc)
+	os.WriteFile(est, data, 0o644)
+
+	agg := filepath.Join(dir, "agg.json")
+	if err := cmdAggregate(context.Background(), []string{"--estimates", est, "--method", "gmr", "--out", agg}); err != nil {
+		t.Fatal(err)
+	}
+	var rep federated.Report
+	data, _ = os.ReadFile(agg)
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Invalid) != 1 || rep.Invalid[0].ID != "evil" || len(rep.Kept) != 5 {
+		t.Fatalf("invalid %v, kept %v", rep.Invalid, rep.Kept)
+	}
+	X, y := draw(400)
+	xp, yp := writeNpy("x.npy", X), writeNpy("y.npy", y)
+	out := captureStdout(t, func() {
+		if err := cmdScore(context.Background(), []string{"--mixture", agg, "--features", xp, "--labels", yp}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if !strings.HasPrefix(out, "1.0") && !strings.HasPrefix(out, "0.99") {
+		t.Fatalf("ARI on two far-apart clusters: %q", out)
+	}
+}
+
+func captureStdout(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, _ := os.Pipe()
+	old := os.Stdout
+	os.Stdout = w
+	f()
+	w.Close()
+	os.Stdout = old
+	buf := make([]byte, 1<<16)
+	n, _ := r.Read(buf)
+	return string(buf[:n])
+}
