@@ -3,6 +3,7 @@ package table2
 import (
 	"fmt"
 	"image/color"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -68,6 +69,18 @@ func Plot(path string, reps []eval.RepResult, title string) error {
 		ticks[i] = plot.Tick{Value: float64(i)*(nm+1) + (nm-1)/2, Label: names[i]}
 	}
 	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	// Room below the lowest box for the legend in the lower left corner.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, byMethod := range values {
+		for _, v := range byMethod {
+			for _, x := range v {
+				lo, hi = math.Min(lo, x), math.Max(hi, x)
+			}
+		}
+	}
+	if hi > lo {
+		p.Y.Min, p.Y.Max = lo-0.35*(hi-lo), hi+0.02*(hi-lo)
+	}
 	p.Legend.Top = false
 	p.Legend.Left = true
 	w := vg.Length(len(alphas))*vg.Inch*1.6 + vg.Inch
