@@ -226,3 +226,32 @@ func TestCorruptKeepsShapesAndValidity(t *testing.T) {
 		t.Fatal("letters failure without a replacement accepted")
 	}
 }
+
+func TestExtremeButValidEstimateIsFlaggedNotFatal(t *testing.T) {
+	ests, _, _ := plantedRound(t, MeanFailure, 9, 0, 37)
+	ext := ests[0].Mixture.Clone()
+	for k := range ext.Covs {
+		ext.Covs[k].ScaleSym(1e-90, ext.Covs[k])
+		for i := range ext.Means[k] {
+			ext.Means[k][i] = 1e90
+		}
+	}
+	ests[4].Mixture = ext
+	for _, d := range []Distance{ISE, KL, CS} {
+		rep, err := (&Server{Distance: d}).AggregateDocument(context.Background(), encode(t, ests), CRED, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		if !slices.Contains(rep.Flagged, ests[4].ID) {
+			t.Fatalf("%s: extreme estimate kept: flagged %v", d, rep.Flagged)
+		}
+	}
+}
+
+func encode(t *testing.T, ests []Estimate) *bytes.Reader {
+	var buf bytes.Buffer
+	if err := EncodeEstimates(&buf, ests); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.NewReader(buf.Bytes())
+}

@@ -106,7 +106,7 @@ func iseFromLogs(la, lb, lc float64) float64 {
 	if v <= 0 {
 		return 0
 	}
-	return math.Exp(0.5*m) * math.Sqrt(v)
+	return math.Min(math.Exp(0.5*m)*math.Sqrt(v), maxDistance)
 }
 
 func csFromLogs(la, lb, lc float64) float64 {
@@ -114,7 +114,7 @@ func csFromLogs(la, lb, lc float64) float64 {
 	if v < 0 {
 		return 0
 	}
-	return v
+	return math.Min(v, maxDistance)
 }
 
 // Between returns D(a, b).

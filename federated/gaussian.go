@@ -20,6 +20,11 @@ var log2Pi = math.Log(2 * math.Pi)
 // distances would overflow.
 const MaxMagnitude = 1e100
 
+// maxDistance caps every divergence: an extreme but valid estimate is then
+// very far from the others, rather than infinitely far, which would stop
+// the transport solver and the JSON report.
+const maxDistance = 1e300
+
 // errNotPD reports a covariance matrix whose Cholesky factorization fails.
 var errNotPD = errors.New("covariance is not positive definite")
 
@@ -115,7 +120,7 @@ func klGauss(p, q *gaussian, diff []float64) float64 {
 	if kl < 0 { // rounding for identical components
 		kl = 0
 	}
-	return kl
+	return math.Min(kl, maxDistance)
 }
 
 // overlapScratch holds the buffers logOverlap needs, so a worker reuses them
