@@ -74,3 +74,39 @@ func TestTransportMatchesSimplex(t *testing.T) {
 		t.Fatalf("1x3 transport = %v, want 2.3", got)
 	}
 }
+
+// BenchmarkTransport10x10 compares the min-cost-flow solver with gonum's
+// general simplex on the 10 x 10 problems of the CTD-KL distance.
+func BenchmarkTransport10x10(b *testing.B) {
+	rng := newRNG(22)
+	type problem struct{ c, a, bw []float64 }
+	probs := make([]problem, 64)
+	for i := range probs {
+		p := problem{c: make([]float64, 100), a: make([]float64, 10), bw: make([]float64, 10)}
+		for j := range p.c {
+			p.c[j] = rng.ExpFloat64() * 50
+		}
+		for j := 0; j < 10; j++ {
+			p.a[j], p.bw[j] = rng.Float64()+0.01, rng.Float64()+0.01
+		}
+		normalize(p.a)
+		normalize(p.bw)
+		probs[i] = p
+	}
+	b.Run("min-cost-flow", func(b *testing.B) {
+		tr := newTransport()
+		for i := 0; i < b.N; i++ {
+			p := probs[i%len(probs)]
+			copy(tr.cost(10, 10), p.c)
+			if _, err := tr.solve(p.a, p.bw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("gonum-simplex", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			p := probs[i%len(probs)]
+			simplexTransport(append([]float64(nil), p.c...), p.a, p.bw)
+		}
+	})
+}
