@@ -469,8 +469,9 @@ func reseedEmpty(atoms []atom, assign []int, cost []float64, K int) {
 // momentMatch returns, for each component k, the Gaussian that minimizes
 // sum_a mass_a KL(atom_a || phi_k) over the atoms assigned to k (the KL
 // barycentre: matched first and second moments), with weight the total
-// mass. A component without mass gets weight 0 and the identity covariance
-// placeholder is never produced: callers reseed or keep the old component.
+// mass. A component without mass comes back with weight 0 and a zero
+// covariance, which is not a valid component: callers reseed it first (GMR)
+// or put the previous component back (TRIM).
 func momentMatch(atoms []atom, assign []int, mass func(int) float64, K, d int) *Mixture {
 	mix := &Mixture{Weights: make([]float64, K), Means: make([][]float64, K), Covs: make([]*mat.SymDense, K)}
 	for k := 0; k < K; k++ {
