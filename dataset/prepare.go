@@ -3,8 +3,8 @@ package dataset
 import (
 	"context"
 	"math"
-	"runtime"
-	"sync"
+
+	"github.com/nistgmm/nistgmm/internal/parallel"
 )
 
 // Rejected is an entry that could not be preprocessed.
@@ -18,46 +18,30 @@ type Rejected struct {
 // training script). Corrupt or blank scans are skipped and returned in
 // Rejected; kept lists the indices of the entries that made it, in order.
 func (s *SD19) PrepareImages(ctx context.Context, entries []Entry, mode Mode, workers int, progress func(int)) (*Images, []int, []Rejected, error) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	px := make([][]uint8, len(entries))
 	errs := make([]error, len(entries))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				if ctx.Err() != nil {
-					continue
-				}
-				img, err := s.Decode(entries[i])
-				var v []float32
-				if err == nil {
-					v, err = Preprocess(img, mode)
-				}
-				if err != nil {
-					errs[i] = err
-				} else {
-					b := make([]uint8, len(v))
-					for j, x := range v {
-						b[j] = uint8(math.Round(float64(x) * 255))
-					}
-					px[i] = b
-				}
-				if progress != nil {
-					progress(1)
-				}
+	// Each image's failure is recorded, not returned: a corrupt scan is
+	// skipped, only cancellation stops the work.
+	parallel.For(ctx, len(entries), workers, func(i int) error {
+		img, err := s.Decode(entries[i])
+		var v []float32
+		if err == nil {
+			v, err = Preprocess(img, mode)
+		}
+		if err != nil {
+			errs[i] = err
+		} else {
+			b := make([]uint8, len(v))
+			for j, x := range v {
+				b[j] = uint8(math.Round(float64(x) * 255))
 			}
-		}()
-	}
-	for i := range entries {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
+			px[i] = b
+		}
+		if progress != nil {
+			progress(1)
+		}
+		return nil
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, nil, nil, err
 	}

@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sort"
-	"sync"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/internal/parallel"
 )
 
 // Data holds the features of one experiment. Letters may be nil, in which
@@ -193,36 +192,6 @@ func rows(X *mat.Dense, idx []int) *mat.Dense {
 	return out
 }
 
-// parallel runs f(i) for i < n on up to workers goroutines and returns the
-// first error.
-func parallel(ctx context.Context, n, workers int, f func(i int) error) error {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	jobs := make(chan int)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				if ctx.Err() != nil {
-					errs[i] = ctx.Err()
-					continue
-				}
-				errs[i] = f(i)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
 // maxByzantine is the largest number of Byzantine machines over the alphas.
 func (c Config) maxByzantine() int {
 	most := 0
@@ -259,7 +228,7 @@ func RunRepetition(ctx context.Context, d *Data, c Config, rep int, step func())
 
 	start := time.Now()
 	honest := make([]*federated.Mixture, c.Machines)
-	err = parallel(ctx, c.Machines, c.Workers, func(i int) error {
+	err = parallel.For(ctx, c.Machines, c.Workers, func(i int) error {
 		g, _, err := em().Fit(ctx, rows(d.Train, parts[i]), stream(c.Seed, rep, purposeHonest, uint64(i)))
 		if err != nil {
 			return fmt.Errorf("machine %d: %w", i, err)
@@ -277,7 +246,7 @@ func RunRepetition(ctx context.Context, d *Data, c Config, rep int, step func())
 	nb := c.maxByzantine()
 	replacement := make([]*federated.Mixture, nb)
 	start = time.Now()
-	err = parallel(ctx, nb, c.Workers, func(j int) error {
+	err = parallel.For(ctx, nb, c.Workers, func(j int) error {
 		rng := stream(c.Seed, rep, purposeLetters, uint64(j))
 		var g *federated.Mixture
 		var err error
