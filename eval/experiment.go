@@ -25,57 +25,105 @@ type Data struct {
 	Letters     *mat.Dense // Byzantine machines' letter features
 }
 
-// Config is one Table 2 experiment (Section 6). NewConfig gives the paper's
-// settings.
+// Config is one Table 2 experiment (Section 6). NewConfig gives the
+// product's defaults; the paper's own choices are each one field away.
 type Config struct {
-	Machines   int  // m
-	NTotal     int  // N training digits drawn per repetition
-	Stratified bool // equal counts per class on every machine
-	K          int  // mixture order
-	Distance   federated.Distance
-	Failure    federated.Failure
-	LettersN   int // letter features each Byzantine machine fits on
-	Alphas     []float64
-	Seed       uint64
-	Workers    int // goroutines for the local fits; 0 means GOMAXPROCS
+	Machines   int               `json:"machines"`   // m
+	NTotal     int               `json:"n_total"`    // N training digits drawn per repetition
+	Stratified bool              `json:"stratified"` // equal counts per class on every machine
+	K          int               `json:"k"`          // mixture order
+	Failure    federated.Failure `json:"failure"`
+	LettersN   int               `json:"letters_n"` // letter features each Byzantine machine fits on
+	Alphas     []float64         `json:"alphas"`
+	Seed       uint64            `json:"seed"`
+	Workers    int               `json:"workers"` // goroutines for the local fits; 0 means GOMAXPROCS
 	// Restarts is the number of k-means++ starts of each local EM; 0 means 10.
-	Restarts int
-	// GMRStarts is the number of extra GMR starting mixtures taken from the
-	// estimates being reduced, nearest to COAT first (federated.Server.KeptStarts).
-	GMRStarts int
-	// AREDPower overrides the power of ARED's inflation factor (see
-	// federated.Server.AREDPower); 0 keeps the distance's order.
-	AREDPower float64
+	Restarts int `json:"restarts"`
+	// PenaltyScale is c in every local fit's a_n = c n^(-1/2); 0 means that
+	// each machine chooses c from its own data (federated.PenaltySearch).
+	// 1 is the paper's.
+	PenaltyScale float64 `json:"penalty_scale"`
+	// Distance, ARED's radius rule and its constant, eq. (5)'s power and
+	// the single start: see federated.Server.
+	Distance    federated.Distance   `json:"distance"`
+	Radius      federated.RadiusRule `json:"ared_radius"`
+	RadiusScale float64              `json:"ared_radius_scale"`
+	AREDPower   float64              `json:"ared_power"`
+	SingleStart bool                 `json:"single_start"`
 }
 
-// NewConfig returns the paper's Section 6 settings: m = 50, N = 25,000,
-// K = 10, letters failures from 5,000 letters, alpha in {0, ..., 0.4}, and
-// the CTD-KL distance (the README explains why not ISE).
+// NewConfig returns the paper's Section 6 design (m = 50, N = 25,000,
+// K = 10, letters failures from 5,000 letters, alpha in {0, ..., 0.4}) with
+// the product's defaults for what the paper's choices fail at (README):
+// the penalty chosen per machine, the Jeffreys distance, ARED's robust
+// radius and a multi-start reduction.
 func NewConfig() Config {
-	return Config{Machines: 50, NTotal: 25000, K: 10, Distance: federated.KL, Failure: federated.Letters,
-		LettersN: 5000, Alphas: []float64{0, 0.1, 0.2, 0.3, 0.4}}
+	return Config{Machines: 50, NTotal: 25000, K: 10, Distance: federated.Jeffreys, Radius: federated.RadiusRobust,
+		Failure: federated.Letters, LettersN: 5000, Alphas: []float64{0, 0.1, 0.2, 0.3, 0.4}}
+}
+
+// Server is the aggregation server the configuration describes.
+func (c Config) Server() *federated.Server {
+	return &federated.Server{K: c.K, Distance: c.Distance, Radius: c.Radius, RadiusScale: c.RadiusScale,
+		AREDPower: c.AREDPower, SingleStart: c.SingleStart, Seed: c.Seed, Workers: c.Workers}
+}
+
+// EM is the local fit the configuration describes.
+func (c Config) EM() *federated.EM {
+	em := &federated.EM{K: c.K, Restarts: c.Restarts, PenaltyScale: c.PenaltyScale}
+	if c.PenaltyScale == 0 {
+		em.PenaltySearch = &federated.PenaltySearch{}
+	}
+	return em
+}
+
+// Validate reports settings that cannot run on any data, before anything
+// is loaded or fitted.
+func (c Config) Validate() error {
+	switch {
+	case c.Machines < 3:
+		return fmt.Errorf("%d machines: the robust methods need at least 3", c.Machines)
+	case c.K < 1:
+		return fmt.Errorf("mixture order %d, want at least 1", c.K)
+	case c.NTotal < c.Machines*c.K:
+		return fmt.Errorf("%d training digits leave fewer than K = %d per machine over %d machines", c.NTotal, c.K, c.Machines)
+	case c.Failure == federated.Letters && c.LettersN < c.K:
+		return fmt.Errorf("%d letter features per Byzantine machine cannot fit %d components", c.LettersN, c.K)
+	case !(c.PenaltyScale >= 0) || math.IsInf(c.PenaltyScale, 0):
+		return fmt.Errorf("penalty scale %v, want a finite number > 0 (0 to choose it per machine)", c.PenaltyScale)
+	case c.Restarts < 0 || c.Workers < 0:
+		return fmt.Errorf("%d restarts and %d workers, want neither negative", c.Restarts, c.Workers)
+	case len(c.Alphas) == 0:
+		return errors.New("no failure rate to run")
+	}
+	if _, err := federated.ParseFailure(string(c.Failure)); err != nil {
+		return err
+	}
+	for _, a := range c.Alphas {
+		if !(a >= 0 && a < 0.5) {
+			return fmt.Errorf("failure rate %v is outside [0, 0.5)", a)
+		}
+	}
+	if err := c.EM().Validate(); err != nil {
+		return err
+	}
+	return c.Server().Validate()
 }
 
 // Check reports a configuration that cannot run on data.
 func (c Config) Check(d *Data) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
 	n, dim := d.Train.Dims()
 	switch {
-	case c.Machines < 1:
-		return fmt.Errorf("need at least one machine, got %d", c.Machines)
 	case c.NTotal > n:
-		return fmt.Errorf("--n-total %d exceeds the %d training digits available", c.NTotal, n)
-	case c.NTotal < c.Machines*c.K:
-		return fmt.Errorf("--n-total %d leaves fewer than K=%d points per machine", c.NTotal, c.K)
+		return fmt.Errorf("%d training digits asked for, %d available", c.NTotal, n)
 	case len(d.TrainLabels) != n:
 		return fmt.Errorf("%d training labels for %d rows", len(d.TrainLabels), n)
 	}
 	if tn, td := d.Test.Dims(); td != dim || len(d.TestLabels) != tn {
 		return fmt.Errorf("test features are %dx%d with %d labels; training features have %d columns", tn, td, len(d.TestLabels), dim)
-	}
-	for _, a := range c.Alphas {
-		if a < 0 || a >= 0.5 {
-			return fmt.Errorf("alpha %v is outside [0, 0.5)", a)
-		}
 	}
 	if c.Failure == federated.Letters {
 		if d.Letters == nil {
@@ -86,7 +134,7 @@ func (c Config) Check(d *Data) error {
 			return fmt.Errorf("letter features have %d columns, digits %d", ld, dim)
 		}
 		if c.LettersN > ln {
-			return fmt.Errorf("--letters-n %d exceeds the %d letter features available", c.LettersN, ln)
+			return fmt.Errorf("%d letter features per Byzantine machine asked for, %d available", c.LettersN, ln)
 		}
 	}
 	return nil
@@ -100,7 +148,11 @@ type MethodResult struct {
 	Flagged []int            `json:"flagged"`
 	Caught  int              `json:"byzantine_caught"` // Byzantine and flagged
 	Missed  int              `json:"byzantine_missed"` // Byzantine and not flagged
-	Seconds float64          `json:"seconds"`
+	// HonestFlagged counts honest machines the method flagged.
+	HonestFlagged int     `json:"honest_flagged"`
+	Radius        float64 `json:"radius,omitempty"` // CRED's and ARED's ball
+	Warning       string  `json:"warning,omitempty"`
+	Seconds       float64 `json:"seconds"`
 }
 
 // AlphaResult is one failure rate within a repetition.
@@ -113,9 +165,14 @@ type AlphaResult struct {
 	DistanceSeconds float64 `json:"distance_seconds"`
 	// CoatDistances is D(COAT, G_i) for every machine (-1 for an invalid
 	// one); Radius is r_coat.
-	CoatDistances []float64      `json:"coat_distances"`
-	Radius        float64        `json:"radius"`
-	Methods       []MethodResult `json:"methods"`
+	CoatDistances []float64 `json:"coat_distances"`
+	Radius        float64   `json:"radius"`
+	// SeparabilityAUC is the ROC AUC of the distance to COAT as a score for
+	// "is Byzantine" over the valid machines; absent without Byzantine ones.
+	SeparabilityAUC *float64 `json:"separability_auc,omitempty"`
+	// Stealth is the attacker's choice under the stealth failure.
+	Stealth *federated.StealthChoice `json:"stealth,omitempty"`
+	Methods []MethodResult           `json:"methods"`
 }
 
 // Timing splits the cost of a repetition.
@@ -168,12 +225,12 @@ func partition(c Config, labels []int, rng *rand.Rand) ([][]int, error) {
 	sort.Ints(classes)
 	per := c.NTotal / (c.Machines * len(classes))
 	if per == 0 {
-		return nil, fmt.Errorf("--stratified: %d digits cannot give every machine one of each of %d classes", c.NTotal, len(classes))
+		return nil, fmt.Errorf("stratified split: %d digits cannot give every machine one of each of %d classes", c.NTotal, len(classes))
 	}
 	for _, l := range classes {
 		idx := byClass[l]
 		if len(idx) < per*c.Machines {
-			return nil, fmt.Errorf("--stratified: class %d has %d digits, need %d", l, len(idx), per*c.Machines)
+			return nil, fmt.Errorf("stratified split: class %d has %d digits, need %d", l, len(idx), per*c.Machines)
 		}
 		rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
 		for i := 0; i < c.Machines; i++ {
@@ -224,7 +281,7 @@ func RunRepetition(ctx context.Context, d *Data, c Config, rep int, step func())
 	if err != nil {
 		return nil, err
 	}
-	em := func() *federated.EM { return &federated.EM{K: c.K, Restarts: c.Restarts} }
+	em := c.EM
 
 	start := time.Now()
 	honest := make([]*federated.Mixture, c.Machines)
@@ -254,7 +311,7 @@ func RunRepetition(ctx context.Context, d *Data, c Config, rep int, step func())
 			ln, _ := d.Letters.Dims()
 			idx := rng.Perm(ln)[:c.LettersN]
 			g, _, err = em().Fit(ctx, rows(d.Letters, idx), rng)
-		} else {
+		} else if c.Failure != federated.Stealth { // stealth needs the round: see runAlpha
 			g, err = federated.Corrupt(honest[order[j]], c.Failure, stream(c.Seed, rep, purposeCorrupt, uint64(j)))
 		}
 		if err != nil {
@@ -290,32 +347,45 @@ func runAlpha(ctx context.Context, d *Data, c Config, parts [][]int, honest []*f
 	for i := range ests {
 		ests[i] = federated.Estimate{ID: fmt.Sprintf("m%02d", i), N: len(parts[i]), Mixture: honest[i]}
 	}
-	for j := 0; j < nb; j++ {
-		ests[order[j]].Mixture = replacement[j]
+	srv := c.Server()
+	var stealth *federated.StealthChoice
+	if c.Failure == federated.Stealth {
+		if nb > 0 {
+			attacked, choice, err := srv.CraftStealth(ctx, ests, byz, federated.StealthGrid{})
+			if err != nil {
+				return nil, err
+			}
+			ests, stealth = attacked, &choice
+		}
+	} else {
+		for j := 0; j < nb; j++ {
+			ests[order[j]].Mixture = replacement[j]
+		}
 	}
-	srv := &federated.Server{K: c.K, Distance: c.Distance, Workers: c.Workers, AREDPower: c.AREDPower, KeptStarts: c.GMRStarts}
 	t0 := time.Now()
 	round, err := srv.Prepare(ctx, ests)
 	if err != nil {
 		return nil, err
 	}
 	ar := &AlphaResult{Alpha: alpha, Byzantine: byz, Coat: round.Coat, Invalid: len(round.Invalid),
-		DistanceSeconds: time.Since(t0).Seconds()}
+		DistanceSeconds: time.Since(t0).Seconds(), Stealth: stealth}
 	ar.Radius = round.Radius
 	ar.CoatDistances = make([]float64, c.Machines)
 	for i := range ar.CoatDistances {
 		ar.CoatDistances[i] = -1
 	}
-	for b, i := range round.Valid {
-		for a, j := range round.Valid {
-			if j == round.Coat {
-				ar.CoatDistances[i] = round.Distances.At(a, b)
-			}
-		}
-	}
 	isByz := map[int]bool{}
 	for _, b := range byz {
 		isByz[b] = true
+	}
+	var positive []bool
+	coatDist := round.CoatDistances()
+	for b, i := range round.Valid {
+		ar.CoatDistances[i] = coatDist[b]
+		positive = append(positive, isByz[i])
+	}
+	if auc, ok := SeparabilityAUC(coatDist, positive); ok {
+		ar.SeparabilityAUC = &auc
 	}
 	ar.CoatByzantine = isByz[round.Coat]
 	for _, m := range federated.Methods {
@@ -334,7 +404,8 @@ func runAlpha(ctx context.Context, d *Data, c Config, parts [][]int, honest []*f
 		}
 		det := Detect(r.Flagged, byz)
 		ar.Methods = append(ar.Methods, MethodResult{Method: m, ARI: ari, Kept: r.Kept, Flagged: r.Flagged,
-			Caught: det.TruePositives, Missed: det.FalseNegatives, Seconds: time.Since(t).Seconds()})
+			Caught: det.TruePositives, Missed: det.FalseNegatives, HonestFlagged: det.FalsePositives,
+			Radius: r.Radius, Warning: r.Warning, Seconds: time.Since(t).Seconds()})
 	}
 	return ar, nil
 }

@@ -80,7 +80,7 @@ func (m *Model) Run(ctx context.Context, job Job) (*Manifest, error) {
 	}
 	switch {
 	case job.SD19 != "" && job.IDXDir != "":
-		return nil, errors.New("extract: give --sd19 or --idx, not both")
+		return nil, errors.New("extract: give an SD19 source or an IDX folder for the digits, not both")
 	case job.SD19 != "":
 		s, err := openSD19(job.SD19)
 		if err != nil {
@@ -209,7 +209,7 @@ func idxFiles(dir string) (dataset.MNISTFiles, error) {
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return dataset.MNISTFiles{}, fmt.Errorf("--idx: %w", err)
+		return dataset.MNISTFiles{}, fmt.Errorf("IDX folder: %w", err)
 	}
 	var names []string
 	for _, e := range entries {
@@ -236,7 +236,7 @@ func idxFiles(dir string) (dataset.MNISTFiles, error) {
 		f.TestImages, f.TestLabels = find("test-images"), find("test-labels")
 	}
 	if f.TrainImages == "" || f.TrainLabels == "" || f.TestImages == "" || f.TestLabels == "" {
-		return f, fmt.Errorf("--idx %s: need *train-images*, *train-labels*, *t10k-images* (or *test-images*) and *t10k-labels* IDX files", dir)
+		return f, fmt.Errorf("IDX folder %s: need *train-images*, *train-labels*, *t10k-images* (or *test-images*) and *t10k-labels* IDX files", dir)
 	}
 	return f, nil
 }

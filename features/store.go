@@ -6,7 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/nistgmm/nistgmm/internal/atomicfile"
 
 	"codeberg.org/sbinet/npyio/npy"
 	"gonum.org/v1/gonum/mat"
@@ -55,32 +56,6 @@ type Manifest struct {
 // ManifestFormat identifies version 1 of the manifest.
 const ManifestFormat = "nistgmm/features/v1"
 
-// WriteFileAtomic writes to a temporary file in the same folder and renames
-// it into place, so a reader never sees a partial file under the final name.
-func WriteFileAtomic(path string, write func(w io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
 // WriteSet stores features (n x Dim, row-major) and labels as .npy files.
 func WriteSet(dir, name string, feats []float32, labels []int) error {
 	n := len(labels)
@@ -94,20 +69,20 @@ func WriteSet(dir, name string, feats []float32, labels []int) error {
 	if n == 0 {
 		return fmt.Errorf("set %s is empty", name)
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, name+".npy"), func(f io.Writer) error { return npy.Write(f, rows) }); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, name+".npy"), func(f io.Writer) error { return npy.Write(f, rows) }); err != nil {
 		return err
 	}
 	l := make([]int64, n)
 	for i, v := range labels {
 		l[i] = int64(v)
 	}
-	return WriteFileAtomic(filepath.Join(dir, name+"-labels.npy"), func(f io.Writer) error { return npy.Write(f, l) })
+	return atomicfile.WriteFile(filepath.Join(dir, name+"-labels.npy"), func(f io.Writer) error { return npy.Write(f, l) })
 }
 
 // WriteManifest stores the manifest; write it last, so that its presence
 // means the folder is complete.
 func WriteManifest(dir string, m *Manifest) error {
-	return WriteFileAtomic(filepath.Join(dir, "manifest.json"), func(f io.Writer) error {
+	return atomicfile.WriteFile(filepath.Join(dir, "manifest.json"), func(f io.Writer) error {
 		enc := json.NewEncoder(f)
 		enc.SetIndent("", "  ")
 		return enc.Encode(m)
@@ -125,81 +100,6 @@ func ReadManifest(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("%s/manifest.json: %w", dir, err)
 	}
 	return &m, nil
-}
-
-// ReadMatrix reads a 2-D float32 or float64 .npy file as a matrix.
-func ReadMatrix(path string) (*mat.Dense, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := npy.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	shape := r.Header.Descr.Shape
-	if len(shape) != 2 || r.Header.Descr.Fortran {
-		return nil, fmt.Errorf("%s: shape %v, want a C-ordered 2-D array", path, shape)
-	}
-	out := mat.NewDense(max(shape[0], 1), max(shape[1], 1), nil)
-	switch strings.Trim(r.Header.Descr.Type, "'\"") {
-	case "<f4":
-		var v []float32
-		if err := r.Read(&v); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		raw := out.RawMatrix().Data
-		for i, x := range v {
-			raw[i] = float64(x)
-		}
-	case "<f8":
-		var v []float64
-		if err := r.Read(&v); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		copy(out.RawMatrix().Data, v)
-	default:
-		return nil, fmt.Errorf("%s: element type %s, want float32 or float64", path, r.Header.Descr.Type)
-	}
-	return out, nil
-}
-
-// ReadLabels reads a 1-D integer .npy file.
-func ReadLabels(path string) ([]int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := npy.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(r.Header.Descr.Shape) != 1 {
-		return nil, fmt.Errorf("%s: shape %v, want 1-D labels", path, r.Header.Descr.Shape)
-	}
-	switch strings.Trim(r.Header.Descr.Type, "'\"") {
-	case "<i8":
-		return readInts[int64](r, path)
-	case "<i4":
-		return readInts[int32](r, path)
-	case "|u1":
-		return readInts[uint8](r, path)
-	}
-	return nil, fmt.Errorf("%s: element type %s, want int64, int32 or uint8", path, r.Header.Descr.Type)
-}
-
-func readInts[T int64 | int32 | uint8](r *npy.Reader, path string) ([]int, error) {
-	var v []T
-	if err := r.Read(&v); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	out := make([]int, len(v))
-	for i, x := range v {
-		out[i] = int(x)
-	}
-	return out, nil
 }
 
 // ReadSet loads <name>.npy and <name>-labels.npy from dir.

@@ -51,6 +51,8 @@ func plantedRound(t *testing.T, f Failure, m, nByz int, seed uint64) ([]Estimate
 	return ests, byz, truth
 }
 
+// TestRobustMethodsFlagPlantedEstimates checks the paper's rules: COAT,
+// CRED and ARED with eq. (5)'s radius.
 func TestRobustMethodsFlagPlantedEstimates(t *testing.T) {
 	for _, f := range []Failure{Letters, MeanFailure, CovFailure, WeightFailure} {
 		for _, dist := range []Distance{ISE, KL, CS} {
@@ -58,7 +60,7 @@ func TestRobustMethodsFlagPlantedEstimates(t *testing.T) {
 				continue // CS is blind to weight changes of well-separated components
 			}
 			ests, byz, _ := plantedRound(t, f, 50, 15, 31)
-			srv := &Server{Distance: dist}
+			srv := &Server{Distance: dist, Radius: RadiusEq5}
 			round, err := srv.Prepare(context.Background(), ests)
 			if err != nil {
 				t.Fatal(err)
@@ -100,7 +102,7 @@ func TestRobustMethodsFlagPlantedEstimates(t *testing.T) {
 
 func TestGMRBeatsNothingAndOracleMatchesARED(t *testing.T) {
 	ests, byz, truth := plantedRound(t, MeanFailure, 50, 10, 32)
-	round, err := (&Server{Distance: ISE}).Prepare(context.Background(), ests)
+	round, err := (&Server{}).Prepare(context.Background(), ests)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
 
+	"github.com/nistgmm/nistgmm/internal/parallel"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
@@ -26,15 +25,39 @@ const (
 	// CS is the Cauchy-Schwarz divergence
 	// -log<f,g> + 0.5 log<f,f> + 0.5 log<g,g>. Symmetric, scale invariant.
 	CS Distance = "cs"
+	// Jeffreys is the composite transportation divergence with the
+	// symmetric Jeffreys cost KL(phi_ik || phi_jl) + KL(phi_jl || phi_ik).
+	// Symmetric: transporting G_j onto G_i costs the same. The default,
+	// because KL's direction lets a broad mixture (a fit on more, or on
+	// other, data) sit close to peaked honest ones (see the README).
+	Jeffreys Distance = "jeffreys"
+	// KLSym is KL made symmetric: D_KL(G_i, G_j) + D_KL(G_j, G_i).
+	KLSym Distance = "kl-sym"
 )
 
-// ParseDistance accepts "ise", "kl" or "cs".
+// Distances lists every distance.
+var Distances = []Distance{Jeffreys, KLSym, KL, ISE, CS}
+
+// ParseDistance accepts the names in Distances.
 func ParseDistance(s string) (Distance, error) {
-	switch d := Distance(s); d {
-	case ISE, KL, CS:
-		return d, nil
+	for _, d := range Distances {
+		if string(d) == s {
+			return d, nil
+		}
 	}
-	return "", fmt.Errorf("unknown distance %q: want ise, kl or cs", s)
+	return "", fmt.Errorf("unknown distance %q: want jeffreys, kl-sym, kl, ise or cs", s)
+}
+
+// roundOff is the size below which a distance is indistinguishable from 0:
+// the Gaussian KL of a component with itself is computed with an absolute
+// error near 1e-14, so identical estimates must not be told apart by it.
+// ISE and CS give exactly 0 on identical inputs.
+func (d Distance) roundOff() float64 {
+	switch d {
+	case KL, KLSym, Jeffreys:
+		return 1e-9
+	}
+	return 0
 }
 
 // Order is the power of the estimation error a distance grows with between
@@ -53,6 +76,10 @@ func (d Distance) Order() float64 {
 
 // Symmetric reports whether D(a, b) = D(b, a) for every a, b.
 func (d Distance) Symmetric() bool { return d != KL }
+
+// transported reports whether d is a composite transportation divergence
+// (computed from the component pairs' KL costs, without overlap integrals).
+func (d Distance) transported() bool { return d == KL || d == KLSym || d == Jeffreys }
 
 // prepared is a validated mixture with its factorized components.
 type prepared struct {
@@ -149,113 +176,86 @@ func Pairwise(ctx context.Context, mixtures []*Mixture, d Distance, workers int)
 		}
 		preps[i] = p
 	}
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	dim := len(preps[0].comps[0].mean)
 	out := mat.NewDense(m, m, nil)
-
-	// Jobs are rows; for symmetric distances only j > i is computed.
-	rows := make(chan int)
-	var wg sync.WaitGroup
-	var once sync.Once
-	var firstErr error
-	fail := func(err error) { once.Do(func() { firstErr = err }) }
-
-	if d != KL {
+	if !d.transported() {
 		// Self inner products first: every row needs them.
-		selfJobs := make(chan int)
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s := newOverlapScratch(dim)
-				var terms []float64
-				for i := range selfJobs {
-					v, err := logInner(preps[i], preps[i], s, terms)
-					if err != nil {
-						fail(fmt.Errorf("mixture %d with itself: %w", i, err))
-						continue
-					}
-					preps[i].logSelf = v
-				}
-			}()
-		}
-		for i := 0; i < m; i++ {
-			selfJobs <- i
-		}
-		close(selfJobs)
-		wg.Wait()
-		if firstErr != nil {
-			return nil, firstErr
+		err := parallel.For(ctx, m, workers, func(i int) error {
+			v, err := logInner(preps[i], preps[i], newOverlapScratch(dim), nil)
+			if err != nil {
+				return fmt.Errorf("mixture %d with itself: %w", i, err)
+			}
+			preps[i].logSelf = v
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
-
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := newOverlapScratch(dim)
-			tr := newTransport()
-			diff := make([]float64, dim)
-			var terms []float64
-			for i := range rows {
-				if ctx.Err() != nil {
-					continue
+	// One job per row; for symmetric distances only j > i is computed and
+	// mirrored. Each entry is written by exactly one job.
+	err := parallel.For(ctx, m, workers, func(i int) error {
+		s := newOverlapScratch(dim)
+		tr := newTransport()
+		diff := make([]float64, dim)
+		var terms []float64
+		for j := 0; j < m; j++ {
+			if i == j || (d.Symmetric() && j < i) {
+				continue
+			}
+			var v float64
+			switch d {
+			case KL, KLSym, Jeffreys:
+				c, err := ctd(preps[i], preps[j], d == Jeffreys, tr, diff)
+				if err != nil {
+					return fmt.Errorf("D(%d, %d): %w", i, j, err)
 				}
-				for j := 0; j < m; j++ {
-					if i == j || (d != KL && j < i) {
-						continue
-					}
-					var v float64
-					switch d {
-					case KL:
-						c, err := ctdKL(preps[i], preps[j], tr, diff)
-						if err != nil {
-							fail(fmt.Errorf("D(%d, %d): %w", i, j, err))
-							continue
-						}
-						v = c
-					default:
-						lc, err := logInner(preps[i], preps[j], s, terms)
-						if err != nil {
-							fail(fmt.Errorf("D(%d, %d): %w", i, j, err))
-							continue
-						}
-						if d == ISE {
-							v = iseFromLogs(preps[i].logSelf, preps[j].logSelf, lc)
-						} else {
-							v = csFromLogs(preps[i].logSelf, preps[j].logSelf, lc)
-						}
-						out.Set(j, i, v)
-					}
-					out.Set(i, j, v)
+				v = c
+			default:
+				lc, err := logInner(preps[i], preps[j], s, terms)
+				if err != nil {
+					return fmt.Errorf("D(%d, %d): %w", i, j, err)
+				}
+				if d == ISE {
+					v = iseFromLogs(preps[i].logSelf, preps[j].logSelf, lc)
+				} else {
+					v = csFromLogs(preps[i].logSelf, preps[j].logSelf, lc)
 				}
 			}
-		}()
-	}
-	for i := 0; i < m; i++ {
-		rows <- i
-	}
-	close(rows)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+			out.Set(i, j, v)
+			if d.Symmetric() {
+				out.Set(j, i, v)
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	if firstErr != nil {
-		return nil, firstErr
+	if d == KLSym {
+		for i := 0; i < m; i++ {
+			for j := i + 1; j < m; j++ {
+				v := math.Min(out.At(i, j)+out.At(j, i), maxDistance)
+				out.Set(i, j, v)
+				out.Set(j, i, v)
+			}
+		}
 	}
 	return out, nil
 }
 
-// ctdKL returns the composite transportation divergence from a to b with
-// cost KL(phi_ak || phi_bl).
-func ctdKL(a, b *prepared, tr *transport, diff []float64) (float64, error) {
+// ctd returns the composite transportation divergence from a to b with
+// cost KL(phi_ak || phi_bl), plus KL(phi_bl || phi_ak) when jeffreys.
+func ctd(a, b *prepared, jeffreys bool, tr *transport, diff []float64) (float64, error) {
 	ka, kb := len(a.comps), len(b.comps)
 	cost := tr.cost(ka, kb)
 	for k, ga := range a.comps {
 		for l, gb := range b.comps {
-			cost[k*kb+l] = klGauss(ga, gb, diff)
+			c := klGauss(ga, gb, diff)
+			if jeffreys {
+				c += klGauss(gb, ga, diff)
+			}
+			cost[k*kb+l] = math.Min(c, maxDistance)
 		}
 	}
 	return tr.solve(a.weights, b.weights)

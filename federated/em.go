@@ -19,8 +19,13 @@ import (
 type EM struct {
 	K int // order of the mixture
 
-	// PenaltyScale gives a_n from the sample size n; nil means n^(-1/2).
-	PenaltyScale func(n int) float64
+	// PenaltyScale is c in the penalty's a_n = c n^(-1/2). 0 means 1, the
+	// paper's choice; any c > 0 keeps Chen and Tan's consistency.
+	PenaltyScale float64
+
+	// PenaltySearch, when set, chooses c on the machine's own data by
+	// held-out likelihood (see PenaltySearch) and PenaltyScale is ignored.
+	PenaltySearch *PenaltySearch
 
 	// Restarts is the number of k-means++ initializations compared by their
 	// penalized log-likelihood; EM iterates from the best. 0 means 10.
@@ -37,6 +42,30 @@ type EM struct {
 	Init *Mixture
 }
 
+// Validate reports settings that cannot be used. Zero values mean the
+// defaults documented on each field; negative or non-finite ones are errors,
+// never replaced.
+func (e *EM) Validate() error {
+	switch {
+	case e.K < 1:
+		return fmt.Errorf("EM: order K = %d, want at least 1", e.K)
+	case !(e.PenaltyScale >= 0) || math.IsInf(e.PenaltyScale, 0):
+		return fmt.Errorf("EM: penalty scale %v, want a finite number > 0 (0 for the default 1)", e.PenaltyScale)
+	case e.Restarts < 0:
+		return fmt.Errorf("EM: %d restarts, want at least 1 (0 for the default 10)", e.Restarts)
+	case !(e.Tol >= 0) || math.IsInf(e.Tol, 0):
+		return fmt.Errorf("EM: tolerance %v, want a finite number > 0 (0 for the default 1e-6)", e.Tol)
+	case e.MaxIter < 0:
+		return fmt.Errorf("EM: iteration cap %d, want at least 1 (0 for the default 1000)", e.MaxIter)
+	}
+	if e.PenaltySearch != nil {
+		if err := e.PenaltySearch.Validate(); err != nil {
+			return fmt.Errorf("EM: %w", err)
+		}
+	}
+	return nil
+}
+
 // NewEM returns the paper's defaults for an order-k mixture.
 func NewEM(k int) *EM { return &EM{K: k} }
 
@@ -48,6 +77,12 @@ type FitInfo struct {
 	// and Trace its value before each M step (non-decreasing by construction).
 	PenalizedLogLik float64
 	Trace           []float64
+	// PenaltyScale is the c of a_n = c n^(-1/2) the fit used; with a
+	// PenaltySearch, PenaltyScores holds the held-out log-likelihood per
+	// observation of every candidate, in the order of its grid (NaN for
+	// candidates the search did not need to fit).
+	PenaltyScale  float64
+	PenaltyScores []float64
 }
 
 func (e *EM) restarts() int {
@@ -71,11 +106,11 @@ func (e *EM) maxIter() int {
 	return 1000
 }
 
-func (e *EM) penaltyScale(n int) float64 {
-	if e.PenaltyScale != nil {
-		return e.PenaltyScale(n)
+func (e *EM) penaltyScale() float64 {
+	if e.PenaltyScale > 0 {
+		return e.PenaltyScale
 	}
-	return 1 / math.Sqrt(float64(n))
+	return 1
 }
 
 // emState holds every buffer one fit needs, so iterations do not allocate.
@@ -96,8 +131,8 @@ type emState struct {
 // Fit runs penalized EM on the rows of X. rng drives the k-means++ seeding
 // and is not used when Init is set.
 func (e *EM) Fit(ctx context.Context, X *mat.Dense, rng *rand.Rand) (*Mixture, FitInfo, error) {
-	if e.K < 1 {
-		return nil, FitInfo{}, errors.New("EM: K must be at least 1")
+	if err := e.Validate(); err != nil {
+		return nil, FitInfo{}, err
 	}
 	n, d := X.Dims()
 	if n < e.K {
@@ -108,7 +143,14 @@ func (e *EM) Fit(ctx context.Context, X *mat.Dense, rng *rand.Rand) (*Mixture, F
 			return nil, FitInfo{}, errors.New("EM: data contain NaN or Inf")
 		}
 	}
-	s := &emState{X: X, n: n, d: d, k: e.K, an: e.penaltyScale(n),
+	c, scores := e.penaltyScale(), []float64(nil)
+	if e.PenaltySearch != nil {
+		var err error
+		if c, scores, err = e.PenaltySearch.choose(ctx, e, X, rng); err != nil {
+			return nil, FitInfo{}, err
+		}
+	}
+	s := &emState{X: X, n: n, d: d, k: e.K, an: c / math.Sqrt(float64(n)),
 		work: mat.NewDense(n, d, nil), lj: mat.NewDense(n, e.K, nil), sk: mat.NewSymDense(d, nil)}
 	s.sx = sampleCov(X)
 	if _, err := newGaussian(make([]float64, d), s.sx); err != nil {
@@ -146,7 +188,7 @@ func (e *EM) Fit(ctx context.Context, X *mat.Dense, rng *rand.Rand) (*Mixture, F
 		}
 	}
 
-	info := FitInfo{}
+	info := FitInfo{PenaltyScale: c, PenaltyScores: scores}
 	mix := start
 	prev := math.Inf(-1)
 	for it := 0; it < e.maxIter(); it++ {

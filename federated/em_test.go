@@ -123,7 +123,7 @@ func BenchmarkEMIteration(b *testing.B) {
 	truth := randomMixture(rng, 10, 50, 1)
 	X, _, _ := truth.Sample(5000, rng)
 	em := &EM{K: 10}
-	s := &emState{X: X, n: 5000, d: 50, k: 10, an: em.penaltyScale(5000)}
+	s := &emState{X: X, n: 5000, d: 50, k: 10, an: em.penaltyScale() / math.Sqrt(5000)}
 	s.work, s.lj = newDense(5000, 50), newDense(5000, 10)
 	s.sx = sampleCov(X)
 	mix := truth

@@ -1,10 +1,13 @@
 package federated
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -104,53 +107,210 @@ func EncodeEstimates(w io.Writer, ests []Estimate) error {
 }
 
 // DecodeEstimates reads an estimates document. Each machine is decoded on
-// its own: one that is malformed (wrong types, numbers out of range, ragged
-// arrays) comes back with Malformed set instead of failing the document.
-// Only a document that is not JSON, or not in this format, is an error.
+// its own: one that is malformed (missing or empty id, wrong types, null
+// where a number belongs, numbers out of range, ragged arrays) comes back
+// with Malformed set instead of failing the document. The bare NaN,
+// Infinity and -Infinity tokens that Python's json.dump writes by default
+// are read as those values, so the machine that sent them is reported
+// invalid and the others are aggregated. Only a document that is not JSON,
+// or not in this format, is an error.
 func DecodeEstimates(r io.Reader) ([]Estimate, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("estimates: %w", err)
+	}
 	var doc struct {
 		Format   string            `json:"format"`
 		Machines []json.RawMessage `json:"machines"`
 	}
-	if err := json.NewDecoder(r).Decode(&doc); err != nil {
-		return nil, fmt.Errorf("estimates: not a JSON document: %w", err)
+	if err := json.Unmarshal(quoteNonFinite(data), &doc); err != nil {
+		return nil, fmt.Errorf("estimates: not a JSON estimates document: %s", jsonProblem(err))
 	}
 	if doc.Format != EstimatesFormat {
-		return nil, fmt.Errorf("estimates: format %q, want %q", doc.Format, EstimatesFormat)
+		return nil, fmt.Errorf("estimates: format %q, want %q (see the README's estimates format)", doc.Format, EstimatesFormat)
 	}
 	ests := make([]Estimate, 0, len(doc.Machines))
 	seen := map[string]bool{}
 	for i, raw := range doc.Machines {
-		var m MachineJSON
 		e := Estimate{ID: fmt.Sprintf("#%d", i)}
-		if err := json.Unmarshal(raw, &m); err != nil {
-			var id struct {
-				ID string `json:"id"`
-			}
-			if json.Unmarshal(raw, &id) == nil && id.ID != "" {
-				e.ID = id.ID
-			}
-			e.Malformed = fmt.Sprintf("malformed entry: %v", err)
-			ests = append(ests, e)
-			continue
+		id, n, mj, problem := decodeMachine(raw)
+		if id != "" {
+			e.ID = id
 		}
-		if m.ID != "" {
-			e.ID = m.ID
-		}
-		e.N = m.N
+		e.N = n
 		switch {
-		case seen[e.ID]:
-			e.Malformed = fmt.Sprintf("duplicate id %q", e.ID)
+		case problem != "":
+			e.Malformed = problem
+		case seen[id]:
+			e.Malformed = fmt.Sprintf("duplicate id %q", id)
 		default:
-			mix, err := m.MixtureJSON.Mixture()
+			mix, err := mj.Mixture()
 			if err != nil {
 				e.Malformed = err.Error()
 			} else {
 				e.Mixture = mix
 			}
 		}
-		seen[e.ID] = true
+		if id != "" {
+			seen[id] = true
+		}
 		ests = append(ests, e)
 	}
 	return ests, nil
+}
+
+// jsonProblem rewords encoding/json's errors, which name Go types.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("%v at byte %d", syn, syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q holds a JSON %s", typ.Field, typ.Value)
+	}
+	return err.Error()
+}
+
+// quoteNonFinite returns data with the bare tokens NaN, Infinity and
+// -Infinity outside strings replaced by the strings "NaN", "Infinity" and
+// "-Infinity", which decodeMachine reads as numbers.
+func quoteNonFinite(data []byte) []byte {
+	var out []byte
+	inString, escaped := false, false
+	last := 0
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		if c == '"' {
+			inString = true
+			continue
+		}
+		for _, tok := range []string{"-Infinity", "Infinity", "NaN"} {
+			if bytes.HasPrefix(data[i:], []byte(tok)) {
+				out = append(out, data[last:i]...)
+				out = append(out, '"')
+				out = append(out, tok...)
+				out = append(out, '"')
+				i += len(tok) - 1
+				last = i + 1
+				break
+			}
+		}
+	}
+	if out == nil {
+		return data
+	}
+	return append(out, data[last:]...)
+}
+
+// decodeMachine reads one machine's entry. problem, when not empty, says in
+// the format's own terms what is wrong with it.
+func decodeMachine(raw json.RawMessage) (id string, n int, mj MixtureJSON, problem string) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var fields map[string]any
+	if err := dec.Decode(&fields); err != nil || fields == nil {
+		return "", 0, mj, "entry is not a JSON object"
+	}
+	switch v := fields["id"].(type) {
+	case string:
+		id = v
+	case nil:
+	default:
+		return "", 0, mj, "id is not a string"
+	}
+	if id == "" {
+		return "", 0, mj, "missing or empty machine id"
+	}
+	num, ok := fields["n"].(json.Number)
+	if !ok {
+		return id, 0, mj, "n (the sample size) is missing or not a number"
+	}
+	n64, err := strconv.ParseInt(string(num), 10, 0)
+	if err != nil {
+		return id, 0, mj, fmt.Sprintf("n = %s is not an integer", num)
+	}
+	n = int(n64)
+	if mj.Weights, problem = numbers(fields["weights"], "weights"); problem != "" {
+		return id, n, mj, problem
+	}
+	means, ok := fields["means"].([]any)
+	if !ok {
+		return id, n, mj, "means is missing or not an array of arrays"
+	}
+	for k, m := range means {
+		v, problem := numbers(m, fmt.Sprintf("means[%d]", k))
+		if problem != "" {
+			return id, n, mj, problem
+		}
+		mj.Means = append(mj.Means, v)
+	}
+	covs, ok := fields["covariances"].([]any)
+	if !ok {
+		return id, n, mj, "covariances is missing or not an array of matrices"
+	}
+	for k, c := range covs {
+		rows, ok := c.([]any)
+		if !ok {
+			return id, n, mj, fmt.Sprintf("covariances[%d] is not an array of rows", k)
+		}
+		var cov [][]float64
+		for r, row := range rows {
+			v, problem := numbers(row, fmt.Sprintf("covariances[%d][%d]", k, r))
+			if problem != "" {
+				return id, n, mj, problem
+			}
+			cov = append(cov, v)
+		}
+		mj.Covariances = append(mj.Covariances, cov)
+	}
+	return id, n, mj, ""
+}
+
+// numbers reads an array of numbers; NaN and infinities (written as the
+// strings quoteNonFinite makes, or numbers beyond float64's range) are
+// kept for validation to reject with a precise reason.
+func numbers(v any, name string) ([]float64, string) {
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, name + " is missing or not an array of numbers"
+	}
+	out := make([]float64, len(arr))
+	for i, x := range arr {
+		switch x := x.(type) {
+		case json.Number:
+			f, err := strconv.ParseFloat(string(x), 64)
+			if err != nil && !math.IsInf(f, 0) {
+				return nil, fmt.Sprintf("%s[%d] = %s is not a number", name, i, x)
+			}
+			out[i] = f
+		case string:
+			switch x {
+			case "NaN":
+				out[i] = math.NaN()
+			case "Infinity":
+				out[i] = math.Inf(1)
+			case "-Infinity":
+				out[i] = math.Inf(-1)
+			default:
+				return nil, fmt.Sprintf("%s[%d] is the string %q, not a number", name, i, x)
+			}
+		case nil:
+			return nil, fmt.Sprintf("%s[%d] is null, not a number", name, i)
+		default:
+			return nil, fmt.Sprintf("%s[%d] is not a number", name, i)
+		}
+	}
+	return out, ""
 }

@@ -25,18 +25,18 @@ const (
 	WeightFailure Failure = "weight"
 )
 
-// ParseFailure accepts letters, mean, cov or weight.
+// ParseFailure accepts letters, mean, cov, weight or stealth.
 func ParseFailure(s string) (Failure, error) {
 	switch f := Failure(s); f {
-	case Letters, MeanFailure, CovFailure, WeightFailure:
+	case Letters, MeanFailure, CovFailure, WeightFailure, Stealth:
 		return f, nil
 	}
-	return "", fmt.Errorf("unknown failure %q: want letters, mean, cov or weight", s)
+	return "", fmt.Errorf("unknown failure %q: want letters, mean, cov, weight or stealth", s)
 }
 
 // Corrupt returns a corrupted copy of m for the mean, cov and weight
-// failures of Section 5.1. Letters needs a replacement mixture and is not
-// handled here.
+// failures of Section 5.1. Letters needs a replacement mixture and Stealth
+// the other machines' estimates (Server.CraftStealth); neither is handled here.
 func Corrupt(m *Mixture, f Failure, rng *rand.Rand) (*Mixture, error) {
 	out := m.Clone()
 	d := m.Dim()

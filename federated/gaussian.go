@@ -9,8 +9,6 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
-
-	"github.com/nistgmm/nistgmm/internal/fastblas"
 )
 
 var log2Pi = math.Log(2 * math.Pi)
@@ -146,7 +144,7 @@ func logOverlap(a, b *gaussian, s *overlapScratch) (float64, error) {
 		}
 		s.diff[i] = a.mean[i] - b.mean[i]
 	}
-	if !fastblas.CholeskyUpper(d, s.sum) {
+	if _, ok := lapack64.Potrf(blas64.Symmetric{N: d, Stride: d, Data: s.sum, Uplo: blas.Upper}); !ok {
 		return 0, errNotPD
 	}
 	var logDet float64

@@ -16,16 +16,19 @@ type InvalidJSON struct {
 // Report is the server's answer for one aggregation, as written by
 // `nistgmm aggregate`.
 type Report struct {
-	Method    Method        `json:"method"`
-	Distance  Distance      `json:"distance"`
-	Mixture   MixtureJSON   `json:"mixture"`
-	Kept      []string      `json:"kept"`
-	Flagged   []string      `json:"flagged"`
-	Invalid   []InvalidJSON `json:"invalid"`
-	Coat      string        `json:"coat"`
-	Radius    float64       `json:"radius"`
-	IDs       []string      `json:"distance_ids"`
-	Distances [][]float64   `json:"distances"`
+	Method   Method        `json:"method"`
+	Distance Distance      `json:"distance"`
+	Mixture  MixtureJSON   `json:"mixture"`
+	Kept     []string      `json:"kept"`
+	Flagged  []string      `json:"flagged"`
+	Invalid  []InvalidJSON `json:"invalid"`
+	Coat     string        `json:"coat"`
+	Radius   float64       `json:"radius"` // r_coat
+	// BallRadius is the radius of the ball CRED or ARED reduced over.
+	BallRadius float64     `json:"ball_radius,omitempty"`
+	Warning    string      `json:"warning,omitempty"`
+	IDs        []string    `json:"distance_ids"`
+	Distances  [][]float64 `json:"distances"`
 }
 
 // AggregateDocument decodes an estimates document, aggregates it with
@@ -49,7 +52,7 @@ func (s *Server) AggregateDocument(ctx context.Context, r io.Reader, method Meth
 	for _, id := range byzantineIDs {
 		i, ok := index[id]
 		if !ok {
-			return nil, fmt.Errorf("--byzantine names %q, which is not in the estimates", id)
+			return nil, fmt.Errorf("the Byzantine list names %q, which is not among the estimates", id)
 		}
 		byz = append(byz, i)
 	}
@@ -66,7 +69,7 @@ func (s *Server) AggregateDocument(ctx context.Context, r io.Reader, method Meth
 	}
 	rep := &Report{Method: method, Distance: round.Distance, Mixture: res.Mixture.ToJSON(),
 		Kept: ids(res.Kept), Flagged: ids(res.Flagged), Invalid: []InvalidJSON{},
-		Coat: ests[round.Coat].ID, Radius: round.Radius, IDs: ids(round.Valid)}
+		Coat: ests[round.Coat].ID, Radius: round.Radius, BallRadius: res.Radius, Warning: res.Warning, IDs: ids(round.Valid)}
 	for _, inv := range round.Invalid {
 		rep.Invalid = append(rep.Invalid, InvalidJSON{ID: inv.ID, Reason: inv.Reason})
 	}

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/schollz/progressbar/v3"
@@ -18,7 +18,7 @@ const (
 )
 
 func cmdExtract(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("extract", flag.ContinueOnError)
+	fs := newFlagSet("extract", "[--sd19 PATH | --idx DIR] [--letters PATH] --out DIR [flags]")
 	sd19 := fs.String("sd19", "", "NIST SD19 by_class.zip (read in place) or its unpacked folder: digits and, unless --letters, letters")
 	idx := fs.String("idx", "", "folder of MNIST/EMNIST digit IDX files (train-images, train-labels, t10k/test-images, t10k/test-labels; .gz or plain)")
 	letters := fs.String("letters", "", "SD19 by_class zip or folder for the letters (e.g. ../shared/data/sd19-vowels)")
@@ -27,7 +27,7 @@ func cmdExtract(ctx context.Context, args []string) error {
 	out := fs.String("out", defaultFeatures, "output folder")
 	limit := fs.Int("limit", 0, "extract at most this many images per set (0: all)")
 	workers := fs.Int("workers", 0, "decoding and inference goroutines (0: one per core)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	lc, err := dataset.ParseClasses(*classes)
@@ -35,12 +35,14 @@ func cmdExtract(ctx context.Context, args []string) error {
 		return fmt.Errorf("--letter-classes: %w", err)
 	}
 	_, err = extract(ctx, features.Job{SD19: *sd19, IDXDir: *idx, Letters: *letters, LetterClasses: lc,
-		Limit: *limit, Out: *out, Options: features.Options{Workers: *workers}}, *model)
+		Limit: *limit, Out: *out, Options: features.Options{Workers: *workers}}, *model, os.Stdout)
 	return err
 }
 
-// extract runs a job with a progress bar per set and prints a summary.
-func extract(ctx context.Context, job features.Job, modelPath string) (*features.Manifest, error) {
+// extract runs a job with a progress bar per set and prints a summary to
+// summary (stdout for the extract command, stderr when another command
+// extracts before its own work).
+func extract(ctx context.Context, job features.Job, modelPath string, summary io.Writer) (*features.Manifest, error) {
 	m, err := features.Load(modelPath)
 	if err != nil {
 		return nil, err
@@ -68,13 +70,13 @@ func extract(ctx context.Context, job features.Job, modelPath string) (*features
 	if err != nil {
 		return nil, err
 	}
-	fmt.Printf("features of %s (preprocess %s, sha256 %.12s) in %s:\n", modelPath, man.Preprocess, man.ModelSHA256, job.Out)
+	fmt.Fprintf(summary, "features of %s (preprocess %s, sha256 %.12s) in %s:\n", modelPath, man.Preprocess, man.ModelSHA256, job.Out)
 	for _, s := range man.Sets {
 		acc := ""
 		if s.Accuracy != nil {
 			acc = fmt.Sprintf(", CNN accuracy %.4f", *s.Accuracy)
 		}
-		fmt.Printf("  %-13s %6d images (%d skipped)%s\n", s.Name, s.Count, s.Skipped, acc)
+		fmt.Fprintf(summary, "  %-13s %6d images (%d skipped)%s\n", s.Name, s.Count, s.Skipped, acc)
 	}
 	return man, nil
 }

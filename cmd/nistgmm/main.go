@@ -27,14 +27,20 @@ type command struct {
 	run     func(ctx context.Context, args []string) error
 }
 
-var commands = map[string]command{
-	"extract":   {"extract CNN features from SD19, IDX or the built-in MNIST", cmdExtract},
-	"prepare":   {"write preprocessed images as IDX files for scripts/train_cnn.py", cmdPrepare},
-	"run":       {"run the experiment once at one failure rate", cmdRun},
-	"reproduce": {"reproduce Table 2 over many repetitions", cmdReproduce},
-	"fit-local": {"fit one machine's mixture and write an estimates file", cmdFitLocal},
-	"aggregate": {"aggregate an estimates file with a robust method", cmdAggregate},
-	"score":     {"ARI of a mixture's clustering of labelled features", cmdScore},
+// commands is filled in init: each command's flag set reads its summary
+// for -h, which would otherwise be an initialization cycle.
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"extract":   {"extract CNN features from SD19, IDX or the built-in MNIST", cmdExtract},
+		"prepare":   {"write preprocessed images as IDX files for scripts/train_cnn.py", cmdPrepare},
+		"run":       {"run the experiment once at one failure rate", cmdRun},
+		"reproduce": {"reproduce Table 2 over many repetitions", cmdReproduce},
+		"fit-local": {"fit one machine's mixture and write an estimates file", cmdFitLocal},
+		"aggregate": {"aggregate an estimates file with a robust method", cmdAggregate},
+		"score":     {"ARI of a mixture's clustering of labelled features", cmdScore},
+	}
 }
 
 func usage() {
@@ -51,9 +57,13 @@ func usage() {
 }
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+	if len(os.Args) < 2 {
 		usage()
 		os.Exit(2)
+	}
+	if a := os.Args[1]; a == "-h" || a == "--help" || a == "help" {
+		usage()
+		os.Exit(0)
 	}
 	c, ok := commands[os.Args[1]]
 	if !ok {
@@ -65,6 +75,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := c.run(ctx, os.Args[2:]); err != nil {
+		if errors.Is(err, errHelp) {
+			os.Exit(0)
+		}
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(os.Stderr, "nistgmm: interrupted")
 			os.Exit(130)

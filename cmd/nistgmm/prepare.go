@@ -2,24 +2,24 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/nistgmm/nistgmm/internal/atomicfile"
+
 	"github.com/nistgmm/nistgmm/dataset"
-	"github.com/nistgmm/nistgmm/features"
 )
 
 func cmdPrepare(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("prepare", flag.ContinueOnError)
+	fs := newFlagSet("prepare", "[--sd19 PATH] [--letters PATH] [--mode mnist|paper] --out DIR")
 	sd19 := fs.String("sd19", "", "NIST SD19 by_class.zip or folder (default: the built-in MNIST digits, already preprocessed)")
 	letters := fs.String("letters", "", "SD19 zip or folder for letters (default: --sd19 when given)")
 	classes := fs.String("letter-classes", "41-4a", "letter classes as hex codes, a list or a range")
 	mode := fs.String("mode", "mnist", "preprocessing: mnist or paper")
 	out := fs.String("out", "data/prepared", "output folder for the IDX files")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	pm, err := dataset.ParseMode(*mode)
@@ -97,10 +97,10 @@ func prepareSet(ctx context.Context, s *dataset.SD19, es []dataset.Entry, labels
 	for j, i := range kept {
 		ls[j] = uint8(labels[i])
 	}
-	if err := features.WriteFileAtomic(filepath.Join(dir, name+"-images-idx3-ubyte"), func(w io.Writer) error { return dataset.WriteIDXImages(w, im) }); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, name+"-images-idx3-ubyte"), func(w io.Writer) error { return dataset.WriteIDXImages(w, im) }); err != nil {
 		return err
 	}
-	if err := features.WriteFileAtomic(filepath.Join(dir, name+"-labels-idx1-ubyte"), func(w io.Writer) error { return dataset.WriteIDXLabels(w, ls) }); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, name+"-labels-idx1-ubyte"), func(w io.Writer) error { return dataset.WriteIDXLabels(w, ls) }); err != nil {
 		return err
 	}
 	fmt.Printf("%s: %d images (%d skipped) in %s\n", name, im.N, len(rejected), dir)
@@ -113,5 +113,5 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	defer in.Close()
-	return features.WriteFileAtomic(dst, func(w io.Writer) error { _, err := io.Copy(w, in); return err })
+	return atomicfile.WriteFile(dst, func(w io.Writer) error { _, err := io.Copy(w, in); return err })
 }

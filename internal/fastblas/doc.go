@@ -1,7 +1,10 @@
-// Package fastblas selects the BLAS implementation behind gonum's blas64 and
-// lapack64. With cgo (the default build, which onnxruntime needs anyway) it is
-// Debian's OpenBLAS, single-threaded because the callers already run one
-// goroutine per core; built with -tags noopenblas or without cgo it is
-// gonum's pure-Go code. The EM and distance hot paths run several times
-// faster on OpenBLAS; see BenchmarkEMIteration.
+// Package fastblas selects the BLAS implementation behind gonum's blas64,
+// which the federated package calls for its matrix work. Library code never
+// imports it: a program that imports federated gets gonum's pure-Go BLAS
+// and builds with CGO_ENABLED=0. The nistgmm command (with cgo, which
+// onnxruntime needs anyway) calls Enable to route the calls to Debian's
+// OpenBLAS, single-threaded because the callers already run one goroutine
+// per core; built with -tags noopenblas or without cgo, Enable keeps the
+// pure-Go code. The EM hot path runs several times faster on OpenBLAS; see
+// BenchmarkEMIterationBackends in federated.
 package fastblas

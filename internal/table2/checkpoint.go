@@ -47,7 +47,7 @@ func loadCheckpoint(dir string, setup Setup) (map[int]eval.RepResult, error) {
 			return nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
 		if !sameExperiment(prev, setup) {
-			return nil, fmt.Errorf("%s holds a different experiment (%s); use another --out or delete that folder", dir, cfgPath)
+			return nil, fmt.Errorf("%s holds a different experiment (%s); write to another folder or delete that one", dir, cfgPath)
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err

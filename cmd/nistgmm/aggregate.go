@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/internal/atomicfile"
+)
+
+func cmdAggregate(ctx context.Context, args []string) error {
+	fs := newFlagSet("aggregate", "--estimates est.json [--method ared] [flags]")
+	estimates := fs.String("estimates", "", "estimates file (format nistgmm/estimates/v1, see README)")
+	method := fs.String("method", "ared", "gmr, coat, cred, ared, trim or oracle")
+	var sf serverFlags
+	sf.register(fs)
+	byz := fs.String("byzantine", "", "comma-separated ids known to be Byzantine (oracle only)")
+	trim := fs.Float64("trim", 0.5, "TRIM's trimming level, in (0, 1)")
+	seed := fs.Uint64("seed", 1, "seed of the reduction's k-means++ starts")
+	out := fs.String("out", "", "report file to write (default: standard output)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "estimates"); err != nil {
+		return err
+	}
+	m, err := federated.ParseMethod(*method)
+	if err != nil {
+		return fmt.Errorf("--method: %w", err)
+	}
+	if !(*trim > 0 && *trim < 1) {
+		return fmt.Errorf("--trim %v: want a level in (0, 1)", *trim)
+	}
+	srv, err := sf.server()
+	if err != nil {
+		return err
+	}
+	srv.Trim, srv.Seed = *trim, *seed
+	f, err := os.Open(*estimates)
+	if err != nil {
+		return fmt.Errorf("--estimates: %w", err)
+	}
+	defer f.Close()
+	var ids []string
+	if *byz != "" {
+		ids = strings.Split(*byz, ",")
+	}
+	if m == federated.Oracle && len(ids) == 0 {
+		fmt.Fprintln(os.Stderr, "note: oracle without --byzantine treats every valid machine as honest")
+	}
+	rep, err := srv.AggregateDocument(ctx, f, m, ids)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *estimates, err)
+	}
+	for _, inv := range rep.Invalid {
+		fmt.Fprintf(os.Stderr, "invalid estimate %s excluded: %s\n", inv.ID, inv.Reason)
+	}
+	if rep.Warning != "" {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", rep.Warning)
+	}
+	write := func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", " ")
+		return enc.Encode(rep)
+	}
+	if *out == "" {
+		return write(os.Stdout)
+	}
+	if err := atomicfile.WriteFile(*out, write); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "%s over %d machines: kept %d, flagged %d, invalid %d; COAT %s, radius %.6g -> %s\n",
+		m, len(rep.IDs)+len(rep.Invalid), len(rep.Kept), len(rep.Flagged), len(rep.Invalid), rep.Coat, rep.Radius, *out)
+	return nil
+}

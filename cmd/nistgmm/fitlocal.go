@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+
+	"github.com/nistgmm/nistgmm/features"
+	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/internal/atomicfile"
+)
+
+func cmdFitLocal(ctx context.Context, args []string) error {
+	fs := newFlagSet("fit-local", "--data X.npy --id ID --out est.json [flags]")
+	data := fs.String("data", "", "this machine's observations: a 2-D .npy file (float32 or float64)")
+	k := fs.Int("k", 10, "mixture order K")
+	seed := fs.Uint64("seed", 1, "seed of the k-means++ initializations and of the penalty search")
+	restarts := fs.Int("restarts", 10, "k-means++ initializations (at least 1)")
+	penalty := fs.String("penalty-scale", "auto", penaltyHelp)
+	id := fs.String("id", "", "this machine's id in the estimates file")
+	out := fs.String("out", "", "estimates file to write; an existing one gets this machine added (or replaced)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "data", "id", "out"); err != nil {
+		return err
+	}
+	em := &federated.EM{K: *k, Restarts: *restarts}
+	if err := setPenalty(em, *penalty); err != nil {
+		return err
+	}
+	if *restarts < 1 {
+		return fmt.Errorf("--restarts %d: want at least 1", *restarts)
+	}
+	if err := em.Validate(); err != nil {
+		return fmt.Errorf("--k: %w", err)
+	}
+	X, err := features.ReadMatrix(*data)
+	if err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	// Read the existing estimates first: a file that is not one must not
+	// be overwritten.
+	ests := []federated.Estimate{}
+	if f, err := os.Open(*out); err == nil {
+		prev, err := federated.DecodeEstimates(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--out %s exists but is not an estimates file (%w); choose another file", *out, err)
+		}
+		for _, e := range prev {
+			if e.ID != *id && e.Mixture != nil {
+				ests = append(ests, e)
+			}
+		}
+	}
+	mix, info, err := em.Fit(ctx, X, rand.New(rand.NewPCG(*seed, 0)))
+	if err != nil {
+		return err
+	}
+	n, _ := X.Dims()
+	ests = append(ests, federated.Estimate{ID: *id, N: n, Mixture: mix})
+	if err := atomicfile.WriteFile(*out, func(w io.Writer) error { return federated.EncodeEstimates(w, ests) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "%s: K=%d on %d observations, penalty c=%g, %d EM iterations (converged %v), penalized log-likelihood %.2f; %s holds %d machines\n",
+		*id, *k, n, info.PenaltyScale, info.Iterations, info.Converged, info.PenalizedLogLik, *out, len(ests))
+	return nil
+}
+
+// setPenalty applies a --penalty-scale value: auto or a number > 0.
+func setPenalty(em *federated.EM, v string) error {
+	if v == "auto" {
+		em.PenaltySearch = &federated.PenaltySearch{}
+		return nil
+	}
+	c, err := parsePositive(v)
+	if err != nil {
+		return fmt.Errorf("--penalty-scale %q: want auto or a number > 0", v)
+	}
+	em.PenaltyScale = c
+	return nil
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/nistgmm/nistgmm/internal/atomicfile"
+	"github.com/nistgmm/nistgmm/internal/table2"
+)
+
+func cmdReproduce(ctx context.Context, args []string) error {
+	fs := newFlagSet("reproduce", "[--reps 300] [--out DIR] [flags]")
+	var ef experimentFlags
+	ef.register(fs)
+	reps := fs.Int("reps", 300, "repetitions (at least 1)")
+	alphas := fs.String("alphas", "0,0.1,0.2,0.3,0.4", "failure rates, comma-separated, each in [0, 0.5)")
+	out := fs.String("out", "", "output folder, which also holds the checkpoint to resume from (default: runs/<distance>-n<N/m>-<failure>-<hash of the configuration>)")
+	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), "repetitions run at once")
+	title := fs.String("title", "", "title of table2.md and the plot")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *reps < 1 || *parallel < 1 {
+		return fmt.Errorf("--reps %d and --parallel %d: want at least 1 each", *reps, *parallel)
+	}
+	as, err := parseAlphas(*alphas)
+	if err != nil {
+		return err
+	}
+	d, c, source, err := ef.prepare(ctx, as)
+	if err != nil {
+		return err
+	}
+	setup := table2.Setup{Config: c, Reps: *reps, Features: source}
+	if *out == "" {
+		*out = defaultOut(setup)
+	}
+	if *title == "" {
+		*title = fmt.Sprintf("Table 2: %s distance, m=%d, n=%d per machine, %s failures", c.Distance, c.Machines, c.NTotal/c.Machines, c.Failure)
+	}
+	done := table2.Finished(*out, setup)
+	if done > 0 {
+		fmt.Fprintf(os.Stderr, "resuming: %d of %d repetitions already in %s\n", done, *reps, *out)
+	}
+	bar, add := newBar((*reps-done)*table2.StepsPerRep(c), fmt.Sprintf("%d repetitions", *reps-done))
+	results, err := table2.Reproduce(ctx, d, setup, *out, table2.Options{Parallel: *parallel, Step: func() { add(1) }})
+	bar.Finish()
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(os.Stderr, "stopped after %d repetitions; run the same command again to resume\n", len(results))
+		}
+		return fmt.Errorf("%w (--out %s)", err, *out)
+	}
+	command := "nistgmm " + strings.Join(os.Args[1:], " ")
+	rows := table2.Summarize(results, c.Machines)
+	if err := atomicfile.WriteFile(filepath.Join(*out, "table2.md"), func(w io.Writer) error {
+		return table2.WriteMarkdown(w, rows, len(results), *title, command)
+	}); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(*out, "table2.csv"), func(w io.Writer) error { return table2.WriteCSV(w, results) }); err != nil {
+		return err
+	}
+	if err := table2.Plot(filepath.Join(*out, "table2.png"), results, *title); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(*out, "command.txt"), func(w io.Writer) error {
+		_, err := io.WriteString(w, command+"\n")
+		return err
+	}); err != nil {
+		return err
+	}
+	table2.WriteMarkdown(os.Stdout, rows, len(results), *title, "")
+	t := table2.MeanTiming(results)
+	fmt.Fprintf(os.Stderr, "\nmean seconds per repetition (one goroutine each, %d at once): local fits %.1f, Byzantine fits %.1f, aggregation %.1f, total %.1f\n",
+		*parallel, t.HonestFits, t.LetterFits, t.Aggregation, t.Total)
+	fmt.Fprintf(os.Stderr, "wrote table2.md, table2.csv, table2.png and command.txt in %s\n", *out)
+	return nil
+}
+
+// defaultOut names an output folder after the configuration, so that two
+// different experiments never share a checkpoint and the same command
+// always resumes its own.
+func defaultOut(setup table2.Setup) string {
+	s := setup
+	s.Reps, s.Config.Workers = 0, 0
+	b, _ := json.Marshal(s)
+	c := setup.Config
+	sum := sha256.Sum256(b)
+	return filepath.Join("runs", fmt.Sprintf("%s-n%d-%s-%x", c.Distance, c.NTotal/c.Machines, c.Failure, sum[:4]))
+}

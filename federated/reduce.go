@@ -1,0 +1,324 @@
+package federated
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/nistgmm/nistgmm/internal/parallel"
+)
+
+// atom is one component of the averaged mixture with its mass lambda_i w_ik.
+type atom struct {
+	g       *gaussian
+	mass    float64
+	machine int
+}
+
+func (r *Round) atoms(machines []int) ([]atom, error) {
+	var total float64
+	for _, i := range machines {
+		total += float64(r.Estimates[i].N)
+	}
+	var out []atom
+	for _, i := range machines {
+		e := r.Estimates[i]
+		comps, err := e.Mixture.components()
+		if err != nil {
+			return nil, fmt.Errorf("estimate %d: %w", i, err)
+		}
+		lambda := float64(e.N) / total
+		for k, g := range comps {
+			if w := lambda * e.Mixture.Weights[k]; w > 0 {
+				out = append(out, atom{g: g, mass: w, machine: i})
+			}
+		}
+	}
+	return out, nil
+}
+
+// reduce is the GMR estimator over the given estimates: the MM algorithm of
+// Appendix A.2 minimizing the composite transportation divergence with KL
+// cost from their lambda-weighted average to an order-K mixture. It runs
+// from every start of starts and keeps the lowest objective (ties to the
+// earlier start), so it is never worse than the paper's single start at
+// COAT, which is always the first.
+func (r *Round) reduce(ctx context.Context, machines []int) (*Mixture, float64, error) {
+	atoms, err := r.atoms(machines)
+	if err != nil {
+		return nil, 0, err
+	}
+	starts, err := r.starts(machines, atoms)
+	if err != nil {
+		return nil, 0, err
+	}
+	mixes := make([]*Mixture, len(starts))
+	objs := make([]float64, len(starts))
+	err = parallel.For(ctx, len(starts), r.server.Workers, func(s int) error {
+		var err error
+		mixes[s], objs[s], err = r.mm(ctx, atoms, starts[s])
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	best := 0
+	for s := range objs {
+		if objs[s] < objs[best] {
+			best = s
+		}
+	}
+	return mixes[best], objs[best], nil
+}
+
+// starts returns the starting mixtures of a reduction: COAT, the Server's
+// own Starts, then (unless SingleStart) the estimates being reduced nearest
+// COAT and weighted k-means++ seedings over their components. Every start
+// but COAT and the Server's comes from the estimates being reduced, so a
+// filtered set is never pulled towards machines it dropped.
+func (r *Round) starts(machines []int, atoms []atom) ([]*Mixture, error) {
+	coat := r.Estimates[r.Coat].Mixture
+	out := append([]*Mixture{coat}, r.server.Starts...)
+	for s, m := range out {
+		if m.K() != coat.K() || m.Dim() != coat.Dim() {
+			return nil, fmt.Errorf("starting mixture %d is order %d in dimension %d, want %d in %d", s, m.K(), m.Dim(), coat.K(), coat.Dim())
+		}
+	}
+	if r.server.SingleStart {
+		return out, nil
+	}
+	near, seeded := r.server.NearStarts, r.server.SeededStarts
+	if near == 0 {
+		near = 3
+	}
+	if seeded == 0 {
+		seeded = 4
+	}
+	for _, i := range r.nearestToCoat(machines, near) {
+		out = append(out, r.Estimates[i].Mixture)
+	}
+	for s := 0; s < seeded; s++ {
+		rng := rand.New(rand.NewPCG(r.server.Seed, 0x5eed0000+uint64(s)))
+		if m := seedAtoms(atoms, coat.K(), rng); m != nil {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// seedAtoms picks K atoms by weighted k-means++ on their means (the first
+// with probability proportional to its mass, each next one proportional to
+// mass times the squared distance to the nearest atom already picked) and
+// returns them as an equally weighted mixture; nil when fewer than K atoms
+// have positive mass and distance.
+func seedAtoms(atoms []atom, K int, rng *rand.Rand) *Mixture {
+	if len(atoms) < K {
+		return nil
+	}
+	near := make([]float64, len(atoms))
+	for a := range near {
+		near[a] = 1 // first pick: by mass alone
+	}
+	mix := &Mixture{Weights: make([]float64, K)}
+	for k := 0; k < K; k++ {
+		var total float64
+		for a, at := range atoms {
+			total += at.mass * near[a]
+		}
+		if !(total > 0) {
+			return nil
+		}
+		u := rng.Float64() * total
+		pick := len(atoms) - 1
+		for a, at := range atoms {
+			u -= at.mass * near[a]
+			if u < 0 {
+				pick = a
+				break
+			}
+		}
+		g := atoms[pick].g
+		d := len(g.mean)
+		mix.Weights[k] = 1 / float64(K)
+		mix.Means = append(mix.Means, append([]float64(nil), g.mean...))
+		cov := mat.NewSymDense(d, nil)
+		for i := 0; i < d; i++ {
+			for j := i; j < d; j++ {
+				cov.SetSym(i, j, g.cov[i*d+j])
+			}
+		}
+		mix.Covs = append(mix.Covs, cov)
+		for a, at := range atoms {
+			var dd float64
+			for i, v := range at.g.mean {
+				t := v - g.mean[i]
+				dd += t * t
+			}
+			if k == 0 || dd < near[a] {
+				near[a] = dd
+			}
+		}
+	}
+	return mix
+}
+
+// mm runs the MM iterations from start. A component that receives no atom
+// is moved onto the atom that currently pays the largest transport cost
+// (the worst-served part of the average mixture): this lowers the
+// objective, so the iterations stay monotone, and the reduction keeps K
+// components.
+func (r *Round) mm(ctx context.Context, atoms []atom, start *Mixture) (*Mixture, float64, error) {
+	K := start.K()
+	centers, err := start.components()
+	if err != nil {
+		return nil, 0, err
+	}
+	d := len(centers[0].mean)
+	diff := make([]float64, d)
+	assign := make([]int, len(atoms))
+	cost := make([]float64, len(atoms))
+	prev := math.Inf(1)
+	var mix *Mixture
+	for it := 0; it < r.server.maxIter(); it++ {
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		assignNearest(atoms, centers, assign, cost, diff)
+		var obj float64
+		for a, at := range atoms {
+			obj += at.mass * cost[a]
+		}
+		if mix != nil && math.Abs(prev-obj) <= r.server.tol()*math.Max(1, math.Abs(obj)) {
+			return mix, obj, nil
+		}
+		prev = obj
+		reseedEmpty(atoms, assign, cost, K)
+		mix = momentMatch(atoms, assign, func(a int) float64 { return atoms[a].mass }, K, d)
+		normalize(mix.Weights)
+		centers, err = mix.components()
+		if err != nil {
+			return nil, 0, fmt.Errorf("reduction produced an invalid component: %w", err)
+		}
+	}
+	return mix, prev, nil
+}
+
+// assignNearest assigns every atom to the centre of least KL cost (ties to
+// the lower index) and records that cost.
+func assignNearest(atoms []atom, centers []*gaussian, assign []int, cost, diff []float64) {
+	for a, at := range atoms {
+		best, bestC := 0, math.Inf(1)
+		for k, c := range centers {
+			if v := klGauss(at.g, c, diff); v < bestC {
+				best, bestC = k, v
+			}
+		}
+		assign[a], cost[a] = best, bestC
+	}
+}
+
+// reseedEmpty gives every component without atoms the atom of largest
+// transport cost among those whose component keeps another atom.
+func reseedEmpty(atoms []atom, assign []int, cost []float64, K int) {
+	count := make([]int, K)
+	for _, k := range assign {
+		count[k]++
+	}
+	for k := 0; k < K; k++ {
+		if count[k] > 0 {
+			continue
+		}
+		worst := -1
+		for a := range atoms {
+			if count[assign[a]] > 1 && (worst < 0 || atoms[a].mass*cost[a] > atoms[worst].mass*cost[worst]) {
+				worst = a
+			}
+		}
+		if worst < 0 {
+			return // fewer atoms than components
+		}
+		count[assign[worst]]--
+		assign[worst], cost[worst] = k, 0
+		count[k] = 1
+	}
+}
+
+// momentMatch returns, for each component k, the Gaussian that minimizes
+// sum_a mass_a KL(atom_a || phi_k) over the atoms assigned to k (the KL
+// barycentre: matched first and second moments), with weight the total
+// mass. A component without mass comes back with weight 0 and a zero
+// covariance, which is not a valid component: callers reseed it first (GMR)
+// or put the previous component back (TRIM).
+func momentMatch(atoms []atom, assign []int, mass func(int) float64, K, d int) *Mixture {
+	mix := &Mixture{Weights: make([]float64, K), Means: make([][]float64, K), Covs: make([]*mat.SymDense, K)}
+	for k := 0; k < K; k++ {
+		mix.Means[k] = make([]float64, d)
+		mix.Covs[k] = mat.NewSymDense(d, nil)
+	}
+	for a, k := range assign {
+		w := mass(a)
+		if w == 0 {
+			continue
+		}
+		mix.Weights[k] += w
+		for i, v := range atoms[a].g.mean {
+			mix.Means[k][i] += w * v
+		}
+	}
+	for k := 0; k < K; k++ {
+		if mix.Weights[k] > 0 {
+			for i := range mix.Means[k] {
+				mix.Means[k][i] /= mix.Weights[k]
+			}
+		}
+	}
+	for a, k := range assign {
+		w := mass(a)
+		if w == 0 {
+			continue
+		}
+		g := atoms[a].g
+		raw := mix.Covs[k].RawSymmetric()
+		for i := 0; i < d; i++ {
+			di := g.mean[i] - mix.Means[k][i]
+			for j := i; j < d; j++ {
+				dj := g.mean[j] - mix.Means[k][j]
+				raw.Data[i*raw.Stride+j] += w * (g.cov[i*d+j] + di*dj)
+			}
+		}
+	}
+	for k := 0; k < K; k++ {
+		if mix.Weights[k] > 0 {
+			mix.Covs[k].ScaleSym(1/mix.Weights[k], mix.Covs[k])
+		}
+	}
+	return mix
+}
+
+// nearestToCoat returns up to n of machines other than COAT, nearest to COAT
+// first (ties by index).
+func (r *Round) nearestToCoat(machines []int, n int) []int {
+	if n <= 0 {
+		return nil
+	}
+	pos := map[int]int{}
+	for a, i := range r.Valid {
+		pos[i] = a
+	}
+	dist := r.CoatDistances()
+	var cand []int
+	for _, i := range machines {
+		if i != r.Coat {
+			cand = append(cand, i)
+		}
+	}
+	sort.SliceStable(cand, func(x, y int) bool { return dist[pos[cand[x]]] < dist[pos[cand[y]]] })
+	if len(cand) > n {
+		cand = cand[:n]
+	}
+	return cand
+}

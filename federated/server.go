@@ -1,0 +1,371 @@
+package federated
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Estimate is what one machine transmits: its fitted mixture and the number
+// of observations it was fitted on.
+type Estimate struct {
+	ID      string
+	N       int
+	Mixture *Mixture
+	// Malformed, when not empty, says why the transmitted estimate could not
+	// even be decoded; Prepare lists such an estimate as invalid.
+	Malformed string
+}
+
+// Method names an aggregation rule.
+type Method string
+
+const (
+	GMR    Method = "gmr"    // reduction of all estimates (eq. 2)
+	COAT   Method = "coat"   // the centre of attention itself (eq. 3)
+	CRED   Method = "cred"   // reduction over COAT's half-ball (eq. 4)
+	ARED   Method = "ared"   // reduction over COAT's inflated ball (eq. 5)
+	TRIM   Method = "trim"   // trimmed k-barycenter (Algorithm 2)
+	Oracle Method = "oracle" // reduction over machines known to be honest
+)
+
+// Methods lists every method in the column order of the paper's Table 2.
+var Methods = []Method{Oracle, ARED, CRED, TRIM, COAT, GMR}
+
+// ParseMethod accepts the lower-case method names.
+func ParseMethod(s string) (Method, error) {
+	for _, m := range Methods {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("unknown method %q: want gmr, coat, cred, ared, trim or oracle", s)
+}
+
+// Server aggregates transmitted estimates. Its zero value is the product's
+// default: the symmetric Jeffreys transportation divergence, ARED's robust
+// radius, the paper's trimming level 0.5, a multi-start reduction and
+// GOMAXPROCS workers. The paper's own choices are one field away each
+// (Distance ISE, Radius RadiusEq5, SingleStart).
+type Server struct {
+	// K and Dim are the order and dimension estimates must have; 0 means the
+	// most common among the estimates received.
+	K, Dim int
+	// Distance chooses COAT and the balls; "" means Jeffreys.
+	Distance Distance
+	// Radius is ARED's rule for the radius of its ball; "" means
+	// RadiusRobust. RadiusScale is the rule's constant; 0 means the rule's
+	// default (see RadiusRule).
+	Radius      RadiusRule
+	RadiusScale float64
+	// AREDPower is the power of AREDFactor in eq. (5)'s radius. 0 means the
+	// distance's Order: 1 for most distances, which is eq. (5) as printed,
+	// and 2 for CS, which shrinks like n^-1 rather than n^-1/2 (see Order).
+	AREDPower float64
+	// Trim is TRIM's trimming level eta in (0, 1); 0 means 0.5.
+	Trim float64
+	// Tol stops GMR and TRIM when the objective changes by less than
+	// Tol * max(1, |objective|); 0 means 1e-10.
+	Tol float64
+	// MaxIter caps GMR and TRIM iterations; 0 means 1000.
+	MaxIter int
+	// SingleStart makes every reduction start at COAT alone, as the paper
+	// does. Otherwise (the default) it also starts from the NearStarts kept
+	// estimates nearest COAT and from SeededStarts weighted k-means++
+	// seedings over the kept components, and keeps the lowest objective.
+	SingleStart bool
+	// NearStarts and SeededStarts count the extra starts; 0 means 3 and 4.
+	NearStarts, SeededStarts int
+	// Seed drives the k-means++ starts: the same seed gives the same result.
+	Seed uint64
+	// Starts are further starting mixtures for every reduction.
+	Starts []*Mixture
+	// Workers bounds the goroutines computing distances and reductions;
+	// 0 means GOMAXPROCS.
+	Workers int
+}
+
+// Validate reports settings that cannot be used. Zero values mean the
+// defaults documented on each field; bad values are errors, never replaced.
+func (s *Server) Validate() error {
+	if _, err := ParseDistance(string(s.distance())); err != nil {
+		return err
+	}
+	if _, err := ParseRadiusRule(string(s.radiusRule())); err != nil {
+		return err
+	}
+	finiteNonNeg := func(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }
+	switch {
+	case s.K < 0 || s.Dim < 0:
+		return fmt.Errorf("server: order %d and dimension %d must not be negative", s.K, s.Dim)
+	case !finiteNonNeg(s.RadiusScale):
+		return fmt.Errorf("server: radius scale %v, want a finite number > 0 (0 for the rule's default)", s.RadiusScale)
+	case !finiteNonNeg(s.AREDPower):
+		return fmt.Errorf("server: ARED power %v, want a finite number > 0 (0 for the distance's order)", s.AREDPower)
+	case !(s.Trim >= 0 && s.Trim < 1):
+		return fmt.Errorf("server: trimming level %v is not in (0, 1) (0 for the default 0.5)", s.Trim)
+	case !finiteNonNeg(s.Tol):
+		return fmt.Errorf("server: tolerance %v, want a finite number > 0 (0 for the default 1e-10)", s.Tol)
+	case s.MaxIter < 0:
+		return fmt.Errorf("server: iteration cap %d, want at least 1 (0 for the default 1000)", s.MaxIter)
+	case s.NearStarts < 0 || s.SeededStarts < 0:
+		return fmt.Errorf("server: %d near and %d seeded starts, want none negative", s.NearStarts, s.SeededStarts)
+	case s.Workers < 0:
+		return fmt.Errorf("server: %d workers, want at least 1 (0 for one per core)", s.Workers)
+	}
+	return nil
+}
+
+func (s *Server) distance() Distance {
+	if s.Distance == "" {
+		return Jeffreys
+	}
+	return s.Distance
+}
+
+func (s *Server) trim() float64 {
+	if s.Trim > 0 {
+		return s.Trim
+	}
+	return 0.5
+}
+
+func (s *Server) tol() float64 {
+	if s.Tol > 0 {
+		return s.Tol
+	}
+	return 1e-10
+}
+
+func (s *Server) maxIter() int {
+	if s.MaxIter > 0 {
+		return s.MaxIter
+	}
+	return 1000
+}
+
+// Invalid is an estimate excluded before any distance is computed.
+type Invalid struct {
+	Index  int
+	ID     string
+	Reason string
+}
+
+// Round is one set of received estimates, validated, with their pairwise
+// distances and centre of attention. Every aggregation of the round reuses
+// them.
+type Round struct {
+	server    *Server
+	Estimates []Estimate
+	Valid     []int      // indices into Estimates, ascending
+	Invalid   []Invalid  // excluded estimates and why
+	Distances *mat.Dense // len(Valid) x len(Valid), D(G_Valid[a], G_Valid[b])
+	Distance  Distance
+	Coat      int     // index into Estimates
+	Radius    float64 // r_coat
+	coatPos   int     // COAT's position in Valid and in Distances
+}
+
+// Result is the outcome of one aggregation. Indices refer to the estimates
+// given to Prepare.
+type Result struct {
+	Method  Method
+	Mixture *Mixture
+	Kept    []int // estimates the aggregate was built from
+	Flagged []int // estimates the method judged Byzantine, invalid ones included
+	// Objective is the final transportation cost of GMR-based methods and
+	// the trimmed cost of TRIM; 0 for COAT.
+	Objective float64
+	// Radius is the radius of the ball CRED and ARED kept; 0 otherwise.
+	Radius float64
+	// Warning, when not empty, says why the result may not be what the
+	// method promises (for example ARED's factor below 1 with few machines).
+	Warning string
+}
+
+// Prepare validates the estimates, sets aside the invalid ones with their
+// reasons, computes the pairwise distances among the rest and finds COAT.
+// It fails only when the settings are invalid or no valid estimate remains.
+func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Round{server: s, Estimates: ests, Distance: s.distance()}
+	k, d := s.K, s.Dim
+	if k == 0 || d == 0 {
+		ck, cd := commonShape(ests)
+		if k == 0 {
+			k = ck
+		}
+		if d == 0 {
+			d = cd
+		}
+	}
+	var mixtures []*Mixture
+	for i, e := range ests {
+		reason := ""
+		switch {
+		case e.Malformed != "":
+			reason = e.Malformed
+		case e.Mixture == nil:
+			reason = "no mixture"
+		case e.N <= 0:
+			reason = fmt.Sprintf("sample size %d is not positive", e.N)
+		case e.Mixture.K() != k:
+			reason = fmt.Sprintf("order %d, want %d", e.Mixture.K(), k)
+		case e.Mixture.Dim() != d:
+			reason = fmt.Sprintf("dimension %d, want %d", e.Mixture.Dim(), d)
+		default:
+			if err := e.Mixture.Validate(); err != nil {
+				reason = err.Error()
+			}
+		}
+		if reason != "" {
+			r.Invalid = append(r.Invalid, Invalid{Index: i, ID: e.ID, Reason: reason})
+			continue
+		}
+		r.Valid = append(r.Valid, i)
+		mixtures = append(mixtures, e.Mixture)
+	}
+	if len(r.Valid) == 0 {
+		return nil, errors.New("no valid estimate to aggregate")
+	}
+	dist, err := Pairwise(ctx, mixtures, r.Distance, s.Workers)
+	if err != nil {
+		return nil, err
+	}
+	r.Distances = dist
+	r.coatPos, r.Radius, _ = CenterOfAttention(dist)
+	r.Coat = r.Valid[r.coatPos]
+	return r, nil
+}
+
+// commonShape returns the most frequent (K, d) among the estimates, the
+// first seen winning ties.
+func commonShape(ests []Estimate) (int, int) {
+	type shape struct{ k, d int }
+	counts := map[shape]int{}
+	var best shape
+	for _, e := range ests {
+		if e.Mixture == nil {
+			continue
+		}
+		s := shape{e.Mixture.K(), e.Mixture.Dim()}
+		counts[s]++
+		if counts[s] > counts[best] {
+			best = s
+		}
+	}
+	return best.k, best.d
+}
+
+// CenterOfAttention returns the index minimizing r(G_i), the smallest radius
+// whose closed ball around G_i (row i of dist) holds at least ceil(m/2)
+// estimates, G_i included; ties go to the lower index. It also returns
+// r_coat and every r(G_i).
+func CenterOfAttention(dist *mat.Dense) (int, float64, []float64) {
+	m, _ := dist.Dims()
+	need := (m + 1) / 2
+	radii := make([]float64, m)
+	row := make([]float64, m)
+	best := 0
+	for i := 0; i < m; i++ {
+		copy(row, dist.RawRowView(i))
+		row[i] = 0
+		sort.Float64s(row)
+		radii[i] = row[need-1]
+		if radii[i] < radii[best] {
+			best = i
+		}
+	}
+	return best, radii[best], radii
+}
+
+// CoatDistances returns D(COAT, G) for every valid estimate, in the order of
+// Valid (0 for COAT itself). ARED's and CRED's balls are taken over these.
+func (r *Round) CoatDistances() []float64 {
+	out := append([]float64(nil), r.Distances.RawRowView(r.coatPos)...)
+	out[r.coatPos] = 0
+	return out
+}
+
+// ball returns the estimates (indices into Estimates) with D(COAT, G) <= radius.
+func (r *Round) ball(radius float64) (in, out []int) {
+	for b, d := range r.CoatDistances() {
+		if j := r.Valid[b]; b == r.coatPos || d <= radius {
+			in = append(in, j)
+		} else {
+			out = append(out, j)
+		}
+	}
+	return in, out
+}
+
+// withInvalid returns flagged plus every invalid estimate, sorted: an
+// estimate that failed validation always counts as flagged.
+func (r *Round) withInvalid(flagged []int) []int {
+	out := append([]int(nil), flagged...)
+	for _, inv := range r.Invalid {
+		out = append(out, inv.Index)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// Aggregate applies method. byzantine lists the estimates known to be
+// Byzantine and is read only by Oracle. Invalid estimates are always among
+// the flagged ones.
+func (r *Round) Aggregate(ctx context.Context, method Method, byzantine []int) (*Result, error) {
+	res := &Result{Method: method}
+	var kept, flagged []int
+	switch method {
+	case COAT:
+		res.Mixture = r.Estimates[r.Coat].Mixture.Clone()
+		res.Kept = []int{r.Coat}
+		// A single estimate is not a filter: COAT judges no machine, so
+		// only the invalid ones count as flagged.
+		res.Flagged = r.withInvalid(nil)
+		return res, nil
+	case GMR:
+		kept = append(kept, r.Valid...)
+	case CRED:
+		res.Radius = r.Radius
+		kept, flagged = r.ball(r.Radius)
+	case ARED:
+		radius, warning, err := r.aredRadius()
+		if err != nil {
+			return nil, err
+		}
+		res.Radius, res.Warning = radius, warning
+		kept, flagged = r.ball(radius)
+	case Oracle:
+		bad := map[int]bool{}
+		for _, b := range byzantine {
+			bad[b] = true
+		}
+		for _, i := range r.Valid {
+			if bad[i] {
+				flagged = append(flagged, i)
+			} else {
+				kept = append(kept, i)
+			}
+		}
+		if len(kept) == 0 {
+			return nil, errors.New("oracle: every valid estimate is Byzantine")
+		}
+	case TRIM:
+		return r.trim(ctx)
+	default:
+		return nil, fmt.Errorf("unknown method %q", method)
+	}
+	mix, obj, err := r.reduce(ctx, kept)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
+	res.Mixture, res.Kept, res.Flagged, res.Objective = mix, kept, r.withInvalid(flagged), obj
+	return res, nil
+}
