@@ -3,6 +3,7 @@ package federated
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -102,7 +103,7 @@ func TestRobustMethodsFlagPlantedEstimates(t *testing.T) {
 
 func TestGMRBeatsNothingAndOracleMatchesARED(t *testing.T) {
 	ests, byz, truth := plantedRound(t, MeanFailure, 50, 10, 32)
-	round, err := (&Server{}).Prepare(context.Background(), ests)
+	round, err := (&Server{Distance: ISE, Radius: RadiusEq5}).Prepare(context.Background(), ests)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,6 +208,66 @@ func TestEstimatesRoundTripAndMalformedEntries(t *testing.T) {
 	}
 	if _, err := DecodeEstimates(strings.NewReader(`{"format":"other"}`)); err == nil {
 		t.Fatal("wrong format accepted")
+	}
+}
+
+// Hostile or careless entries make their own machine invalid, with a reason
+// in the format's terms, and leave the others to be aggregated.
+func TestEstimatesHostileEntries(t *testing.T) {
+	ests, _, _ := plantedRound(t, MeanFailure, 8, 0, 37)
+	var buf bytes.Buffer
+	if err := EncodeEstimates(&buf, ests); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Format   string           `json:"format"`
+		Machines []map[string]any `json:"machines"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc.Machines[1]["means"].([]any)[0].([]any)[2] = nil // null in a mean
+	delete(doc.Machines[2], "id")
+	doc.Machines[3]["id"] = ""
+	doc.Machines[6]["covariances"] = "none"
+	// Bare tokens as Python's json.dump writes them, in machines 4 and 5;
+	// a string that merely contains "NaN" must stay a string.
+	doc.Machines[4]["means"].([]any)[0].([]any)[0] = "PH_NAN"
+	doc.Machines[5]["weights"].([]any)[0] = "PH_NINF"
+	doc.Format = EstimatesFormat
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(b), `"PH_NAN"`, `NaN`, 1)
+	text = strings.Replace(text, `"PH_NINF"`, `-Infinity`, 1)
+	text = strings.Replace(text, `"format":"`, `"note":"NaN Infinity inside a string","format":"`, 1)
+	got, err := DecodeEstimates(strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("one bad machine made the document fail: %v", err)
+	}
+	round, err := (&Server{}).Prepare(context.Background(), got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[int]string{}
+	for _, inv := range round.Invalid {
+		reasons[inv.Index] = inv.Reason
+		if strings.Contains(inv.Reason, "Go ") || strings.Contains(inv.Reason, "struct") {
+			t.Errorf("machine %d: reason %q speaks of Go internals", inv.Index, inv.Reason)
+		}
+	}
+	want := map[int]string{1: "null", 2: "missing or empty machine id", 3: "missing or empty machine id", 4: "NaN", 5: "Inf", 6: "covariances"}
+	for i, w := range want {
+		if !strings.Contains(reasons[i], w) {
+			t.Errorf("machine %d: reason %q, want one mentioning %q", i, reasons[i], w)
+		}
+	}
+	if len(round.Valid) != 2 {
+		t.Errorf("%d valid machines, want the 2 untouched ones (reasons %v)", len(round.Valid), reasons)
+	}
+	if _, err := round.Aggregate(context.Background(), ARED, nil); err != nil {
+		t.Fatal(err)
 	}
 }
 

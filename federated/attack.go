@@ -65,10 +65,12 @@ func StealthMixture(m *Mixture, scale, shift float64) *Mixture {
 
 // CraftStealth plays the attacker against this server: ests are every
 // machine's honest estimate and byzantine the machines it controls. For
-// every covariance factor it raises the shift as long as ARED still keeps
-// every Byzantine machine, and among those undetected choices sends the one
-// farthest (mean distance to the honest fits it came from). It returns the
-// estimates with the Byzantine ones replaced.
+// every covariance factor it raises the shift as long as ARED keeps as many
+// Byzantine machines as it keeps when they send their honest fits (an
+// honest fit far out in its own distribution may be flagged already), and
+// among those undetected choices sends the one farthest (mean distance to
+// the honest fits it came from). It returns the estimates with the
+// Byzantine ones replaced.
 func (s *Server) CraftStealth(ctx context.Context, ests []Estimate, byzantine []int, grid StealthGrid) ([]Estimate, StealthChoice, error) {
 	if len(grid.Scales) == 0 || len(grid.Shifts) == 0 {
 		grid = DefaultStealthGrid()
@@ -82,18 +84,38 @@ func (s *Server) CraftStealth(ctx context.Context, ests []Estimate, byzantine []
 	}
 	best := StealthChoice{Scale: 1}
 	bestSet := ests
+	keptByz := func(set []Estimate) (int, *Round, error) {
+		round, err := s.Prepare(ctx, set)
+		if err != nil {
+			return 0, nil, fmt.Errorf("stealth attack: %w", err)
+		}
+		res, err := round.Aggregate(ctx, ARED, nil)
+		if err != nil {
+			return 0, nil, fmt.Errorf("stealth attack: %w", err)
+		}
+		n := 0
+		for _, b := range byzantine {
+			if slices.Contains(res.Kept, b) {
+				n++
+			}
+		}
+		return n, round, nil
+	}
+	baseline, _, err := keptByz(ests)
+	if err != nil {
+		return nil, StealthChoice{}, err
+	}
 	for _, scale := range grid.Scales {
 		for _, shift := range grid.Shifts {
+			if scale == 1 && shift == 0 {
+				continue
+			}
 			cand := attacked(scale, shift)
-			round, err := s.Prepare(ctx, cand)
+			kept, round, err := keptByz(cand)
 			if err != nil {
-				return nil, StealthChoice{}, fmt.Errorf("stealth attack: %w", err)
+				return nil, StealthChoice{}, err
 			}
-			res, err := round.Aggregate(ctx, ARED, nil)
-			if err != nil {
-				return nil, StealthChoice{}, fmt.Errorf("stealth attack: %w", err)
-			}
-			if !allKept(res.Kept, byzantine) {
+			if kept < baseline {
 				break // larger shifts at this scale are farther still
 			}
 			var damage float64
@@ -110,13 +132,4 @@ func (s *Server) CraftStealth(ctx context.Context, ests []Estimate, byzantine []
 		}
 	}
 	return bestSet, best, nil
-}
-
-func allKept(kept, want []int) bool {
-	for _, b := range want {
-		if !slices.Contains(kept, b) {
-			return false
-		}
-	}
-	return true
 }

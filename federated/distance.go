@@ -193,14 +193,16 @@ func Pairwise(ctx context.Context, mixtures []*Mixture, d Distance, workers int)
 		}
 	}
 	// One job per row; for symmetric distances only j > i is computed and
-	// mirrored. Each entry is written by exactly one job.
+	// mirrored (KLSym needs both directions of KL first, summed below).
+	// Each entry is written by exactly one job.
+	mirror := d.Symmetric() && d != KLSym
 	err := parallel.For(ctx, m, workers, func(i int) error {
 		s := newOverlapScratch(dim)
 		tr := newTransport()
 		diff := make([]float64, dim)
 		var terms []float64
 		for j := 0; j < m; j++ {
-			if i == j || (d.Symmetric() && j < i) {
+			if i == j || (mirror && j < i) {
 				continue
 			}
 			var v float64
@@ -223,7 +225,7 @@ func Pairwise(ctx context.Context, mixtures []*Mixture, d Distance, workers int)
 				}
 			}
 			out.Set(i, j, v)
-			if d.Symmetric() {
+			if mirror {
 				out.Set(j, i, v)
 			}
 		}

@@ -24,9 +24,10 @@ func FuzzAggregateDocument(f *testing.F) {
 	f.Add([]byte(`{"format":"nistgmm/estimates/v1","machines":[{"id":"x","n":5,"weights":[1],"means":[[0]],"covariances":[[[-1]]]}]}`))
 	f.Add([]byte(`{"format":"nistgmm/estimates/v1","machines":[{"id":"x","n":5,"weights":[0.5,0.5],"means":[[0],[1,2]],"covariances":[[[1]],[[1]]]}]}`))
 	f.Add([]byte(`{"format":"nistgmm/estimates/v1","machines":[null,{},{"weights":[1e308]}]}`))
+	f.Add([]byte(`{"format":"nistgmm/estimates/v1","machines":[{"id":"x","n":5,"weights":[NaN],"means":[[-Infinity]],"covariances":[[[Infinity]]]}]}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		for _, m := range Methods {
-			for _, d := range []Distance{ISE, KL, CS} {
+			for _, d := range Distances {
 				rep, err := (&Server{Distance: d, MaxIter: 50}).AggregateDocument(context.Background(), bytes.NewReader(doc), m, []string{"a"})
 				if err != nil {
 					continue

@@ -33,7 +33,7 @@ type serverFlags struct {
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.distance, "distance", string(federated.Jeffreys), distanceHelp)
-	fs.StringVar(&f.radius, "ared-radius", string(federated.RadiusRobust), "ARED's radius: robust (log r = log r_coat + s (log r_coat - log q25) / 0.6745, "+
+	fs.StringVar(&f.radius, "ared-radius", string(federated.RadiusRobust), "ARED's radius: robust (r = r_coat + s (r_coat - q25) / 0.6745, "+
 		"q25 the median distance to COAT inside COAT's ball; see README) or eq5 (the paper's r_coat sqrt(0.5 log(m/2) log log m), "+
 		"below r_coat for m < 10)")
 	fs.Float64Var(&f.radiusScale, "ared-radius-scale", 3, "s in the robust radius rule")
@@ -175,7 +175,11 @@ func (f *experimentFlags) load(ctx context.Context) (*eval.Data, string, error) 
 			return nil, "", err
 		}
 	}
-	return d, dir + " (model " + man.ModelSHA256[:12] + ")", nil
+	sum := man.ModelSHA256
+	if len(sum) > 12 {
+		sum = sum[:12]
+	}
+	return d, dir + " (model " + sum + ")", nil
 }
 
 // prepare checks the flags, loads the features and checks the

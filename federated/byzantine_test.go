@@ -1,0 +1,300 @@
+package federated
+
+import (
+	"context"
+	"math"
+	"slices"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// The Jeffreys cost between two single Gaussians is KL(p||q) + KL(q||p),
+// each checked by Monte Carlo.
+func TestJeffreysMatchesMonteCarlo(t *testing.T) {
+	rng := newRNG(21)
+	p := randomMixture(rng, 1, 3, 1)
+	q := randomMixture(rng, 1, 3, 1)
+	got, err := Jeffreys.Between(p, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc := func(a, b *Mixture) (float64, float64) {
+		X, _, err := a.Sample(200000, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		la, _ := a.LogDensity(X)
+		lb, _ := b.LogDensity(X)
+		var mean, sq float64
+		for i := range la {
+			v := la[i] - lb[i]
+			mean += v
+			sq += v * v
+		}
+		n := float64(len(la))
+		mean /= n
+		return mean, (sq/n - mean*mean) / n
+	}
+	m1, v1 := mc(p, q)
+	m2, v2 := mc(q, p)
+	if se := math.Sqrt(v1 + v2); math.Abs(got-(m1+m2)) > 4*se {
+		t.Fatalf("Jeffreys = %v, Monte Carlo %v +- %v", got, m1+m2, se)
+	}
+}
+
+// Every reduction keeps the lowest objective over its starts, the first
+// of which is the paper's single start at COAT.
+func TestMultiStartNeverWorseThanCOATStart(t *testing.T) {
+	ests, byz, _ := plantedRound(t, Letters, 30, 8, 51)
+	ctx := context.Background()
+	single, err := (&Server{SingleStart: true}).Prepare(ctx, ests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	multi, err := (&Server{Seed: 3}).Prepare(ctx, ests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []Method{GMR, CRED, ARED, Oracle} {
+		a, err := single.Aggregate(ctx, m, byz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := multi.Aggregate(ctx, m, byz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Objective > a.Objective*(1+1e-12) {
+			t.Errorf("%s: multi-start objective %g above the single start's %g", m, b.Objective, a.Objective)
+		}
+	}
+}
+
+// Identical estimates are never told apart, whatever the rounding of the
+// distance: eight copies (the last with its means moved by 1e-15, which
+// only rounding sees) are all kept by every rule.
+func TestRadiusKeepsIdenticalEstimates(t *testing.T) {
+	g := randomMixture(newRNG(22), 3, 5, 2)
+	var ests []Estimate
+	for i := 0; i < 8; i++ {
+		c := g.Clone()
+		if i == 7 {
+			for k := range c.Means {
+				c.Means[k][0] += 1e-15
+			}
+		}
+		ests = append(ests, Estimate{ID: string(rune('a' + i)), N: 100, Mixture: c})
+	}
+	for _, d := range Distances {
+		for _, rule := range []RadiusRule{RadiusRobust, RadiusEq5} {
+			round, err := (&Server{Distance: d, Radius: rule}).Prepare(context.Background(), ests)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []Method{CRED, ARED} {
+				res, err := round.Aggregate(context.Background(), m, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(res.Flagged) != 0 {
+					t.Errorf("%s/%s/%s flagged %v among identical estimates (radius %g)", d, rule, m, res.Flagged, res.Radius)
+				}
+			}
+		}
+	}
+}
+
+// The robust radius flags every planted far-off estimate, with the default
+// distance, from 5% to 40% of them, and at most 15% of the honest ones
+// (its scale comes from the half of the distances inside COAT's ball, so an
+// honest estimate in the upper tail is sometimes flagged: about 6% on
+// simulated rounds, see the README).
+func TestRobustRadiusFlagsPlantedOutliers(t *testing.T) {
+	for _, f := range []Failure{Letters, MeanFailure} {
+		for _, nb := range []int{2, 10, 16} {
+			ests, byz, _ := plantedRound(t, f, 40, nb, 52)
+			round, err := (&Server{}).Prepare(context.Background(), ests)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := round.Aggregate(context.Background(), ARED, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			honestFlagged := 0
+			for _, i := range res.Flagged {
+				if !slices.Contains(byz, i) {
+					honestFlagged++
+				}
+			}
+			for _, b := range byz {
+				if !slices.Contains(res.Flagged, b) {
+					t.Errorf("%s, %d Byzantine: ARED kept Byzantine %d", f, nb, b)
+				}
+			}
+			if honestFlagged > 15*(40-nb)/100 {
+				t.Errorf("%s, %d Byzantine: ARED flagged %d honest of %d", f, nb, honestFlagged, 40-nb)
+			}
+			if res.Radius < round.Radius {
+				t.Errorf("%s: robust radius %g below r_coat %g", f, res.Radius, round.Radius)
+			}
+		}
+	}
+}
+
+// With few machines eq. (5)'s factor is below 1 and ARED says so.
+func TestEq5WarnsWhenFactorBelowOne(t *testing.T) {
+	ests, _, _ := plantedRound(t, MeanFailure, 8, 1, 53)
+	round, err := (&Server{Radius: RadiusEq5}).Prepare(context.Background(), ests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := round.Aggregate(context.Background(), ARED, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Warning == "" {
+		t.Error("no warning with m = 8, where eq. (5)'s factor is 0.71")
+	}
+	if f, _ := AREDFactor(50); f < 1 {
+		t.Errorf("factor at m = 50 is %v", f)
+	}
+}
+
+// The penalty search picks, on data too few for ten free covariances, a
+// constant above the paper's 1, the same one for the same seed.
+func TestPenaltySearchChoosesOnOwnData(t *testing.T) {
+	rng := newRNG(23)
+	truth := randomMixture(rng, 4, 15, 2)
+	X, _, err := truth.Sample(200, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fit := func() FitInfo {
+		_, info, err := (&EM{K: 4, PenaltySearch: &PenaltySearch{}}).Fit(context.Background(), X, newRNG(5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info
+	}
+	a, b := fit(), fit()
+	if a.PenaltyScale != b.PenaltyScale || !slices.ContainsFunc(DefaultPenaltyGrid, func(c float64) bool { return c == a.PenaltyScale }) {
+		t.Fatalf("chose %v then %v, want one grid value twice", a.PenaltyScale, b.PenaltyScale)
+	}
+	if a.PenaltyScale <= 1 {
+		t.Errorf("chose c = %v with 50 points per component in d = 15; scores %v", a.PenaltyScale, a.PenaltyScores)
+	}
+	for g, s := range a.PenaltyScores {
+		if !math.IsNaN(s) && s > a.PenaltyScores[slices.Index(DefaultPenaltyGrid, a.PenaltyScale)] {
+			t.Errorf("candidate %v scores %v, above the chosen one", DefaultPenaltyGrid[g], s)
+		}
+	}
+}
+
+func TestSettingsRejectBadValues(t *testing.T) {
+	for name, em := range map[string]*EM{
+		"no K":          {},
+		"negative tol":  {K: 2, Tol: -1},
+		"negative iter": {K: 2, MaxIter: -3},
+		"NaN penalty":   {K: 2, PenaltyScale: math.NaN()},
+		"restarts":      {K: 2, Restarts: -1},
+		"folds":         {K: 2, PenaltySearch: &PenaltySearch{Folds: 1}},
+		"grid":          {K: 2, PenaltySearch: &PenaltySearch{Grid: []float64{0}}},
+	} {
+		if err := em.Validate(); err == nil {
+			t.Errorf("%s: EM accepted", name)
+		}
+		if _, _, err := em.Fit(context.Background(), mat.NewDense(10, 1, make([]float64, 10)), newRNG(1)); err == nil {
+			t.Errorf("%s: Fit accepted", name)
+		}
+	}
+	for name, s := range map[string]*Server{
+		"trim 1":       {Trim: 1},
+		"trim -0.1":    {Trim: -0.1},
+		"distance":     {Distance: "euclid"},
+		"radius rule":  {Radius: "gap"},
+		"negative tol": {Tol: -1},
+		"iterations":   {MaxIter: -1},
+		"starts":       {NearStarts: -1},
+		"workers":      {Workers: -2},
+		"scale":        {RadiusScale: math.Inf(1)},
+	} {
+		if err := s.Validate(); err == nil {
+			t.Errorf("%s: Server accepted", name)
+		}
+		if _, err := s.Prepare(context.Background(), nil); err == nil {
+			t.Errorf("%s: Prepare accepted", name)
+		}
+	}
+}
+
+// The attacker's choice is kept by ARED, and moves the Byzantine fits.
+func TestStealthStaysInsideARED(t *testing.T) {
+	ests, _, _ := plantedRound(t, Letters, 20, 0, 54)
+	byz := []int{0, 5, 9}
+	srv := &Server{}
+	// Estimates from n = 2,000 are precise: only small moves stay hidden.
+	grid := StealthGrid{Scales: []float64{1, 1.02, 1.05, 1.1}, Shifts: []float64{0, 0.002, 0.005, 0.01, 0.02, 0.05}}
+	attacked, choice, err := srv.CraftStealth(context.Background(), ests, byz, grid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if choice.Damage <= 0 || (choice.Scale == 1 && choice.Shift == 0) {
+		t.Fatalf("attack chose %+v: nothing moved", choice)
+	}
+	round, err := srv.Prepare(context.Background(), attacked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := round.Aggregate(context.Background(), ARED, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	honest, err := srv.Prepare(context.Background(), ests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := honest.Aggregate(context.Background(), ARED, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range byz {
+		if slices.Contains(base.Kept, b) && !slices.Contains(res.Kept, b) {
+			t.Errorf("ARED flagged stealth machine %d (choice %+v)", b, choice)
+		}
+	}
+}
+
+// Moment matching of two 1-D atoms, by hand: masses 0.25 and 0.75 at
+// N(0, 1) and N(4, 2) give mean 3 and variance
+// 0.25 (1 + 9) + 0.75 (2 + 1) = 4.75, with weight 1.
+func TestMomentMatchByHand(t *testing.T) {
+	g1, _ := newGaussian([]float64{0}, mat.NewSymDense(1, []float64{1}))
+	g2, _ := newGaussian([]float64{4}, mat.NewSymDense(1, []float64{2}))
+	atoms := []atom{{g: g1, mass: 0.25}, {g: g2, mass: 0.75}}
+	mix := momentMatch(atoms, []int{0, 0}, func(a int) float64 { return atoms[a].mass }, 1, 1)
+	if mix.Weights[0] != 1 || mix.Means[0][0] != 3 || math.Abs(mix.Covs[0].At(0, 0)-4.75) > 1e-15 {
+		t.Fatalf("got weight %v, mean %v, variance %v; want 1, 3, 4.75", mix.Weights[0], mix.Means[0][0], mix.Covs[0].At(0, 0))
+	}
+}
+
+// TRIM's boundary tie, by hand: costs 1, 2, 2, 3 with masses 0.3, 0.2,
+// 0.2, 0.3 and half the mass kept. The cheapest atom keeps its 0.3; the two
+// tied at cost 2 share the 0.2 left, 0.1 each; the last keeps nothing. The
+// trimmed cost is 0.3 + 0.2 + 0.2 = 0.7.
+func TestTrimBoundaryTieByHand(t *testing.T) {
+	atoms := []atom{{mass: 0.3}, {mass: 0.2}, {mass: 0.2}, {mass: 0.3}}
+	cost := []float64{1, 2, 2, 3}
+	kappa := make([]float64, 4)
+	obj := trimMass(atoms, []int{0, 1, 2, 3}, cost, kappa, 0.5)
+	want := []float64{0.3, 0.1, 0.1, 0}
+	for a := range want {
+		if math.Abs(kappa[a]-want[a]) > 1e-15 {
+			t.Fatalf("kept mass %v, want %v", kappa, want)
+		}
+	}
+	if math.Abs(obj-0.7) > 1e-15 {
+		t.Fatalf("trimmed cost %v, want 0.7", obj)
+	}
+}
