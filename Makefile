@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make demo   set up, build, and run the experiment on the built-in MNIST digits
 #   make test   set up, then run every test
-.PHONY: setup build demo test bench vowels
+.PHONY: setup build demo test bench vowels fuzz
 
 setup:
 	./scripts/setup.sh
@@ -15,6 +15,7 @@ demo: build
 test: setup
 	go vet ./...
 	go test ./...
+	cd examples/library && CGO_ENABLED=0 go build -o /dev/null .
 
 bench: setup
 	go test -run '^$$' -bench . -benchtime 3x ./federated ./features ./eval
@@ -22,3 +23,8 @@ bench: setup
 # Features of the MNIST digits plus the genuine SD19 vowels as letters.
 vowels: build
 	./bin/nistgmm extract --letters ../shared/data/sd19-vowels --letter-classes 41,45,49,4f,55,61,65,69,6f,75 --out data/vowels
+
+# The two fuzz tests, a minute each.
+fuzz:
+	go test -run '^$$' -fuzz FuzzAggregateDocument -fuzztime 60s ./federated
+	go test -run '^$$' -fuzz FuzzParseNPY -fuzztime 60s ./features

@@ -49,10 +49,16 @@ var layout = map[string][]byte{
 
 func writeZip(t *testing.T) string {
 	p := filepath.Join(t.TempDir(), "by_class.zip")
-	f, _ := os.Create(p)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	zw := zip.NewWriter(f)
 	for name, data := range layout {
-		w, _ := zw.Create(name)
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
 		w.Write(data)
 	}
 	zw.Close()
@@ -208,7 +214,10 @@ func TestRealSD19Vowels(t *testing.T) {
 			t.Fatalf("class %c: %+v, want 1000 train", c.Class, c)
 		}
 	}
-	classes, _ := ParseClasses("41,45,49,4f,55,61,65,69,6f,75")
+	classes, err := ParseClasses("41,45,49,4f,55,61,65,69,6f,75")
+	if err != nil {
+		t.Fatal(err)
+	}
 	es, labels := s.Select(classes, Train)
 	if len(es) != 10000 || labels[len(labels)-1] != 9 {
 		t.Fatalf("selected %d", len(es))

@@ -50,6 +50,10 @@ type Config struct {
 	RadiusScale float64              `json:"ared_radius_scale"`
 	AREDPower   float64              `json:"ared_power"`
 	SingleStart bool                 `json:"single_start"`
+	// AllDistances also reports, for every distance, how well the distance
+	// to that distance's COAT separates Byzantine from honest machines
+	// (AlphaResult.SeparabilityByDistance). It changes no result.
+	AllDistances bool `json:"all_distances,omitempty"`
 }
 
 // NewConfig returns the paper's Section 6 design (m = 50, N = 25,000,
@@ -170,6 +174,10 @@ type AlphaResult struct {
 	// SeparabilityAUC is the ROC AUC of the distance to COAT as a score for
 	// "is Byzantine" over the valid machines; absent without Byzantine ones.
 	SeparabilityAUC *float64 `json:"separability_auc,omitempty"`
+	// SeparabilityByDistance is SeparabilityAUC under every distance (with
+	// Config.AllDistances); "kl-column" scores D(G, COAT) instead of
+	// D(COAT, G).
+	SeparabilityByDistance map[string]float64 `json:"separability_by_distance,omitempty"`
 	// Stealth is the attacker's choice under the stealth failure.
 	Stealth *federated.StealthChoice `json:"stealth,omitempty"`
 	Methods []MethodResult           `json:"methods"`
@@ -388,6 +396,11 @@ func runAlpha(ctx context.Context, d *Data, c Config, parts [][]int, honest []*f
 		ar.SeparabilityAUC = &auc
 	}
 	ar.CoatByzantine = isByz[round.Coat]
+	if c.AllDistances && len(byz) > 0 {
+		if ar.SeparabilityByDistance, err = separabilityByDistance(ctx, c, ests, isByz); err != nil {
+			return nil, err
+		}
+	}
 	for _, m := range federated.Methods {
 		t := time.Now()
 		r, err := round.Aggregate(ctx, m, byz)
@@ -408,4 +421,40 @@ func runAlpha(ctx context.Context, d *Data, c Config, parts [][]int, honest []*f
 			Radius: r.Radius, Warning: r.Warning, Seconds: time.Since(t).Seconds()})
 	}
 	return ar, nil
+}
+
+// separabilityByDistance scores the distance to COAT as a test for "is
+// Byzantine" under every distance, each with its own COAT; for the
+// one-sided kl it also scores the other direction, D(G, COAT).
+func separabilityByDistance(ctx context.Context, c Config, ests []federated.Estimate, isByz map[int]bool) (map[string]float64, error) {
+	out := map[string]float64{}
+	for _, d := range federated.Distances {
+		srv := c.Server()
+		srv.Distance = d
+		round, err := srv.Prepare(ctx, ests)
+		if err != nil {
+			return nil, fmt.Errorf("separability under %s: %w", d, err)
+		}
+		var positive []bool
+		var column []float64
+		coat := -1
+		for a, i := range round.Valid {
+			positive = append(positive, isByz[i])
+			if i == round.Coat {
+				coat = a
+			}
+		}
+		for a := range round.Valid {
+			column = append(column, round.Distances.At(a, coat))
+		}
+		if auc, ok := SeparabilityAUC(round.CoatDistances(), positive); ok {
+			out[string(d)] = auc
+		}
+		if d == federated.KL {
+			if auc, ok := SeparabilityAUC(column, positive); ok {
+				out["kl-column"] = auc
+			}
+		}
+	}
+	return out, nil
 }

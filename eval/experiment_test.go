@@ -155,7 +155,9 @@ func realisticData(b *testing.B) (*Data, string) {
 // BenchmarkRepetitionParts measures the three parts of one Table 2
 // repetition at the paper's size (m = 50, N = 25,000, K = 10, d = 50):
 // the 50 honest fits, one of the up to 20 letter fits (n = 5,000), and the
-// aggregation and scoring of all six methods at one alpha.
+// aggregation and scoring of all six methods at one alpha. Fits run with
+// the paper's fixed penalty (c = 1) and with the default per-machine
+// penalty search, for the ratio between them in one command.
 func BenchmarkRepetitionParts(b *testing.B) {
 	d, what := realisticData(b)
 	b.Logf("data: %s", what)
@@ -164,30 +166,37 @@ func BenchmarkRepetitionParts(b *testing.B) {
 	rng := func(i int) *rand.Rand { return rand.New(rand.NewPCG(1, uint64(i))) }
 	parts, _ := partition(c, d.TrainLabels, rng(0))
 	honest := make([]*federated.Mixture, c.Machines)
-	b.Run("honest-fits-50", func(b *testing.B) {
-		for it := 0; it < b.N; it++ {
-			for i := range honest {
-				g, _, err := (&federated.EM{K: 10}).Fit(context.Background(), rows(d.Train, parts[i]), rng(i))
-				if err != nil {
-					b.Fatal(err)
-				}
-				honest[i] = g
-			}
-		}
-	})
+	paper := c
+	paper.PenaltyScale = 1
 	var letter *federated.Mixture
-	for _, n := range []int{5000, 1000} { // the paper's --letters-n, and the faster option
-		b.Run(fmt.Sprintf("letter-fit-1-n%d", n), func(b *testing.B) {
+	for _, v := range []struct {
+		name string
+		c    Config
+	}{{"paper-c1", paper}, {"penalty-search", c}} {
+		b.Run("honest-fits-50-"+v.name, func(b *testing.B) {
 			for it := 0; it < b.N; it++ {
-				r := rng(100 + it)
-				ln, _ := d.Letters.Dims()
-				g, _, err := (&federated.EM{K: 10}).Fit(context.Background(), rows(d.Letters, r.Perm(ln)[:n]), r)
-				if err != nil {
-					b.Fatal(err)
+				for i := range honest {
+					g, _, err := v.c.EM().Fit(context.Background(), rows(d.Train, parts[i]), rng(i))
+					if err != nil {
+						b.Fatal(err)
+					}
+					honest[i] = g
 				}
-				letter = g
 			}
 		})
+		for _, n := range []int{5000, 1000} { // the paper's --letters-n, and the faster option
+			b.Run(fmt.Sprintf("letter-fit-1-n%d-%s", n, v.name), func(b *testing.B) {
+				for it := 0; it < b.N; it++ {
+					r := rng(100 + it)
+					ln, _ := d.Letters.Dims()
+					g, _, err := v.c.EM().Fit(context.Background(), rows(d.Letters, r.Perm(ln)[:n]), r)
+					if err != nil {
+						b.Fatal(err)
+					}
+					letter = g
+				}
+			})
+		}
 	}
 	b.Run("aggregate-and-score-1-alpha", func(b *testing.B) {
 		order := rng(7).Perm(c.Machines)

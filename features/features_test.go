@@ -114,10 +114,16 @@ func scan(seed int) []byte {
 
 func sd19Zip(t testing.TB, n int) string {
 	p := filepath.Join(t.TempDir(), "by_class.zip")
-	f, _ := os.Create(p)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	zw := zip.NewWriter(f)
 	for i := 0; i < n; i++ {
-		w, _ := zw.Create("by_class/37/train_37/train_37_" + strings.Repeat("0", 5-len(itoa(i))) + itoa(i) + ".png")
+		w, err := zw.Create("by_class/37/train_37/train_37_" + strings.Repeat("0", 5-len(itoa(i))) + itoa(i) + ".png")
+		if err != nil {
+			t.Fatal(err)
+		}
 		if i == 3 {
 			w.Write([]byte("\x89PNG broken"))
 			continue
@@ -181,7 +187,10 @@ func TestExtractSkipsCorruptAndIsOrderStable(t *testing.T) {
 	if r, c := X.Dims(); r != 39 || c != Dim || len(y) != 39 || X.At(5, 7) != float64(one.Features[5*Dim+7]) {
 		t.Fatalf("read back %dx%d", r, c)
 	}
-	entries, _ := os.ReadDir(dir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range entries {
 		if strings.HasSuffix(e.Name(), ".tmp") {
 			t.Fatalf("temporary file %s left behind", e.Name())

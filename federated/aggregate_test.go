@@ -69,7 +69,10 @@ func TestRobustMethodsFlagPlantedEstimates(t *testing.T) {
 			if slices.Contains(byz, round.Coat) {
 				t.Errorf("%s/%s: COAT %d is Byzantine", f, dist, round.Coat)
 			}
-			cred, _ := round.Aggregate(context.Background(), CRED, nil)
+			cred, err := round.Aggregate(context.Background(), CRED, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, k := range cred.Kept {
 				if slices.Contains(byz, k) {
 					t.Errorf("%s/%s: CRED kept Byzantine %d", f, dist, k)
@@ -78,7 +81,10 @@ func TestRobustMethodsFlagPlantedEstimates(t *testing.T) {
 			if len(cred.Kept) < 25 {
 				t.Errorf("%s/%s: CRED kept %d, want at least 25", f, dist, len(cred.Kept))
 			}
-			ared, _ := round.Aggregate(context.Background(), ARED, nil)
+			ared, err := round.Aggregate(context.Background(), ARED, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if dist == KL {
 				// CTD-KL grows linearly in weight errors, so honest
 				// distances have a heavier tail than eq. (5) allows for:
@@ -107,15 +113,33 @@ func TestGMRBeatsNothingAndOracleMatchesARED(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oracle, _ := round.Aggregate(context.Background(), Oracle, byz)
-	ared, _ := round.Aggregate(context.Background(), ARED, nil)
-	gmr, _ := round.Aggregate(context.Background(), GMR, nil)
+	oracle, err := round.Aggregate(context.Background(), Oracle, byz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ared, err := round.Aggregate(context.Background(), ARED, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gmr, err := round.Aggregate(context.Background(), GMR, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !slices.Equal(ared.Flagged, byz) || !slices.Equal(oracle.Flagged, byz) {
 		t.Fatalf("ARED flagged %v, Oracle %v, want %v", ared.Flagged, oracle.Flagged, byz)
 	}
-	dO, _ := KL.Between(truth, oracle.Mixture)
-	dA, _ := KL.Between(truth, ared.Mixture)
-	dG, _ := KL.Between(truth, gmr.Mixture)
+	dO, err := KL.Between(truth, oracle.Mixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dA, err := KL.Between(truth, ared.Mixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dG, err := KL.Between(truth, gmr.Mixture)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if math.Abs(dO-dA) > 1e-12 {
 		t.Errorf("ARED (%g) and Oracle (%g) differ though ARED found the Byzantine set", dA, dO)
 	}
@@ -139,7 +163,10 @@ func TestReductionsReturnACommonInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(m, err)
 		}
-		d, _ := ISE.Between(g, res.Mixture)
+		d, err := ISE.Between(g, res.Mixture)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if d > 1e-7 {
 			t.Errorf("%s moved a common input by ISE %g", m, d)
 		}
@@ -192,7 +219,10 @@ func TestEstimatesRoundTripAndMalformedEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range ests {
-		d, _ := ISE.Between(ests[i].Mixture, back[i].Mixture)
+		d, err := ISE.Between(ests[i].Mixture, back[i].Mixture)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if back[i].ID != ests[i].ID || back[i].N != ests[i].N || d > 1e-12 {
 			t.Fatalf("estimate %d changed in transit", i)
 		}
@@ -281,7 +311,7 @@ func TestCorruptKeepsShapesAndValidity(t *testing.T) {
 		if err := c.Validate(); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		if d, _ := ISE.Between(g, c); d == 0 {
+		if d, err := ISE.Between(g, c); err != nil || d == 0 {
 			t.Fatalf("%s changed nothing", f)
 		}
 	}

@@ -24,8 +24,14 @@ func TestJeffreysMatchesMonteCarlo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		la, _ := a.LogDensity(X)
-		lb, _ := b.LogDensity(X)
+		la, err := a.LogDensity(X)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lb, err := b.LogDensity(X)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var mean, sq float64
 		for i := range la {
 			v := la[i] - lb[i]
@@ -270,8 +276,14 @@ func TestStealthStaysInsideARED(t *testing.T) {
 // N(0, 1) and N(4, 2) give mean 3 and variance
 // 0.25 (1 + 9) + 0.75 (2 + 1) = 4.75, with weight 1.
 func TestMomentMatchByHand(t *testing.T) {
-	g1, _ := newGaussian([]float64{0}, mat.NewSymDense(1, []float64{1}))
-	g2, _ := newGaussian([]float64{4}, mat.NewSymDense(1, []float64{2}))
+	g1, err := newGaussian([]float64{0}, mat.NewSymDense(1, []float64{1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := newGaussian([]float64{4}, mat.NewSymDense(1, []float64{2}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	atoms := []atom{{g: g1, mass: 0.25}, {g: g2, mass: 0.75}}
 	mix := momentMatch(atoms, []int{0, 0}, func(a int) float64 { return atoms[a].mass }, 1, 1)
 	if mix.Weights[0] != 1 || mix.Means[0][0] != 3 || math.Abs(mix.Covs[0].At(0, 0)-4.75) > 1e-15 {

@@ -60,7 +60,9 @@ func TestISEAndCSMatchNumericalIntegration1D(t *testing.T) {
 	aa := integrate1D(func(x float64) float64 { return fa(x) * fa(x) }, -20, 25, 20000)
 	bb := integrate1D(func(x float64) float64 { return fb(x) * fb(x) }, -20, 25, 20000)
 	cs := -math.Log(ab) + 0.5*math.Log(aa) + 0.5*math.Log(bb)
-	got, _ = CS.Between(a, b)
+	if got, err = CS.Between(a, b); err != nil {
+		t.Fatal(err)
+	}
 	if math.Abs(got-cs) > 1e-8 {
 		t.Fatalf("CS = %.10f, numerical %.10f", got, cs)
 	}
@@ -100,7 +102,7 @@ func TestISEAndCSMatchNumericalIntegration2D(t *testing.T) {
 		}, -12, 14, 400)
 	}
 	cs := -math.Log(inner(a, b)) + 0.5*math.Log(inner(a, a)) + 0.5*math.Log(inner(b, b))
-	if got, _ := CS.Between(a, b); math.Abs(got-cs) > 1e-6 {
+	if got, err := CS.Between(a, b); err != nil || math.Abs(got-cs) > 1e-6 {
 		t.Fatalf("CS = %.9f, numerical %.9f", got, cs)
 	}
 }
@@ -145,12 +147,27 @@ func TestISENearlyDisjointIn50D(t *testing.T) {
 			b.Means[k][i] += 40
 		}
 	}
-	pa, _ := prepare(a)
-	pb, _ := prepare(b)
+	pa, err := prepare(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := prepare(b)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := newOverlapScratch(50)
-	la, _ := logInner(pa, pa, s, nil)
-	lb, _ := logInner(pb, pb, s, nil)
-	lc, _ := logInner(pa, pb, s, nil)
+	la, err := logInner(pa, pa, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, err := logInner(pb, pb, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc, err := logInner(pa, pb, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if la > math.Log(1e-5) || lc > -1000 {
 		t.Fatalf("test setup: log<f,f> = %v, log<f,g> = %v", la, lc)
 	}
@@ -162,7 +179,10 @@ func TestISENearlyDisjointIn50D(t *testing.T) {
 	if math.Abs(got-want) > 1e-12*want {
 		t.Fatalf("ISE = %g, want %g", got, want)
 	}
-	cs, _ := CS.Between(a, b)
+	cs, err := CS.Between(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if math.Abs(cs-(-lc+0.5*la+0.5*lb)) > 1e-9*cs || math.IsInf(cs, 0) {
 		t.Fatalf("CS = %v", cs)
 	}
@@ -172,12 +192,27 @@ func TestGaussianKLMatchesMonteCarlo(t *testing.T) {
 	rng := newRNG(13)
 	p := randomMixture(rng, 1, 3, 1)
 	q := randomMixture(rng, 1, 3, 1)
-	gp, _ := newGaussian(p.Means[0], p.Covs[0])
-	gq, _ := newGaussian(q.Means[0], q.Covs[0])
+	gp, err := newGaussian(p.Means[0], p.Covs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	gq, err := newGaussian(q.Means[0], q.Covs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
 	kl := klGauss(gp, gq, make([]float64, 3))
-	X, _, _ := p.Sample(400000, rng)
-	lp, _ := p.LogDensity(X)
-	lq, _ := q.LogDensity(X)
+	X, _, err := p.Sample(400000, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp, err := p.LogDensity(X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lq, err := q.LogDensity(X)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var mean, sq float64
 	for i := range lp {
 		v := lp[i] - lq[i]
@@ -196,9 +231,18 @@ func TestCTDKLOfSingleComponentsIsKL(t *testing.T) {
 	rng := newRNG(14)
 	p := randomMixture(rng, 1, 4, 1)
 	q := randomMixture(rng, 1, 4, 1)
-	gp, _ := newGaussian(p.Means[0], p.Covs[0])
-	gq, _ := newGaussian(q.Means[0], q.Covs[0])
-	got, _ := KL.Between(p, q)
+	gp, err := newGaussian(p.Means[0], p.Covs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	gq, err := newGaussian(q.Means[0], q.Covs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := KL.Between(p, q)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if want := klGauss(gp, gq, make([]float64, 4)); math.Abs(got-want) > 1e-12 {
 		t.Fatalf("CTD-KL = %v, KL = %v", got, want)
 	}
@@ -215,7 +259,10 @@ func TestPairwiseSameForAnyWorkers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := Pairwise(context.Background(), ms, d, 4)
+		b, err := Pairwise(context.Background(), ms, d, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !mat.Equal(a, b) {
 			t.Fatalf("%s: 1 and 4 workers differ", d)
 		}

@@ -68,12 +68,18 @@ func TestEMRecoversSeparatedMixture(t *testing.T) {
 
 func TestEMIsDeterministicAndHonoursInit(t *testing.T) {
 	truth := randomMixture(newRNG(2), 3, 4, 3)
-	X, _, _ := truth.Sample(600, newRNG(3))
+	X, _, err := truth.Sample(600, newRNG(3))
+	if err != nil {
+		t.Fatal(err)
+	}
 	a, _, err := NewEM(3).Fit(context.Background(), X, newRNG(4))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _, _ := NewEM(3).Fit(context.Background(), X, newRNG(4))
+	b, _, err := NewEM(3).Fit(context.Background(), X, newRNG(4))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !floats.Equal(a.Weights, b.Weights) || !floats.Equal(a.Means[0], b.Means[0]) {
 		t.Fatal("same seed gave different fits")
 	}
@@ -92,12 +98,18 @@ func TestEMIsDeterministicAndHonoursInit(t *testing.T) {
 
 func TestEMRejectsBadData(t *testing.T) {
 	truth := randomMixture(newRNG(5), 2, 3, 3)
-	X, _, _ := truth.Sample(100, newRNG(6))
+	X, _, err := truth.Sample(100, newRNG(6))
+	if err != nil {
+		t.Fatal(err)
+	}
 	X.Set(3, 1, math.NaN())
 	if _, _, err := NewEM(2).Fit(context.Background(), X, newRNG(1)); err == nil {
 		t.Fatal("NaN data accepted")
 	}
-	Y, _, _ := truth.Sample(100, newRNG(6))
+	Y, _, err := truth.Sample(100, newRNG(6))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for j := 0; j < 100; j++ {
 		Y.Set(j, 2, 7) // constant feature: S_x is singular
 	}
@@ -121,7 +133,10 @@ func BenchmarkEMIterationBackends(b *testing.B) {
 func BenchmarkEMIteration(b *testing.B) {
 	rng := newRNG(7)
 	truth := randomMixture(rng, 10, 50, 1)
-	X, _, _ := truth.Sample(5000, rng)
+	X, _, err := truth.Sample(5000, rng)
+	if err != nil {
+		b.Fatal(err)
+	}
 	em := &EM{K: 10}
 	s := &emState{X: X, n: 5000, d: 50, k: 10, an: em.penaltyScale() / math.Sqrt(5000)}
 	s.work, s.lj = newDense(5000, 50), newDense(5000, 10)

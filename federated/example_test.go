@@ -38,7 +38,11 @@ func ExampleServer() {
 	}
 	fmt.Println("COAT:", ests[round.Coat].ID)
 	for _, m := range []federated.Method{federated.CRED, federated.GMR} {
-		res, _ := round.Aggregate(context.Background(), m, nil)
+		res, err := round.Aggregate(context.Background(), m, nil)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
 		fmt.Printf("%s kept %v flagged %v, means %.2f %.2f\n", m, res.Kept, res.Flagged,
 			res.Mixture.Means[0][0], res.Mixture.Means[1][0])
 	}

@@ -70,7 +70,7 @@ func TestTransportMatchesSimplex(t *testing.T) {
 	// 1 x n: everything goes from the single supply.
 	c := tr.cost(1, 3)
 	copy(c, []float64{1, 2, 3})
-	if got, _ := tr.solve([]float64{1}, []float64{0.2, 0.3, 0.5}); math.Abs(got-2.3) > 1e-12 {
+	if got, err := tr.solve([]float64{1}, []float64{0.2, 0.3, 0.5}); err != nil || math.Abs(got-2.3) > 1e-12 {
 		t.Fatalf("1x3 transport = %v, want 2.3", got)
 	}
 }

@@ -22,7 +22,10 @@ func TestFitAggregateScore(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	writeNpy := func(name string, v any) string {
 		p := filepath.Join(dir, name)
-		f, _ := os.Create(p)
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
 		defer f.Close()
 		if err := npy.Write(f, v); err != nil {
 			t.Fatal(err)
@@ -49,14 +52,19 @@ func TestFitAggregateScore(t *testing.T) {
 		}
 	}
 	// A sixth machine transmits garbage.
-	data, _ := os.ReadFile(est)
+	data, err := os.ReadFile(est)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var doc map[string]any
 	json.Unmarshal(data, &doc)
 	ms := doc["machines"].([]any)
 	bad := map[string]any{"id": "evil", "n": 300, "weights": []any{0.5, 0.5}, "means": []any{[]any{"NaN", 0}, []any{1, 1}},
 		"covariances": ms[0].(map[string]any)["covariances"]}
 	doc["machines"] = append(ms, bad)
-	data, _ = json.Marshal(doc)
+	if data, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
 	os.WriteFile(est, data, 0o644)
 
 	agg := filepath.Join(dir, "agg.json")
@@ -64,7 +72,9 @@ func TestFitAggregateScore(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rep federated.Report
-	data, _ = os.ReadFile(agg)
+	if data, err = os.ReadFile(agg); err != nil {
+		t.Fatal(err)
+	}
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}

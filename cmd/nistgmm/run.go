@@ -17,6 +17,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	ef.register(fs)
 	alpha := fs.Float64("alpha", 0.2, "share of Byzantine machines, in [0, 0.5)")
 	asJSON := fs.Bool("json", false, "print the result as JSON (and nothing else) on stdout")
+	allDistances := fs.Bool("separability", false, "also report, for every distance, how well the distance to COAT separates Byzantine from honest machines (ROC AUC)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -27,6 +28,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	c.AllDistances = *allDistances
 	bar, add := newBar(table2.StepsPerRep(c), "fitting and aggregating")
 	res, err := eval.RunRepetition(ctx, d, c, 0, func() { add(1) })
 	bar.Finish()
@@ -61,6 +63,15 @@ func cmdRun(ctx context.Context, args []string) error {
 		fmt.Printf("; separability AUC of the distance to COAT %.3f (1: every Byzantine farther than every honest machine)", *a.SeparabilityAUC)
 	}
 	fmt.Println()
+	if len(a.SeparabilityByDistance) > 0 {
+		fmt.Print("separability AUC by distance:")
+		for _, name := range []string{"jeffreys", "kl-sym", "kl", "kl-column", "ise", "cs"} {
+			if v, ok := a.SeparabilityByDistance[name]; ok {
+				fmt.Printf(" %s %.3f", name, v)
+			}
+		}
+		fmt.Println()
+	}
 	if a.Stealth != nil {
 		fmt.Printf("stealth attack: covariances x%g, means moved %g of the way to a neighbour\n", a.Stealth.Scale, a.Stealth.Shift)
 	}

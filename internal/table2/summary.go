@@ -28,10 +28,16 @@ type AlphaSummary struct {
 	Cells map[federated.Method]Cell
 	// AREDFlagRate is the mean share of machines ARED flagged: the paper's
 	// "detected failure rate", to compare with alpha.
-	AREDFlagRate      float64
-	AREDPrecision     float64 // mean over repetitions
-	AREDRecall        float64
-	CoatByzantineRate float64
+	AREDFlagRate  float64
+	AREDPrecision float64 // mean over repetitions
+	AREDRecall    float64
+	// AREDHonestFlagRate is the mean share of honest machines ARED flagged.
+	AREDHonestFlagRate float64
+	CoatByzantineRate  float64
+	// SeparabilityAUC is the mean ROC AUC of the distance to COAT as a
+	// score for "is Byzantine", over the repetitions where it is defined
+	// (NaN at alpha = 0).
+	SeparabilityAUC float64
 }
 
 // Summarize computes Table 2 from the repetitions.
@@ -39,7 +45,10 @@ func Summarize(reps []eval.RepResult, machines int) []AlphaSummary {
 	type acc struct {
 		ari             map[federated.Method][]float64
 		flag, prec, rec float64
+		honestFlag      float64
 		coat            float64
+		auc             float64
+		nAUC            int
 		n               int
 	}
 	byAlpha := map[float64]*acc{}
@@ -56,6 +65,10 @@ func Summarize(reps []eval.RepResult, machines int) []AlphaSummary {
 			if a.CoatByzantine {
 				s.coat++
 			}
+			if a.SeparabilityAUC != nil {
+				s.auc += *a.SeparabilityAUC
+				s.nAUC++
+			}
 			for _, m := range a.Methods {
 				s.ari[m.Method] = append(s.ari[m.Method], m.ARI)
 				if m.Method == federated.ARED {
@@ -63,6 +76,9 @@ func Summarize(reps []eval.RepResult, machines int) []AlphaSummary {
 					det := eval.Detect(m.Flagged, a.Byzantine)
 					s.prec += det.Precision()
 					s.rec += det.Recall()
+					if honest := machines - len(a.Byzantine); honest > 0 {
+						s.honestFlag += float64(det.FalsePositives) / float64(honest)
+					}
 				}
 			}
 		}
@@ -81,6 +97,11 @@ func Summarize(reps []eval.RepResult, machines int) []AlphaSummary {
 		n := float64(s.n)
 		row.AREDFlagRate, row.AREDPrecision, row.AREDRecall = s.flag/n, s.prec/n, s.rec/n
 		row.CoatByzantineRate = s.coat / n
+		row.AREDHonestFlagRate = s.honestFlag / n
+		row.SeparabilityAUC = math.NaN()
+		if s.nAUC > 0 {
+			row.SeparabilityAUC = s.auc / float64(s.nAUC)
+		}
 		out = append(out, row)
 	}
 	return out
@@ -116,10 +137,16 @@ func WriteMarkdown(w io.Writer, rows []AlphaSummary, reps int, title, command st
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\nARED's detection and COAT's honesty, averaged over repetitions:\n\n")
-	b.WriteString("| α | ARED flagged share (paper: ≈ α) | ARED precision | ARED recall | COAT Byzantine |\n|---|---|---|---|---|\n")
+	b.WriteString("\nARED's detection, COAT's honesty and the separability of Byzantine from honest machines by their " +
+		"distance to COAT (ROC AUC; 1: every Byzantine farther than every honest one), averaged over repetitions:\n\n")
+	b.WriteString("| α | ARED flagged share (paper: ≈ α) | ARED precision | ARED recall | honest flagged by ARED | COAT Byzantine | separability AUC |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %.1f | %.4f | %.4f | %.4f | %.4f |\n", r.Alpha, r.AREDFlagRate, r.AREDPrecision, r.AREDRecall, r.CoatByzantineRate)
+		auc := "–"
+		if !math.IsNaN(r.SeparabilityAUC) {
+			auc = fmt.Sprintf("%.4f", r.SeparabilityAUC)
+		}
+		fmt.Fprintf(&b, "| %.1f | %.4f | %.4f | %.4f | %.4f | %.4f | %s |\n", r.Alpha, r.AREDFlagRate, r.AREDPrecision, r.AREDRecall,
+			r.AREDHonestFlagRate, r.CoatByzantineRate, auc)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -135,7 +162,8 @@ func displayName(m federated.Method) string {
 // WriteCSV writes one row per repetition, alpha and method.
 func WriteCSV(w io.Writer, reps []eval.RepResult) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"rep", "alpha", "method", "ari", "kept", "flagged", "byzantine", "byzantine_caught", "byzantine_missed", "coat", "coat_byzantine"})
+	cw.Write([]string{"rep", "alpha", "method", "ari", "kept", "flagged", "byzantine", "byzantine_caught", "byzantine_missed",
+		"honest_flagged", "coat", "coat_byzantine", "separability_auc"})
 	ids := func(v []int) string {
 		s := make([]string, len(v))
 		for i, x := range v {
@@ -145,10 +173,15 @@ func WriteCSV(w io.Writer, reps []eval.RepResult) error {
 	}
 	for _, r := range reps {
 		for _, a := range r.Alphas {
+			auc := ""
+			if a.SeparabilityAUC != nil {
+				auc = strconv.FormatFloat(*a.SeparabilityAUC, 'f', 6, 64)
+			}
 			for _, m := range a.Methods {
 				cw.Write([]string{strconv.Itoa(r.Rep), strconv.FormatFloat(a.Alpha, 'f', -1, 64), string(m.Method),
 					strconv.FormatFloat(m.ARI, 'f', 6, 64), ids(m.Kept), ids(m.Flagged), ids(a.Byzantine),
-					strconv.Itoa(m.Caught), strconv.Itoa(m.Missed), strconv.Itoa(a.Coat), strconv.FormatBool(a.CoatByzantine)})
+					strconv.Itoa(m.Caught), strconv.Itoa(m.Missed), strconv.Itoa(m.HonestFlagged), strconv.Itoa(a.Coat),
+					strconv.FormatBool(a.CoatByzantine), auc})
 			}
 		}
 	}

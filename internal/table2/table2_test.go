@@ -72,7 +72,10 @@ func TestReproduceResumesToTheSameCSV(t *testing.T) {
 		t.Fatalf("interrupted run: %d repetitions, err %v", len(first), err)
 	}
 	// A write cut short by the interruption must not break the resume.
-	f, _ := os.OpenFile(filepath.Join(dir, checkpointName), os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(filepath.Join(dir, checkpointName), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.WriteString(`{"rep":1,"alphas":[{"alp`)
 	f.Close()
 	resumed, err := Reproduce(context.Background(), d, setup, dir, Options{Parallel: 2})
