@@ -4,7 +4,8 @@
 //	nistgmm extract    images -> CNN features (.npy + manifest.json)
 //	nistgmm prepare    images -> preprocessed IDX files for scripts/train_cnn.py
 //	nistgmm run        one experiment at one failure rate, printed as a table
-//	nistgmm reproduce  the paper's Table 2 over many repetitions
+//	nistgmm reproduce  the paper's Table 2 over many repetitions (or one shard of it)
+//	nistgmm merge      the shards of a reproduction, merged
 //	nistgmm fit-local  one machine: fit a mixture, write an estimates file
 //	nistgmm aggregate  the server: aggregate an estimates file
 //	nistgmm score      ARI of a mixture's clustering of labelled features
@@ -37,6 +38,7 @@ func init() {
 		"prepare":   {"write preprocessed images as IDX files for scripts/train_cnn.py", cmdPrepare},
 		"run":       {"run the experiment once at one failure rate", cmdRun},
 		"reproduce": {"reproduce Table 2 over many repetitions", cmdReproduce},
+		"merge":     {"merge the shard folders of one reproduction into its tables", cmdMerge},
 		"fit-local": {"fit one machine's mixture and write an estimates file", cmdFitLocal},
 		"aggregate": {"aggregate an estimates file with a robust method", cmdAggregate},
 		"score":     {"ARI of a mixture's clustering of labelled features", cmdScore},

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/nistgmm/nistgmm/eval"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
 	"github.com/nistgmm/nistgmm/internal/table2"
 )
@@ -25,11 +26,20 @@ func cmdReproduce(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "output folder, which also holds the checkpoint to resume from (default: runs/<distance>-n<N/m>-<failure>-<hash of the configuration>)")
 	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), "repetitions run at once")
 	title := fs.String("title", "", "title of table2.md and the plot")
+	shardFlag := fs.String("shard", "", "run only shard i of n (i/n, 0 <= i < n): the repetitions r with r mod n = i, "+
+		"into their own folder; combine the shards with 'nistgmm merge' (see README for Slurm and Kubernetes)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *reps < 1 || *parallel < 1 {
 		return fmt.Errorf("--reps %d and --parallel %d: want at least 1 each", *reps, *parallel)
+	}
+	var shard table2.Shard
+	if *shardFlag != "" {
+		var err error
+		if shard, err = table2.ParseShard(*shardFlag); err != nil {
+			return fmt.Errorf("--shard: %w", err)
+		}
 	}
 	as, err := parseAlphas(*alphas)
 	if err != nil {
@@ -42,16 +52,17 @@ func cmdReproduce(ctx context.Context, args []string) error {
 	setup := table2.Setup{Config: c, Reps: *reps, Features: source}
 	if *out == "" {
 		*out = defaultOut(setup)
+		if shard.Count > 1 {
+			*out = filepath.Join(*out, fmt.Sprintf("shard-%d-of-%d", shard.Index, shard.Count))
+		}
 	}
-	if *title == "" {
-		*title = fmt.Sprintf("Table 2: %s distance, m=%d, n=%d per machine, %s failures", c.Distance, c.Machines, c.NTotal/c.Machines, c.Failure)
-	}
-	done := table2.Finished(*out, setup)
+	own := shard.Reps(*reps)
+	done := table2.Finished(*out, setup, shard)
 	if done > 0 {
-		fmt.Fprintf(os.Stderr, "resuming: %d of %d repetitions already in %s\n", done, *reps, *out)
+		fmt.Fprintf(os.Stderr, "resuming: %d of %d repetitions already in %s\n", done, own, *out)
 	}
-	bar, add := newBar((*reps-done)*table2.StepsPerRep(c), fmt.Sprintf("%d repetitions", *reps-done))
-	results, err := table2.Reproduce(ctx, d, setup, *out, table2.Options{Parallel: *parallel, Step: func() { add(1) }})
+	bar, add := newBar((own-done)*table2.StepsPerRep(c), fmt.Sprintf("%d repetitions", own-done))
+	results, err := table2.Reproduce(ctx, d, setup, *out, table2.Options{Parallel: *parallel, Step: func() { add(1) }, Shard: shard})
 	bar.Finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -60,30 +71,52 @@ func cmdReproduce(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w (--out %s)", err, *out)
 	}
 	command := "nistgmm " + strings.Join(os.Args[1:], " ")
+	if shard.Count > 1 {
+		if err := writeCommand(*out, command); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "shard %d of %d: %d repetitions in %s; when every shard is done: nistgmm merge --out DIR SHARD-FOLDERS...\n",
+			shard.Index, shard.Count, len(results), *out)
+		return nil
+	}
+	return writeTable2(*out, setup, results, *title, command, *parallel)
+}
+
+// writeTable2 writes table2.md, table2.csv, table2.png and command.txt in
+// dir and prints the table on stdout.
+func writeTable2(dir string, setup table2.Setup, results []eval.RepResult, title, command string, parallel int) error {
+	c := setup.Config
+	if title == "" {
+		title = fmt.Sprintf("Table 2: %s distance, m=%d, n=%d per machine, %s failures", c.Distance, c.Machines, c.NTotal/c.Machines, c.Failure)
+	}
 	rows := table2.Summarize(results, c.Machines)
-	if err := atomicfile.WriteFile(filepath.Join(*out, "table2.md"), func(w io.Writer) error {
-		return table2.WriteMarkdown(w, rows, len(results), *title, command)
+	if err := atomicfile.WriteFile(filepath.Join(dir, "table2.md"), func(w io.Writer) error {
+		return table2.WriteMarkdown(w, rows, len(results), title, command)
 	}); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(*out, "table2.csv"), func(w io.Writer) error { return table2.WriteCSV(w, results) }); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "table2.csv"), func(w io.Writer) error { return table2.WriteCSV(w, results) }); err != nil {
 		return err
 	}
-	if err := table2.Plot(filepath.Join(*out, "table2.png"), results, *title); err != nil {
+	if err := table2.Plot(filepath.Join(dir, "table2.png"), results, title); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(*out, "command.txt"), func(w io.Writer) error {
-		_, err := io.WriteString(w, command+"\n")
-		return err
-	}); err != nil {
+	if err := writeCommand(dir, command); err != nil {
 		return err
 	}
-	table2.WriteMarkdown(os.Stdout, rows, len(results), *title, "")
+	table2.WriteMarkdown(os.Stdout, rows, len(results), title, "")
 	t := table2.MeanTiming(results)
 	fmt.Fprintf(os.Stderr, "\nmean seconds per repetition (one goroutine each, %d at once): local fits %.1f, Byzantine fits %.1f, aggregation %.1f, total %.1f\n",
-		*parallel, t.HonestFits, t.LetterFits, t.Aggregation, t.Total)
-	fmt.Fprintf(os.Stderr, "wrote table2.md, table2.csv, table2.png and command.txt in %s\n", *out)
+		parallel, t.HonestFits, t.LetterFits, t.Aggregation, t.Total)
+	fmt.Fprintf(os.Stderr, "wrote table2.md, table2.csv, table2.png and command.txt in %s\n", dir)
 	return nil
+}
+
+func writeCommand(dir, command string) error {
+	return atomicfile.WriteFile(filepath.Join(dir, "command.txt"), func(w io.Writer) error {
+		_, err := io.WriteString(w, command+"\n")
+		return err
+	})
 }
 
 // defaultOut names an output folder after the configuration, so that two

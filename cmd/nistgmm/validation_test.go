@@ -98,8 +98,9 @@ func TestCorruptFilesAreErrors(t *testing.T) {
 	}
 }
 
-// run --json prints one JSON document and nothing else on stdout.
-func TestRunJSONIsPureJSON(t *testing.T) {
+// syntheticFeatures writes a features folder of ten well-separated
+// classes in 50 dimensions, without letters.
+func syntheticFeatures(t *testing.T) string {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(4, 4))
 	centres := make([][]float32, 10)
@@ -127,6 +128,12 @@ func TestRunJSONIsPureJSON(t *testing.T) {
 	if err := features.WriteManifest(dir, &features.Manifest{Format: features.ManifestFormat, ModelSHA256: "synthetic"}); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// run --json prints one JSON document and nothing else on stdout.
+func TestRunJSONIsPureJSON(t *testing.T) {
+	dir := syntheticFeatures(t)
 	out := captureStdout(t, func() {
 		err := cmdRun(context.Background(), []string{"--features", dir, "--machines", "3", "--n-total", "900",
 			"--alpha", "0.34", "--restarts", "1", "--json"})
@@ -141,5 +148,57 @@ func TestRunJSONIsPureJSON(t *testing.T) {
 	cfg, ok := doc["config"].(map[string]any)
 	if !ok || cfg["n_total"] == nil || cfg["Machines"] != nil {
 		t.Errorf("config keys are not snake_case: %v", doc["config"])
+	}
+}
+
+// Shards run apart and merged give the table2.csv of an unsharded run, byte
+// for byte.
+func TestShardsMergeToTheUnshardedRun(t *testing.T) {
+	feats := syntheticFeatures(t)
+	base := []string{"--features", feats, "--machines", "3", "--n-total", "900", "--reps", "3", "--alphas", "0,0.34",
+		"--restarts", "1", "--penalty-scale", "10", "--parallel", "2"}
+	dir := t.TempDir()
+	run := func(extra ...string) {
+		captureStdout(t, func() {
+			if err := cmdReproduce(context.Background(), append(append([]string{}, base...), extra...)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	whole := filepath.Join(dir, "whole")
+	run("--out", whole)
+	shards := []string{filepath.Join(dir, "s0"), filepath.Join(dir, "s1")}
+	run("--out", shards[1], "--shard", "1/2")
+	if err := cmdMerge(context.Background(), []string{"--out", filepath.Join(dir, "early"), shards[1]}); err == nil ||
+		!strings.Contains(err.Error(), "missing") {
+		t.Fatalf("merging one of two shards: %v, want an error naming the missing repetitions", err)
+	}
+	run("--out", shards[0], "--shard", "0/2")
+	merged := filepath.Join(dir, "merged")
+	captureStdout(t, func() {
+		if err := cmdMerge(context.Background(), append([]string{"--out", merged}, shards...)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	a, err := os.ReadFile(filepath.Join(whole, "table2.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(merged, "table2.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a) != string(b) || len(a) < 100 {
+		t.Fatalf("merged table2.csv differs from the unsharded one:\n%s\nvs\n%s", a, b)
+	}
+	other := filepath.Join(dir, "other")
+	captureStdout(t, func() {
+		if err := cmdReproduce(context.Background(), append(append([]string{}, base[:len(base)-2]...), "--seed", "2", "--out", other, "--shard", "0/2")); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err := cmdMerge(context.Background(), []string{"--out", filepath.Join(dir, "mixed"), other, shards[1]}); err == nil ||
+		!strings.Contains(err.Error(), "different experiment") {
+		t.Fatalf("merging shards of two experiments: %v", err)
 	}
 }

@@ -38,6 +38,19 @@ func sameExperiment(a, b Setup) bool {
 // loadCheckpoint reads the finished repetitions in dir. A last line cut
 // short by an interruption is dropped (and the file truncated to the last
 // complete line).
+// readSetup reads the setup a folder's checkpoint belongs to.
+func readSetup(dir string) (Setup, error) {
+	var s Setup
+	data, err := os.ReadFile(filepath.Join(dir, configName))
+	if err != nil {
+		return s, fmt.Errorf("%s is not a reproduction folder: %w", dir, err)
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, fmt.Errorf("%s: %w", filepath.Join(dir, configName), err)
+	}
+	return s, nil
+}
+
 func loadCheckpoint(dir string, setup Setup) (map[int]eval.RepResult, error) {
 	done := map[int]eval.RepResult{}
 	cfgPath := filepath.Join(dir, configName)
@@ -129,4 +142,27 @@ func sorted(done map[int]eval.RepResult) []eval.RepResult {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Rep < out[j].Rep })
 	return out
+}
+
+// WriteCheckpoint writes setup and reps as the checkpoint of dir (which
+// must not hold another experiment), as a run that made them would have.
+func WriteCheckpoint(dir string, setup Setup, reps []eval.RepResult) error {
+	done, err := loadCheckpoint(dir, setup)
+	if err != nil {
+		return err
+	}
+	cp, err := openCheckpoint(dir, setup)
+	if err != nil {
+		return err
+	}
+	for i := range reps {
+		if _, ok := done[reps[i].Rep]; ok {
+			continue
+		}
+		if err := cp.add(&reps[i]); err != nil {
+			cp.Close()
+			return err
+		}
+	}
+	return cp.Close()
 }

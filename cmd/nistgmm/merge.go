@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/nistgmm/nistgmm/internal/table2"
+)
+
+func cmdMerge(ctx context.Context, args []string) error {
+	fs := newFlagSet("merge", "--out DIR SHARD-FOLDER...")
+	out := fs.String("out", "", "folder for the merged checkpoint and tables")
+	title := fs.String("title", "", "title of table2.md and the plot")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "out"); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("give the shard folders after the flags: nistgmm merge --out DIR SHARD-FOLDER...")
+	}
+	setup, results, err := table2.Merge(fs.Args())
+	if err != nil {
+		return err
+	}
+	if err := table2.WriteCheckpoint(*out, setup, results); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	command := "nistgmm merge " + strings.Join(args, " ")
+	if b, err := os.ReadFile(filepath.Join(fs.Arg(0), "command.txt")); err == nil {
+		// The experiment's own command, without the shard and its folder.
+		command = regexp.MustCompile(` --shard[ =]\S+| --out[ =]\S+`).ReplaceAllString(strings.TrimSpace(string(b)), "")
+	}
+	return writeTable2(*out, setup, results, *title, command, 1)
+}
