@@ -15,7 +15,7 @@ import (
 
 // localFit is what an honest machine sends: the penalized EM fit on n
 // observations from truth, started at the truth as in Section 5.2.
-func localFit(t *testing.T, truth *Mixture, n int, rng *rand.Rand) *Mixture {
+func localFit(t testing.TB, truth *Mixture, n int, rng *rand.Rand) *Mixture {
 	X, _, err := truth.Sample(n, rng)
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +28,7 @@ func localFit(t *testing.T, truth *Mixture, n int, rng *rand.Rand) *Mixture {
 }
 
 // plantedRound makes m estimates of which the first nByz are Byzantine.
-func plantedRound(t *testing.T, f Failure, m, nByz int, seed uint64) ([]Estimate, []int, *Mixture) {
+func plantedRound(t testing.TB, f Failure, m, nByz int, seed uint64) ([]Estimate, []int, *Mixture) {
 	rng := newRNG(seed)
 	truth := randomMixture(rng, 3, 4, 3)
 	truth.Weights = []float64{0.1, 0.3, 0.6}
