@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make demo   set up, build, and run the experiment on the built-in MNIST digits
 #   make test   set up, then run every test
-.PHONY: setup build demo test bench vowels fuzz
+.PHONY: setup build demo test bench bench-numpy vowels fuzz
 
 setup:
 	./scripts/setup.sh
@@ -28,3 +28,10 @@ vowels: build
 fuzz:
 	go test -run '^$$' -fuzz FuzzAggregateDocument -fuzztime 60s ./federated
 	go test -run '^$$' -fuzz FuzzParseNPY -fuzztime 60s ./features
+
+# One EM iteration in Go (OpenBLAS and pure Go) and in numpy on the same
+# OpenBLAS, for the ratio from one command (needs Debian's python3-numpy).
+bench-numpy: setup
+	@/usr/bin/python3 -c 'import numpy' 2>/dev/null || { echo "bench-numpy needs Debian's numpy: apt-get install python3-numpy" >&2; exit 1; }
+	go test -run '^$$' -bench 'EMIterationBackends' -benchtime 20x ./federated
+	/usr/bin/python3 scripts/bench_em_numpy.py 20
