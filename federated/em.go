@@ -129,10 +129,14 @@ type emState struct {
 }
 
 // Fit runs penalized EM on the rows of X. rng drives the k-means++ seeding
-// and is not used when Init is set.
+// and the penalty search; it may be nil only when Init is set and there is
+// no PenaltySearch.
 func (e *EM) Fit(ctx context.Context, X *mat.Dense, rng *rand.Rand) (*Mixture, FitInfo, error) {
 	if err := e.Validate(); err != nil {
 		return nil, FitInfo{}, err
+	}
+	if rng == nil && (e.Init == nil || e.PenaltySearch != nil) {
+		return nil, FitInfo{}, errors.New("EM: a random source is needed for the k-means++ starts and the penalty search")
 	}
 	n, d := X.Dims()
 	if n < e.K {

@@ -85,7 +85,7 @@ func (p *PenaltySearch) choose(ctx context.Context, e *EM, X *mat.Dense, rng *ra
 		idx = idx[:p.maxSample()]
 	}
 	if len(idx)/folds*(folds-1) < e.K || len(idx)/folds < 1 {
-		return 0, nil, fmt.Errorf("penalty search: %d observations are too few for %d folds and %d components", len(idx), folds, e.K)
+		return 0, nil, fmt.Errorf("penalty search: %d observations are too few for %d folds and %d components; use a fixed penalty scale instead", len(idx), folds, e.K)
 	}
 	grid := p.grid()
 	type fold struct {
