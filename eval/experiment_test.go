@@ -198,16 +198,23 @@ func BenchmarkRepetitionParts(b *testing.B) {
 			})
 		}
 	}
-	b.Run("aggregate-and-score-1-alpha", func(b *testing.B) {
-		order := rng(7).Perm(c.Machines)
-		repl := make([]*federated.Mixture, 10)
-		for i := range repl {
-			repl[i] = letter
-		}
-		for it := 0; it < b.N; it++ {
-			if _, err := runAlpha(context.Background(), d, c, parts, honest, order, repl, 0.2); err != nil {
-				b.Fatal(err)
+	single := c
+	single.SingleStart = true
+	for _, v := range []struct {
+		name string
+		c    Config
+	}{{"single-start", single}, {"multi-start", c}} {
+		b.Run("aggregate-and-score-1-alpha-"+v.name, func(b *testing.B) {
+			order := rng(7).Perm(c.Machines)
+			repl := make([]*federated.Mixture, 10)
+			for i := range repl {
+				repl[i] = letter
 			}
-		}
-	})
+			for it := 0; it < b.N; it++ {
+				if _, err := runAlpha(context.Background(), d, v.c, parts, honest, order, repl, 0.2); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
