@@ -19,31 +19,8 @@ func TestJeffreysMatchesMonteCarlo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mc := func(a, b *Mixture) (float64, float64) {
-		X, _, err := a.Sample(200000, rng)
-		if err != nil {
-			t.Fatal(err)
-		}
-		la, err := a.LogDensity(X)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lb, err := b.LogDensity(X)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var mean, sq float64
-		for i := range la {
-			v := la[i] - lb[i]
-			mean += v
-			sq += v * v
-		}
-		n := float64(len(la))
-		mean /= n
-		return mean, (sq/n - mean*mean) / n
-	}
-	m1, v1 := mc(p, q)
-	m2, v2 := mc(q, p)
+	m1, v1 := monteCarloKL(t, p, q, 200000, rng)
+	m2, v2 := monteCarloKL(t, q, p, 200000, rng)
 	if se := math.Sqrt(v1 + v2); math.Abs(got-(m1+m2)) > 4*se {
 		t.Fatalf("Jeffreys = %v, Monte Carlo %v +- %v", got, m1+m2, se)
 	}
