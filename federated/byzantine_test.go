@@ -140,6 +140,14 @@ func TestEq5WarnsWhenFactorBelowOne(t *testing.T) {
 	if res.Warning == "" {
 		t.Error("no warning with m = 8, where eq. (5)'s factor is 0.71")
 	}
+	few, _, _ := plantedRound(t, MeanFailure, 4, 0, 55)
+	round, err = (&Server{}).Prepare(context.Background(), few)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err = round.Aggregate(context.Background(), ARED, nil); err != nil || res.Warning == "" || res.Radius < round.Radius {
+		t.Errorf("robust radius with m = 4: warning %q, radius %v (r_coat %v), error %v", res.Warning, res.Radius, round.Radius, err)
+	}
 	if f, _ := AREDFactor(50); f < 1 {
 		t.Errorf("factor at m = 50 is %v", f)
 	}

@@ -87,7 +87,12 @@ func (r *Round) aredRadius() (float64, string, error) {
 		if scale == 0 {
 			scale = 3
 		}
-		return math.Max(robustRadius(r.CoatDistances(), r.coatPos, r.Radius, scale), floor), "", nil
+		warning := ""
+		if m < 5 {
+			warning = fmt.Sprintf("with %d valid estimates COAT's ball holds too few others to estimate the spread of the distances: "+
+				"ARED keeps CRED's ball", m)
+		}
+		return math.Max(robustRadius(r.CoatDistances(), r.coatPos, r.Radius, scale), floor), warning, nil
 	}
 }
 
