@@ -333,8 +333,9 @@ func (r *Round) Aggregate(ctx context.Context, method Method, byzantine []int) (
 	case GMR:
 		kept = append(kept, r.Valid...)
 	case CRED:
-		res.Radius = r.Radius
-		kept, flagged = r.ball(r.Radius)
+		// The round-off floor keeps identical estimates together here too.
+		res.Radius = math.Max(r.Radius, r.Distance.roundOff())
+		kept, flagged = r.ball(res.Radius)
 	case ARED:
 		radius, warning, err := r.aredRadius()
 		if err != nil {
