@@ -99,7 +99,8 @@ func (f *experimentFlags) register(fs *flag.FlagSet) {
 }
 
 // config checks every flag and builds the configuration, before any data
-// are loaded. hasLetters is nil when not yet known.
+// are loaded. Without --failure it assumes the letters failure, which
+// prepare replaces by the mean failure when the features have no letters.
 func (f *experimentFlags) config(alphas []float64) (eval.Config, error) {
 	c := eval.NewConfig()
 	c.Machines, c.NTotal, c.Stratified, c.LettersN = f.machines, f.nTotal, f.stratified, f.lettersN
