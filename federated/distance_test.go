@@ -191,16 +191,7 @@ func TestISENearlyDisjointIn50D(t *testing.T) {
 
 func TestGaussianKLMatchesMonteCarlo(t *testing.T) {
 	rng := newRNG(13)
-	p := randomMixture(rng, 1, 3, 1)
-	q := randomMixture(rng, 1, 3, 1)
-	gp, err := newGaussian(p.Means[0], p.Covs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	gq, err := newGaussian(q.Means[0], q.Covs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, q, gp, gq := twoGaussians(t, rng, 3)
 	kl := klGauss(gp, gq, make([]float64, 3))
 	mean, variance := monteCarloKL(t, p, q, 400000, rng)
 	if se := math.Sqrt(variance); math.Abs(mean-kl) > 4*se {
@@ -237,16 +228,7 @@ func monteCarloKL(t testing.TB, a, b *Mixture, n int, rng *rand.Rand) (mean, var
 
 func TestCTDKLOfSingleComponentsIsKL(t *testing.T) {
 	rng := newRNG(14)
-	p := randomMixture(rng, 1, 4, 1)
-	q := randomMixture(rng, 1, 4, 1)
-	gp, err := newGaussian(p.Means[0], p.Covs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	gq, err := newGaussian(q.Means[0], q.Covs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, q, gp, gq := twoGaussians(t, rng, 4)
 	got, err := KL.Between(p, q)
 	if err != nil {
 		t.Fatal(err)
@@ -293,4 +275,19 @@ func benchPairwise(b *testing.B, d Distance) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// twoGaussians returns two random single-component mixtures in dimension d
+// and their factorized components.
+func twoGaussians(t *testing.T, rng *rand.Rand, d int) (p, q *Mixture, gp, gq *gaussian) {
+	t.Helper()
+	p, q = randomMixture(rng, 1, d, 1), randomMixture(rng, 1, d, 1)
+	var err error
+	if gp, err = newGaussian(p.Means[0], p.Covs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if gq, err = newGaussian(q.Means[0], q.Covs[0]); err != nil {
+		t.Fatal(err)
+	}
+	return p, q, gp, gq
 }
