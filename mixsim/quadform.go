@@ -248,4 +248,3 @@ func gauss20(f func(float64) float64, a, b float64) float64 {
 	}
 	return half * v
 }
-
