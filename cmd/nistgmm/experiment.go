@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nistgmm/nistgmm/eval"
+	"github.com/nistgmm/nistgmm/experiments"
 	"github.com/nistgmm/nistgmm/features"
 	"github.com/nistgmm/nistgmm/federated"
 )
@@ -43,7 +43,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 }
 
 // apply checks the flags and sets them on a configuration.
-func (f *serverFlags) apply(c *eval.Config) error {
+func (f *serverFlags) apply(c *experiments.Table2Config) error {
 	var err error
 	if c.Distance, err = federated.ParseDistance(f.distance); err != nil {
 		return fmt.Errorf("--distance: %w", err)
@@ -63,7 +63,7 @@ func (f *serverFlags) apply(c *eval.Config) error {
 
 // server returns the checked server the flags describe.
 func (f *serverFlags) server() (*federated.Server, error) {
-	var c eval.Config
+	var c experiments.Table2Config
 	if err := f.apply(&c); err != nil {
 		return nil, err
 	}
@@ -101,8 +101,8 @@ func (f *experimentFlags) register(fs *flag.FlagSet) {
 // config checks every flag and builds the configuration, before any data
 // are loaded. Without --failure it assumes the letters failure, which
 // prepare replaces by the mean failure when the features have no letters.
-func (f *experimentFlags) config(alphas []float64) (eval.Config, error) {
-	c := eval.NewConfig()
+func (f *experimentFlags) config(alphas []float64) (experiments.Table2Config, error) {
+	c := experiments.NewTable2Config()
 	c.Machines, c.NTotal, c.Stratified, c.LettersN = f.machines, f.nTotal, f.stratified, f.lettersN
 	c.Seed, c.Restarts, c.Workers, c.Alphas = f.seed, f.restarts, f.workers, alphas
 	if err := f.serverFlags.apply(&c); err != nil {
@@ -149,7 +149,7 @@ func parsePositive(s string) (float64, error) {
 // load reads the features, extracting the built-in MNIST digits first when
 // no folder was given and the default one is empty. Everything it says
 // goes to stderr: stdout carries only results.
-func (f *experimentFlags) load(ctx context.Context) (*eval.Data, string, error) {
+func (f *experimentFlags) load(ctx context.Context) (*experiments.Data, string, error) {
 	dir := f.features
 	if dir == "" {
 		dir = defaultFeatures
@@ -164,7 +164,7 @@ func (f *experimentFlags) load(ctx context.Context) (*eval.Data, string, error) 
 	if err != nil {
 		return nil, "", fmt.Errorf("--features %s is not a features folder (%w); make one with 'nistgmm extract --out %s'", dir, err, dir)
 	}
-	d := &eval.Data{}
+	d := &experiments.Data{}
 	if d.Train, d.TrainLabels, err = features.ReadSet(dir, features.DigitsTrain); err != nil {
 		return nil, "", err
 	}
@@ -185,7 +185,7 @@ func (f *experimentFlags) load(ctx context.Context) (*eval.Data, string, error) 
 
 // prepare checks the flags, loads the features and checks the
 // configuration against them.
-func (f *experimentFlags) prepare(ctx context.Context, alphas []float64) (*eval.Data, eval.Config, string, error) {
+func (f *experimentFlags) prepare(ctx context.Context, alphas []float64) (*experiments.Data, experiments.Table2Config, string, error) {
 	c, err := f.config(alphas)
 	if err != nil {
 		return nil, c, "", err

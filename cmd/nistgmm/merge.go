@@ -8,7 +8,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/nistgmm/nistgmm/internal/table2"
+	"github.com/nistgmm/nistgmm/experiments"
 )
 
 func cmdMerge(ctx context.Context, args []string) error {
@@ -24,11 +24,11 @@ func cmdMerge(ctx context.Context, args []string) error {
 	if fs.NArg() == 0 {
 		return fmt.Errorf("give the shard folders after the flags: nistgmm merge --out DIR SHARD-FOLDER...")
 	}
-	setup, results, err := table2.Merge(fs.Args())
+	setup, results, err := experiments.MergeTable2(fs.Args())
 	if err != nil {
 		return err
 	}
-	if err := table2.WriteCheckpoint(*out, setup, results); err != nil {
+	if err := experiments.WriteTable2Checkpoint(*out, setup, results); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	command := "nistgmm merge " + strings.Join(args, " ")

@@ -12,9 +12,8 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/nistgmm/nistgmm/eval"
+	"github.com/nistgmm/nistgmm/experiments"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
-	"github.com/nistgmm/nistgmm/internal/table2"
 )
 
 func cmdReproduce(ctx context.Context, args []string) error {
@@ -34,10 +33,10 @@ func cmdReproduce(ctx context.Context, args []string) error {
 	if *reps < 1 || *parallel < 1 {
 		return fmt.Errorf("--reps %d and --parallel %d: want at least 1 each", *reps, *parallel)
 	}
-	var shard table2.Shard
+	var shard experiments.Shard
 	if *shardFlag != "" {
 		var err error
-		if shard, err = table2.ParseShard(*shardFlag); err != nil {
+		if shard, err = experiments.ParseShard(*shardFlag); err != nil {
 			return fmt.Errorf("--shard: %w", err)
 		}
 	}
@@ -49,7 +48,7 @@ func cmdReproduce(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	setup := table2.Setup{Config: c, Reps: *reps, Features: source}
+	setup := experiments.Table2Setup{Config: c, Reps: *reps, Features: source}
 	if *out == "" {
 		*out = defaultOut(setup)
 		if shard.Count > 1 {
@@ -57,12 +56,12 @@ func cmdReproduce(ctx context.Context, args []string) error {
 		}
 	}
 	own := shard.Reps(*reps)
-	done := table2.Finished(*out, setup, shard)
+	done := experiments.Finished(*out, setup, shard)
 	if done > 0 {
 		fmt.Fprintf(os.Stderr, "resuming: %d of %d repetitions already in %s\n", done, own, *out)
 	}
-	bar, add := newBar((own-done)*table2.StepsPerRep(c), fmt.Sprintf("%d repetitions", own-done))
-	results, err := table2.Reproduce(ctx, d, setup, *out, table2.Options{Parallel: *parallel, Step: func() { add(1) }, Shard: shard})
+	bar, add := newBar((own-done)*experiments.StepsPerRep(c), fmt.Sprintf("%d repetitions", own-done))
+	results, err := experiments.Reproduce(ctx, d, setup, *out, experiments.Options{Parallel: *parallel, Step: func() { add(1) }, Shard: shard})
 	bar.Finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -84,28 +83,28 @@ func cmdReproduce(ctx context.Context, args []string) error {
 
 // writeTable2 writes table2.md, table2.csv, table2.png and command.txt in
 // dir and prints the table on stdout.
-func writeTable2(dir string, setup table2.Setup, results []eval.RepResult, title, command string, parallel int) error {
+func writeTable2(dir string, setup experiments.Table2Setup, results []experiments.Table2Rep, title, command string, parallel int) error {
 	c := setup.Config
 	if title == "" {
 		title = fmt.Sprintf("Table 2: %s distance, m=%d, n=%d per machine, %s failures", c.Distance, c.Machines, c.NTotal/c.Machines, c.Failure)
 	}
-	rows := table2.Summarize(results, c.Machines)
+	rows := experiments.Summarize(results, c.Machines)
 	if err := atomicfile.WriteFile(filepath.Join(dir, "table2.md"), func(w io.Writer) error {
-		return table2.WriteMarkdown(w, rows, len(results), title, command)
+		return experiments.WriteMarkdown(w, rows, len(results), title, command)
 	}); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, "table2.csv"), func(w io.Writer) error { return table2.WriteCSV(w, results) }); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "table2.csv"), func(w io.Writer) error { return experiments.WriteCSV(w, results) }); err != nil {
 		return err
 	}
-	if err := table2.Plot(filepath.Join(dir, "table2.png"), results, title); err != nil {
+	if err := experiments.Plot(filepath.Join(dir, "table2.png"), results, title); err != nil {
 		return err
 	}
 	if err := writeCommand(dir, command); err != nil {
 		return err
 	}
-	table2.WriteMarkdown(os.Stdout, rows, len(results), title, "")
-	t := table2.MeanTiming(results)
+	experiments.WriteMarkdown(os.Stdout, rows, len(results), title, "")
+	t := experiments.MeanTiming(results)
 	fmt.Fprintf(os.Stderr, "\nmean seconds per repetition (one goroutine each, %d at once): local fits %.1f, Byzantine fits %.1f, aggregation %.1f, total %.1f\n",
 		parallel, t.HonestFits, t.LetterFits, t.Aggregation, t.Total)
 	fmt.Fprintf(os.Stderr, "wrote table2.md, table2.csv, table2.png and command.txt in %s\n", dir)
@@ -122,7 +121,7 @@ func writeCommand(dir, command string) error {
 // defaultOut names an output folder after the configuration, so that two
 // different experiments never share a checkpoint and the same command
 // always resumes its own.
-func defaultOut(setup table2.Setup) string {
+func defaultOut(setup experiments.Table2Setup) string {
 	s := setup
 	s.Reps, s.Config.Workers = 0, 0
 	b, _ := json.Marshal(s)

@@ -7,8 +7,7 @@ import (
 	"os"
 	"text/tabwriter"
 
-	"github.com/nistgmm/nistgmm/eval"
-	"github.com/nistgmm/nistgmm/internal/table2"
+	"github.com/nistgmm/nistgmm/experiments"
 )
 
 func cmdRun(ctx context.Context, args []string) error {
@@ -29,8 +28,8 @@ func cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 	c.AllDistances = *allDistances
-	bar, add := newBar(table2.StepsPerRep(c), "fitting and aggregating")
-	res, err := eval.RunRepetition(ctx, d, c, 0, func() { add(1) })
+	bar, add := newBar(experiments.StepsPerRep(c), "fitting and aggregating")
+	res, err := experiments.RunTable2Repetition(ctx, d, c, 0, func() { add(1) })
 	bar.Finish()
 	if err != nil {
 		return err
@@ -45,10 +44,10 @@ func cmdRun(ctx context.Context, args []string) error {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			Config eval.Config      `json:"config"`
-			Source string           `json:"features"`
-			Result eval.AlphaResult `json:"result"`
-			Timing eval.Timing      `json:"timing"`
+			Config experiments.Table2Config `json:"config"`
+			Source string                   `json:"features"`
+			Result experiments.AlphaResult  `json:"result"`
+			Timing experiments.Timing       `json:"timing"`
 		}{c, source, a, res.Timing})
 	}
 	fmt.Printf("features %s\n", source)

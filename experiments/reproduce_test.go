@@ -1,4 +1,4 @@
-package table2
+package experiments
 
 import (
 	"bytes"
@@ -11,13 +11,12 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/nistgmm/nistgmm/eval"
 	"github.com/nistgmm/nistgmm/federated"
 )
 
 // syntheticData stands in for CNN features: three well-separated "digit"
 // classes and a shifted "letter" population, in d = 4.
-func syntheticData() *eval.Data {
+func syntheticData() *Data {
 	rng := rand.New(rand.NewPCG(1, 2))
 	centres := [][]float64{{0, 0, 0, 0}, {6, 0, 0, 0}, {0, 6, 0, 0}}
 	draw := func(n int, shift float64) (*mat.Dense, []int) {
@@ -32,20 +31,20 @@ func syntheticData() *eval.Data {
 		}
 		return X, y
 	}
-	d := &eval.Data{}
+	d := &Data{}
 	d.Train, d.TrainLabels = draw(1500, 0)
 	d.Test, d.TestLabels = draw(600, 0)
 	d.Letters, _ = draw(1000, 15)
 	return d
 }
 
-func miniSetup() Setup {
-	c := eval.Config{Machines: 6, NTotal: 1200, K: 3, Distance: federated.KL, Failure: federated.Letters,
+func miniSetup() Table2Setup {
+	c := Table2Config{Machines: 6, NTotal: 1200, K: 3, Distance: federated.KL, Failure: federated.Letters,
 		LettersN: 200, Alphas: []float64{0, 0.2, 0.4}, Seed: 7, Restarts: 2}
-	return Setup{Config: c, Reps: 2, Features: "synthetic"}
+	return Table2Setup{Config: c, Reps: 2, Features: "synthetic"}
 }
 
-func csvOf(t *testing.T, reps []eval.RepResult) string {
+func csvOf(t *testing.T, reps []Table2Rep) string {
 	var b bytes.Buffer
 	if err := WriteCSV(&b, reps); err != nil {
 		t.Fatal(err)
@@ -67,7 +66,7 @@ func TestReproduceResumesToTheSameCSV(t *testing.T) {
 
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	first, err := Reproduce(ctx, d, setup, dir, Options{Parallel: 1, Done: func(eval.RepResult) { cancel() }})
+	first, err := Reproduce(ctx, d, setup, dir, Options{Parallel: 1, Done: func(int) { cancel() }})
 	if err == nil || len(first) != 1 {
 		t.Fatalf("interrupted run: %d repetitions, err %v", len(first), err)
 	}

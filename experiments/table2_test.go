@@ -1,4 +1,4 @@
-package eval
+package experiments
 
 import (
 	"context"
@@ -52,14 +52,14 @@ func synthetic(d, classes, nTrain, nTest, nLetters int, sep float64) *Data {
 func TestRepetitionIsDeterministicWhateverTheWorkers(t *testing.T) {
 	d := synthetic(5, 3, 3000, 600, 1000, 4)
 	for _, f := range []federated.Failure{federated.Letters, federated.MeanFailure, federated.CovFailure, federated.WeightFailure} {
-		c := Config{Machines: 8, NTotal: 2400, K: 3, Distance: federated.Jeffreys, Failure: f, LettersN: 300,
+		c := Table2Config{Machines: 8, NTotal: 2400, K: 3, Distance: federated.Jeffreys, Failure: f, LettersN: 300,
 			Alphas: []float64{0, 0.25}, Seed: 9, Restarts: 2, Workers: 1}
-		a, err := RunRepetition(context.Background(), d, c, 3, nil)
+		a, err := RunTable2Repetition(context.Background(), d, c, 3, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.Workers = 4
-		b, err := RunRepetition(context.Background(), d, c, 3, nil)
+		b, err := RunTable2Repetition(context.Background(), d, c, 3, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +98,7 @@ func TestStratifiedPartition(t *testing.T) {
 	for i := range labels {
 		labels[i] = i % 10
 	}
-	c := Config{Machines: 4, NTotal: 800, Stratified: true}
+	c := Table2Config{Machines: 4, NTotal: 800, Stratified: true}
 	parts, err := partition(c, labels, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +128,7 @@ func TestStratifiedPartition(t *testing.T) {
 func TestConfigCheck(t *testing.T) {
 	d := synthetic(3, 2, 100, 50, 10, 3)
 	d.Letters = nil
-	c := NewConfig()
+	c := NewTable2Config()
 	c.NTotal = 80
 	c.Machines = 4
 	c.K = 2
@@ -161,7 +161,7 @@ func realisticData(b *testing.B) (*Data, string) {
 func BenchmarkRepetitionParts(b *testing.B) {
 	d, what := realisticData(b)
 	b.Logf("data: %s", what)
-	c := NewConfig()
+	c := NewTable2Config()
 	c.Workers = 1
 	rng := func(i int) *rand.Rand { return rand.New(rand.NewPCG(1, uint64(i))) }
 	parts, _ := partition(c, d.TrainLabels, rng(0))
@@ -171,7 +171,7 @@ func BenchmarkRepetitionParts(b *testing.B) {
 	var letter *federated.Mixture
 	for _, v := range []struct {
 		name string
-		c    Config
+		c    Table2Config
 	}{{"paper-c1", paper}, {"penalty-search", c}} {
 		b.Run("honest-fits-50-"+v.name, func(b *testing.B) {
 			for it := 0; it < b.N; it++ {
@@ -202,7 +202,7 @@ func BenchmarkRepetitionParts(b *testing.B) {
 	single.SingleStart = true
 	for _, v := range []struct {
 		name string
-		c    Config
+		c    Table2Config
 	}{{"single-start", single}, {"multi-start", c}} {
 		b.Run("aggregate-and-score-1-alpha-"+v.name, func(b *testing.B) {
 			order := rng(7).Perm(c.Machines)

@@ -1,4 +1,4 @@
-package table2
+package experiments
 
 import (
 	"fmt"
@@ -10,7 +10,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/nistgmm/nistgmm/eval"
 	"github.com/nistgmm/nistgmm/federated"
 )
 
@@ -21,7 +20,7 @@ var palette = []color.Color{
 
 // Plot draws one box per method and alpha of the repetitions' ARI and saves
 // it (the format follows the file extension: .png, .svg, .pdf).
-func Plot(path string, reps []eval.RepResult, title string) error {
+func Plot(path string, reps []Table2Rep, title string) error {
 	p := plot.New()
 	p.Title.Text = title
 	p.Y.Label.Text = "ARI on the digits test set"

@@ -1,4 +1,4 @@
-package table2
+package experiments
 
 import (
 	"encoding/csv"
@@ -41,7 +41,7 @@ type AlphaSummary struct {
 }
 
 // Summarize computes Table 2 from the repetitions.
-func Summarize(reps []eval.RepResult, machines int) []AlphaSummary {
+func Summarize(reps []Table2Rep, machines int) []AlphaSummary {
 	type acc struct {
 		ari             map[federated.Method][]float64
 		flag, prec, rec float64
@@ -160,7 +160,7 @@ func displayName(m federated.Method) string {
 }
 
 // WriteCSV writes one row per repetition, alpha and method.
-func WriteCSV(w io.Writer, reps []eval.RepResult) error {
+func WriteCSV(w io.Writer, reps []Table2Rep) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"rep", "alpha", "method", "ari", "kept", "flagged", "byzantine", "byzantine_caught", "byzantine_missed",
 		"honest_flagged", "coat", "coat_byzantine", "separability_auc"})
@@ -195,7 +195,7 @@ type TimingSummary struct {
 }
 
 // MeanTiming averages the repetitions' timings.
-func MeanTiming(reps []eval.RepResult) TimingSummary {
+func MeanTiming(reps []Table2Rep) TimingSummary {
 	var t TimingSummary
 	for _, r := range reps {
 		t.HonestFits += r.Timing.HonestFits

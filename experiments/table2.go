@@ -1,4 +1,4 @@
-package eval
+package experiments
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/nistgmm/nistgmm/eval"
 	"github.com/nistgmm/nistgmm/federated"
 	"github.com/nistgmm/nistgmm/internal/parallel"
 )
@@ -25,9 +26,9 @@ type Data struct {
 	Letters     *mat.Dense // Byzantine machines' letter features
 }
 
-// Config is one Table 2 experiment (Section 6). NewConfig gives the
+// Table2Config is one Table 2 experiment (Section 6). NewTable2Config gives the
 // product's defaults; the paper's own choices are each one field away.
-type Config struct {
+type Table2Config struct {
 	Machines   int               `json:"machines"`   // m
 	NTotal     int               `json:"n_total"`    // N training digits drawn per repetition
 	Stratified bool              `json:"stratified"` // equal counts per class on every machine
@@ -56,24 +57,24 @@ type Config struct {
 	AllDistances bool `json:"all_distances,omitempty"`
 }
 
-// NewConfig returns the paper's Section 6 design (m = 50, N = 25,000,
+// NewTable2Config returns the paper's Section 6 design (m = 50, N = 25,000,
 // K = 10, letters failures from 5,000 letters, alpha in {0, ..., 0.4}) with
 // the product's defaults for what the paper's choices fail at (README):
 // the penalty chosen per machine, the Jeffreys distance, ARED's robust
 // radius and a multi-start reduction.
-func NewConfig() Config {
-	return Config{Machines: 50, NTotal: 25000, K: 10, Distance: federated.Jeffreys, Radius: federated.RadiusRobust,
+func NewTable2Config() Table2Config {
+	return Table2Config{Machines: 50, NTotal: 25000, K: 10, Distance: federated.Jeffreys, Radius: federated.RadiusRobust,
 		Failure: federated.Letters, LettersN: 5000, Alphas: []float64{0, 0.1, 0.2, 0.3, 0.4}}
 }
 
 // Server is the aggregation server the configuration describes.
-func (c Config) Server() *federated.Server {
+func (c Table2Config) Server() *federated.Server {
 	return &federated.Server{K: c.K, Distance: c.Distance, Radius: c.Radius, RadiusScale: c.RadiusScale,
 		AREDPower: c.AREDPower, SingleStart: c.SingleStart, Seed: c.Seed, Workers: c.Workers}
 }
 
 // EM is the local fit the configuration describes.
-func (c Config) EM() *federated.EM {
+func (c Table2Config) EM() *federated.EM {
 	em := &federated.EM{K: c.K, Restarts: c.Restarts, PenaltyScale: c.PenaltyScale}
 	if c.PenaltyScale == 0 {
 		em.PenaltySearch = &federated.PenaltySearch{}
@@ -83,7 +84,7 @@ func (c Config) EM() *federated.EM {
 
 // Validate reports settings that cannot run on any data, before anything
 // is loaded or fitted.
-func (c Config) Validate() error {
+func (c Table2Config) Validate() error {
 	switch {
 	case c.Machines < 3:
 		return fmt.Errorf("%d machines: the robust methods need at least 3", c.Machines)
@@ -115,7 +116,7 @@ func (c Config) Validate() error {
 }
 
 // Check reports a configuration that cannot run on data.
-func (c Config) Check(d *Data) error {
+func (c Table2Config) Check(d *Data) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -175,7 +176,7 @@ type AlphaResult struct {
 	// "is Byzantine" over the valid machines; absent without Byzantine ones.
 	SeparabilityAUC *float64 `json:"separability_auc,omitempty"`
 	// SeparabilityByDistance is SeparabilityAUC under every distance (with
-	// Config.AllDistances); "kl-column" scores D(G, COAT) instead of
+	// Table2Config.AllDistances); "kl-column" scores D(G, COAT) instead of
 	// D(COAT, G).
 	SeparabilityByDistance map[string]float64 `json:"separability_by_distance,omitempty"`
 	// Stealth is the attacker's choice under the stealth failure.
@@ -190,9 +191,9 @@ type Timing struct {
 	Aggregation float64 `json:"aggregation_seconds"` // distances, methods and scoring
 }
 
-// RepResult is one repetition of the experiment: shared honest fits (and
+// Table2Rep is one repetition of the experiment: shared honest fits (and
 // letter fits), then every alpha.
-type RepResult struct {
+type Table2Rep struct {
 	Rep    int           `json:"rep"`
 	Alphas []AlphaResult `json:"alphas"`
 	Timing Timing        `json:"timing"`
@@ -213,7 +214,7 @@ const (
 )
 
 // partition returns each machine's row indices into the training set.
-func partition(c Config, labels []int, rng *rand.Rand) ([][]int, error) {
+func partition(c Table2Config, labels []int, rng *rand.Rand) ([][]int, error) {
 	parts := make([][]int, c.Machines)
 	if !c.Stratified {
 		perm := rng.Perm(len(labels))[:c.NTotal]
@@ -258,7 +259,7 @@ func rows(X *mat.Dense, idx []int) *mat.Dense {
 }
 
 // maxByzantine is the largest number of Byzantine machines over the alphas.
-func (c Config) maxByzantine() int {
+func (c Table2Config) maxByzantine() int {
 	most := 0
 	for _, a := range c.Alphas {
 		most = max(most, c.byzantineCount(a))
@@ -266,7 +267,7 @@ func (c Config) maxByzantine() int {
 	return most
 }
 
-func (c Config) byzantineCount(alpha float64) int {
+func (c Table2Config) byzantineCount(alpha float64) int {
 	return int(math.Floor(alpha*float64(c.Machines) + 1e-9))
 }
 
@@ -277,14 +278,14 @@ func (c Config) byzantineCount(alpha float64) int {
 // every alpha aggregates with every method and scores each aggregate by the
 // ARI of its clustering of the test digits. step, if not nil, is called
 // after every local fit and every alpha.
-func RunRepetition(ctx context.Context, d *Data, c Config, rep int, step func()) (*RepResult, error) {
+func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, step func()) (*Table2Rep, error) {
 	if err := c.Check(d); err != nil {
 		return nil, err
 	}
 	if step == nil {
 		step = func() {}
 	}
-	res := &RepResult{Rep: rep}
+	res := &Table2Rep{Rep: rep}
 	parts, err := partition(c, d.TrainLabels, stream(c.Seed, rep, purposePartition, 0))
 	if err != nil {
 		return nil, err
@@ -347,7 +348,7 @@ func RunRepetition(ctx context.Context, d *Data, c Config, rep int, step func())
 	return res, nil
 }
 
-func runAlpha(ctx context.Context, d *Data, c Config, parts [][]int, honest []*federated.Mixture, order []int, replacement []*federated.Mixture, alpha float64) (*AlphaResult, error) {
+func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, honest []*federated.Mixture, order []int, replacement []*federated.Mixture, alpha float64) (*AlphaResult, error) {
 	nb := c.byzantineCount(alpha)
 	byz := append([]int(nil), order[:nb]...)
 	sort.Ints(byz)
@@ -392,7 +393,7 @@ func runAlpha(ctx context.Context, d *Data, c Config, parts [][]int, honest []*f
 		ar.CoatDistances[i] = coatDist[b]
 		positive = append(positive, isByz[i])
 	}
-	if auc, ok := SeparabilityAUC(coatDist, positive); ok {
+	if auc, ok := eval.SeparabilityAUC(coatDist, positive); ok {
 		ar.SeparabilityAUC = &auc
 	}
 	ar.CoatByzantine = isByz[round.Coat]
@@ -411,11 +412,11 @@ func runAlpha(ctx context.Context, d *Data, c Config, parts [][]int, honest []*f
 		if err != nil {
 			return nil, fmt.Errorf("%s: clustering the test set: %w", m, err)
 		}
-		ari, err := ARI(labels, d.TestLabels)
+		ari, err := eval.ARI(labels, d.TestLabels)
 		if err != nil {
 			return nil, err
 		}
-		det := Detect(r.Flagged, byz)
+		det := eval.Detect(r.Flagged, byz)
 		ar.Methods = append(ar.Methods, MethodResult{Method: m, ARI: ari, Kept: r.Kept, Flagged: r.Flagged,
 			Caught: det.TruePositives, Missed: det.FalseNegatives, HonestFlagged: det.FalsePositives,
 			Radius: r.Radius, Warning: r.Warning, Seconds: time.Since(t).Seconds()})
@@ -426,7 +427,7 @@ func runAlpha(ctx context.Context, d *Data, c Config, parts [][]int, honest []*f
 // separabilityByDistance scores the distance to COAT as a test for "is
 // Byzantine" under every distance, each with its own COAT; for the
 // one-sided kl it also scores the other direction, D(G, COAT).
-func separabilityByDistance(ctx context.Context, c Config, ests []federated.Estimate, isByz map[int]bool) (map[string]float64, error) {
+func separabilityByDistance(ctx context.Context, c Table2Config, ests []federated.Estimate, isByz map[int]bool) (map[string]float64, error) {
 	out := map[string]float64{}
 	for _, d := range federated.Distances {
 		srv := c.Server()
@@ -447,11 +448,11 @@ func separabilityByDistance(ctx context.Context, c Config, ests []federated.Esti
 		for a := range round.Valid {
 			column = append(column, round.Distances.At(a, coat))
 		}
-		if auc, ok := SeparabilityAUC(round.CoatDistances(), positive); ok {
+		if auc, ok := eval.SeparabilityAUC(round.CoatDistances(), positive); ok {
 			out[string(d)] = auc
 		}
 		if d == federated.KL {
-			if auc, ok := SeparabilityAUC(column, positive); ok {
+			if auc, ok := eval.SeparabilityAUC(column, positive); ok {
 				out["kl-column"] = auc
 			}
 		}
