@@ -39,7 +39,7 @@ func syntheticData() *Data {
 }
 
 func miniSetup() Table2Setup {
-	c := Table2Config{Machines: 6, NTotal: 1200, K: 3, Distance: federated.KL, Failure: federated.Letters,
+	c := Table2Config{Machines: 6, NTotal: 1200, K: 3, Aggregation: Aggregation{Distance: federated.KL}, Failure: federated.Letters,
 		LettersN: 200, Alphas: []float64{0, 0.2, 0.4}, Seed: 7, Restarts: 2}
 	return Table2Setup{Config: c, Reps: 2, Features: "synthetic"}
 }

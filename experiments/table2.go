@@ -44,13 +44,7 @@ type Table2Config struct {
 	// each machine chooses c from its own data (federated.PenaltySearch).
 	// 1 is the paper's.
 	PenaltyScale float64 `json:"penalty_scale"`
-	// Distance, ARED's radius rule and its constant, eq. (5)'s power and
-	// the single start: see federated.Server.
-	Distance    federated.Distance   `json:"distance"`
-	Radius      federated.RadiusRule `json:"ared_radius"`
-	RadiusScale float64              `json:"ared_radius_scale"`
-	AREDPower   float64              `json:"ared_power"`
-	SingleStart bool                 `json:"single_start"`
+	Aggregation
 	// AllDistances also reports, for every distance, how well the distance
 	// to that distance's COAT separates Byzantine from honest machines
 	// (AlphaResult.SeparabilityByDistance). It changes no result.
@@ -63,15 +57,12 @@ type Table2Config struct {
 // the penalty chosen per machine, the Jeffreys distance, ARED's robust
 // radius and a multi-start reduction.
 func NewTable2Config() Table2Config {
-	return Table2Config{Machines: 50, NTotal: 25000, K: 10, Distance: federated.Jeffreys, Radius: federated.RadiusRobust,
+	return Table2Config{Machines: 50, NTotal: 25000, K: 10, Aggregation: DefaultAggregation(),
 		Failure: federated.Letters, LettersN: 5000, Alphas: []float64{0, 0.1, 0.2, 0.3, 0.4}}
 }
 
 // Server is the aggregation server the configuration describes.
-func (c Table2Config) Server() *federated.Server {
-	return &federated.Server{K: c.K, Distance: c.Distance, Radius: c.Radius, RadiusScale: c.RadiusScale,
-		AREDPower: c.AREDPower, SingleStart: c.SingleStart, Seed: c.Seed, Workers: c.Workers}
-}
+func (c Table2Config) Server() *federated.Server { return c.Aggregation.server(c.K, c.Seed, c.Workers) }
 
 // EM is the local fit the configuration describes.
 func (c Table2Config) EM() *federated.EM {

@@ -52,7 +52,7 @@ func synthetic(d, classes, nTrain, nTest, nLetters int, sep float64) *Data {
 func TestRepetitionIsDeterministicWhateverTheWorkers(t *testing.T) {
 	d := synthetic(5, 3, 3000, 600, 1000, 4)
 	for _, f := range []federated.Failure{federated.Letters, federated.MeanFailure, federated.CovFailure, federated.WeightFailure} {
-		c := Table2Config{Machines: 8, NTotal: 2400, K: 3, Distance: federated.Jeffreys, Failure: f, LettersN: 300,
+		c := Table2Config{Machines: 8, NTotal: 2400, K: 3, Aggregation: Aggregation{Distance: federated.Jeffreys}, Failure: f, LettersN: 300,
 			Alphas: []float64{0, 0.25}, Seed: 9, Restarts: 2, Workers: 1}
 		a, err := RunTable2Repetition(context.Background(), d, c, 3, nil)
 		if err != nil {
