@@ -37,24 +37,36 @@ var legendre20 = func() (r struct{ x, w []float64 }) {
 
 // exceed returns P(Q > x).
 //
-// With at most two chi-square terms and a weak normal term the inversion
-// integral decays like u^-2 or slower and would need millions of panels, so
-// such forms are computed by conditioning instead: exactly for one term,
-// and as a one- or two-dimensional Gaussian integral of closed forms
-// otherwise. Everything else uses Imhof's (1961) inversion formula.
+// With at most three chi-square terms and a weak normal term the inversion
+// integral decays like u^-2.5 or slower and would need up to millions of
+// panels, so such forms are computed by conditioning instead: exactly for
+// one term, and as a Gaussian integral of closed forms otherwise.
+// Everything else uses Imhof's (1961) inversion formula.
 func (q quadForm) exceed(x float64) (float64, error) {
-	if len(q.l) == 0 {
+	switch {
+	case len(q.l) == 0:
 		return q.normalExceed(x), nil
+	case len(q.l) == 1 && q.s == 0:
+		return singleExceed(q.l[0], q.b[0], x), nil
 	}
-	upper, panels := q.imhofRange(x)
-	if len(q.l) <= 2 && panels > 20_000 {
-		return q.conditionalExceed(x), nil
+	upper := q.imhofUpper()
+	limit := maxPanels
+	if len(q.l) <= 3 {
+		limit = conditionPanels
 	}
-	if panels > maxPanels {
+	if q.panels(x, upper, limit+1) > float64(limit) {
+		if len(q.l) <= 3 {
+			return q.conditionalExceed(x), nil
+		}
 		return 0, errTooSlow
 	}
 	return q.imhof(x, upper), nil
 }
+
+// conditionPanels is the number of inversion panels above which forms of up
+// to three chi-square terms are integrated by conditioning instead: the
+// point where that became cheaper in BenchmarkComputeOverlap.
+const conditionPanels = 2000
 
 // normalExceed is P(s Z_0 > x), a step when s = 0.
 func (q quadForm) normalExceed(x float64) float64 {
@@ -128,10 +140,10 @@ func (q quadForm) scale() float64 {
 	return 1 / most
 }
 
-// imhofRange returns the upper limit of the inversion integral and an
-// estimate of the panels it needs.
-func (q quadForm) imhofRange(x float64) (upper float64, panels float64) {
-	upper = q.scale()
+// imhofUpper returns the upper limit of the inversion integral: where
+// Imhof's truncation bound falls below a quarter of quadTol.
+func (q quadForm) imhofUpper() float64 {
+	upper := q.scale()
 	for q.truncation(upper) > quadTol/4 && upper < 1e300 {
 		upper *= 2
 	}
@@ -145,22 +157,33 @@ func (q quadForm) imhofRange(x float64) (upper float64, panels float64) {
 			upper = mid
 		}
 	}
-	// Panels are half periods at the frequency bound near the end, plus
-	// the geometric panels of the start.
-	panels = upper*q.frequency(upper/2, x)/math.Pi + 2*math.Log2(1+upper/q.scale())
-	return upper, panels
+	return upper
+}
+
+// panels counts the quadrature panels imhof uses up to upper, stopping at
+// limit.
+func (q quadForm) panels(x, upper float64, limit int) float64 {
+	n := 0
+	for a := 0.0; a < upper && n < limit; n++ {
+		a += q.panelWidth(a, x)
+	}
+	return float64(n)
+}
+
+// panelWidth is the width of the panel starting at a: no wider than half a
+// local period, nor than half its distance from 0 (the amplitude's scale).
+func (q quadForm) panelWidth(a, x float64) float64 {
+	h := math.Pi / q.frequency(a, x)
+	return math.Min(h, math.Max(a/2, q.scale()/4))
 }
 
 // imhof integrates P(Q > x) = 1/2 + (1/pi) int_0^inf sin(theta(u)) / (u rho(u)) du
 // over [0, upper] with 20-point Gauss-Legendre panels no wider than half a
 // local period and than half their distance from 0.
 func (q quadForm) imhof(x, upper float64) float64 {
-	first := q.scale() / 4
 	var sum float64
 	for a := 0.0; a < upper; {
-		h := math.Pi / q.frequency(a, x)
-		h = math.Min(h, math.Max(a/2, first))
-		b := math.Min(a+h, upper)
+		b := math.Min(a+q.panelWidth(a, x), upper)
 		mid, half := 0.5*(a+b), 0.5*(b-a)
 		var panel float64
 		for i, t := range legendre20.x {
@@ -192,22 +215,40 @@ func (q quadForm) conditionalExceed(x float64) float64 {
 		y := x - l*(z+b)*(z+b)
 		return math.Exp(-0.5*z*z) / math.Sqrt(2*math.Pi) * rest.conditionalExceed(y)
 	}
-	// The inner probability has a square-root kink where its argument is 0
-	// when it is a single chi-square term without a normal part; split
-	// the Gaussian range [-10, 10] there.
-	cuts := []float64{-10, 10}
-	if len(rest.l) == 1 && rest.s == 0 && x/l > 0 {
+	// Without a normal part the inner probability has a square-root kink
+	// where its argument is 0: split the Gaussian range [-10, 10] there,
+	// and integrate next to each kink in v with z = kink +- v^2, which
+	// makes the integrand smooth.
+	var kinks []float64
+	if rest.s == 0 && x/l > 0 {
 		root := math.Sqrt(x / l)
 		for _, z := range []float64{-b - root, -b + root} {
 			if z > -10 && z < 10 {
-				cuts = append(cuts, z)
+				kinks = append(kinks, z)
 			}
 		}
 	}
-	sort.Float64s(cuts)
+	sort.Float64s(kinks)
+	cuts := append(append([]float64{-10}, kinks...), 10)
+	isKink := func(i int) bool { return i > 0 && i < len(cuts)-1 }
 	var p float64
 	for i := 0; i+1 < len(cuts); i++ {
-		p += adaptive(f, cuts[i], cuts[i+1], quadTol/4, 0)
+		a, c := cuts[i], cuts[i+1]
+		mid := 0.5 * (a + c)
+		if !isKink(i) && !isKink(i+1) {
+			p += adaptive(f, a, c, quadTol/8, 0)
+			continue
+		}
+		if isKink(i) { // [a, mid] in v with z = a + v^2
+			p += adaptive(func(v float64) float64 { return 2 * v * f(a+v*v) }, 0, math.Sqrt(mid-a), quadTol/8, 0)
+		} else {
+			p += adaptive(f, a, mid, quadTol/8, 0)
+		}
+		if isKink(i + 1) { // [mid, c] in v with z = c - v^2
+			p += adaptive(func(v float64) float64 { return 2 * v * f(c-v*v) }, 0, math.Sqrt(c-mid), quadTol/8, 0)
+		} else {
+			p += adaptive(f, mid, c, quadTol/8, 0)
+		}
 	}
 	return math.Min(1, math.Max(0, p))
 }

@@ -1,0 +1,248 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/nistgmm/nistgmm/federated"
+)
+
+// SimMetric chooses what a simulation plot shows.
+type SimMetric string
+
+const (
+	MetricW1  SimMetric = "w1"  // W1 to the true mixing distribution (Figures 2-5), log scale
+	MetricARI SimMetric = "ari" // ARI against the truth's clustering (Figures 7-10)
+)
+
+// simLayout places the cells of a grid on a figure: one row of panels per
+// failure kind, one column per value of the first axis that varies (alpha,
+// then m, n, MaxOmega), and within a panel one group of boxes per value of
+// the remaining varying axes, one box per method.
+type simLayout struct {
+	failures []federated.Failure
+	cols     []string
+	groups   []string
+	col      func(SimResult) string
+	group    func(SimResult) string
+}
+
+func newSimLayout(c SimConfig, reps []SimRep) simLayout {
+	type axis struct {
+		label func(SimResult) string
+		n     int
+	}
+	distinct := func(f func(SimResult) string) int {
+		seen := map[string]bool{}
+		for _, rep := range reps {
+			for _, r := range rep.Results {
+				seen[f(r)] = true
+			}
+		}
+		return len(seen)
+	}
+	mLabel := func(r SimResult) string {
+		if c.NTotal > 0 {
+			return fmt.Sprintf("m = %d (n = %d)", r.M, r.N)
+		}
+		return fmt.Sprintf("m = %d", r.M)
+	}
+	axes := []axis{
+		{label: func(r SimResult) string { return fmt.Sprintf("α = %.1f", r.Alpha) }},
+		{label: mLabel},
+		{label: func(r SimResult) string { return fmt.Sprintf("n = %d", r.N) }},
+		{label: func(r SimResult) string { return fmt.Sprintf("MaxOmega = %.2f", r.MaxOmega) }},
+	}
+	if c.NTotal > 0 {
+		axes = append(axes[:2], axes[3]) // n follows m
+	}
+	var varying []axis
+	for _, a := range axes {
+		if a.n = distinct(a.label); a.n > 1 {
+			varying = append(varying, a)
+		}
+	}
+	l := simLayout{failures: c.Failures}
+	l.col = func(SimResult) string { return "" }
+	l.group = func(SimResult) string { return "" }
+	if len(varying) > 0 {
+		l.col = varying[0].label
+		rest := varying[1:]
+		l.group = func(r SimResult) string {
+			parts := make([]string, len(rest))
+			for i, a := range rest {
+				parts[i] = a.label(r)
+			}
+			return strings.Join(parts, ", ")
+		}
+	}
+	// Order columns and groups by the grid's numbers, not by text.
+	type entry struct {
+		label string
+		key   [4]float64
+	}
+	collect := func(f func(SimResult) string) []string {
+		seen := map[string][4]float64{}
+		for _, rep := range reps {
+			for _, r := range rep.Results {
+				if _, ok := seen[f(r)]; !ok {
+					seen[f(r)] = [4]float64{r.Alpha, float64(r.M), float64(r.N), r.MaxOmega}
+				}
+			}
+		}
+		var es []entry
+		for lab, k := range seen {
+			es = append(es, entry{lab, k})
+		}
+		sort.Slice(es, func(i, j int) bool {
+			for d := range es[i].key {
+				if es[i].key[d] != es[j].key[d] {
+					return es[i].key[d] < es[j].key[d]
+				}
+			}
+			return es[i].label < es[j].label
+		})
+		out := make([]string, len(es))
+		for i, e := range es {
+			out[i] = e.label
+		}
+		return out
+	}
+	l.cols, l.groups = collect(l.col), collect(l.group)
+	return l
+}
+
+// PlotSimulation draws the repetitions' metric as box plots laid out like
+// the paper's Figures 2-5 (W1) or 7-10 (ARI) and saves a PNG.
+func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, title string) error {
+	l := newSimLayout(c, reps)
+	if len(l.cols) == 0 {
+		return fmt.Errorf("plot: no results to draw")
+	}
+	values := map[string]map[federated.Method]plotter.Values{} // failure|col|group
+	for _, rep := range reps {
+		for _, r := range rep.Results {
+			k := string(r.Failure) + "|" + l.col(r) + "|" + l.group(r)
+			if values[k] == nil {
+				values[k] = map[federated.Method]plotter.Values{}
+			}
+			for _, m := range r.Methods {
+				v := m.ARI
+				if metric == MetricW1 {
+					v = math.Max(m.W1, 1e-12) // log scale
+				}
+				values[k][m.Method] = append(values[k][m.Method], v)
+			}
+		}
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, byMethod := range values {
+		for _, v := range byMethod {
+			for _, x := range v {
+				lo, hi = math.Min(lo, x), math.Max(hi, x)
+			}
+		}
+	}
+	rows, cols := len(l.failures), len(l.cols)
+	nm := float64(len(federated.Methods))
+	plots := make([][]*plot.Plot, rows)
+	for i, f := range l.failures {
+		plots[i] = make([]*plot.Plot, cols)
+		for j, col := range l.cols {
+			p := plot.New()
+			p.Title.Text = strings.TrimSpace(fmt.Sprintf("%s failure  %s", f, col))
+			p.Title.TextStyle.Font.Size = vg.Points(10)
+			if j == 0 {
+				p.Y.Label.Text = "W1 to the truth"
+				if metric == MetricARI {
+					p.Y.Label.Text = "ARI against the truth"
+				}
+			}
+			if metric == MetricW1 {
+				p.Y.Scale = plot.LogScale{}
+				p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+			}
+			var ticks []plot.Tick
+			for g, group := range l.groups {
+				k := string(f) + "|" + col + "|" + group
+				for mi, m := range federated.Methods {
+					v := values[k][m]
+					if len(v) == 0 {
+						continue
+					}
+					box, err := plotter.NewBoxPlot(vg.Points(7), float64(g)*(nm+1)+float64(mi), v)
+					if err != nil {
+						return err
+					}
+					box.FillColor = palette[mi%len(palette)]
+					box.MedianStyle.Width = vg.Points(1.5)
+					box.GlyphStyle.Radius = vg.Points(1.2)
+					p.Add(box)
+					if i == 0 && j == 0 && g == 0 {
+						swatch, _ := plotter.NewScatter(plotter.XYs{})
+						swatch.GlyphStyle = draw.GlyphStyle{Color: palette[mi%len(palette)], Radius: vg.Points(4), Shape: draw.BoxGlyph{}}
+						p.Legend.Add(displayName(m), swatch)
+					}
+				}
+				ticks = append(ticks, plot.Tick{Value: float64(g)*(nm+1) + (nm-1)/2, Label: group})
+			}
+			p.X.Tick.Marker = plot.ConstantTicks(ticks)
+			p.X.Min, p.X.Max = -1, float64(len(l.groups))*(nm+1)-1
+			if hi > lo {
+				if metric == MetricW1 {
+					p.Y.Min, p.Y.Max = lo/1.5, hi*1.5
+				} else {
+					p.Y.Min, p.Y.Max = math.Max(-1, lo-0.02*(hi-lo)), math.Min(1, hi+0.02*(hi-lo))
+				}
+			}
+			p.Legend.Top = true
+			p.Legend.Left = true
+			p.Legend.TextStyle.Font.Size = vg.Points(8)
+			plots[i][j] = p
+		}
+	}
+	panelW := vg.Inch * (1.2 + 0.55*vg.Length(len(l.groups)))
+	width, height := panelW*vg.Length(cols), vg.Inch*2.6*vg.Length(rows)+vg.Inch*0.4
+	img := vgimg.New(width, height)
+	dc := draw.New(img)
+	top := draw.Crop(dc, 0, 0, 0, -vg.Inch*0.4)
+	header := draw.Crop(dc, 0, 0, height-vg.Inch*0.4, 0)
+	titleStyle := plot.New().Title.TextStyle
+	titleStyle.Font.Size = vg.Points(12)
+	titleStyle.XAlign, titleStyle.YAlign = draw.XCenter, draw.YCenter
+	header.FillText(titleStyle, vg.Point{X: width / 2, Y: height - vg.Inch*0.2}, title)
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 2,
+		PadTop: vg.Millimeter, PadBottom: vg.Millimeter, PadLeft: vg.Millimeter, PadRight: vg.Millimeter}
+	canvases := plot.Align(plots, tiles, top)
+	for i := range plots {
+		for j := range plots[i] {
+			plots[i][j].Draw(canvases[i][j])
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
