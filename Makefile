@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make demo   set up, build, and run the experiment on the built-in MNIST digits
 #   make test   set up, then run every test
-.PHONY: setup build demo test bench bench-numpy vowels fuzz
+.PHONY: setup build demo test bench bench-numpy check-overlap vowels fuzz
 
 setup:
 	./scripts/setup.sh
@@ -35,3 +35,12 @@ bench-numpy: setup
 	@/usr/bin/python3 -c 'import numpy' 2>/dev/null || { echo "bench-numpy needs Debian's numpy: apt-get install python3-numpy" >&2; exit 1; }
 	go test -run '^$$' -bench 'EMIterationBackends' -benchtime 20x ./federated
 	/usr/bin/python3 scripts/bench_em_numpy.py 20
+
+# Checks `nistgmm overlap` against an independent computation (numpy's
+# symmetric square root, Imhof's formula by scipy's QUADPACK) on random
+# mixtures of dimension 2, 3 and 10.
+check-overlap: build
+	@/usr/bin/python3 -c 'import scipy' 2>/dev/null || { echo "check-overlap needs Debian's scipy: apt-get install python3-scipy" >&2; exit 1; }
+	@set -e; for spec in "2 4 0.2" "3 3 0.1" "10 5 0.3"; do set -- $$spec; \
+		./bin/nistgmm simulate mixture --d $$1 --k $$2 --max-omega $$3 --seed 11 --out /tmp/nistgmm-mixture-$$1.json; \
+		/usr/bin/python3 scripts/check_overlap.py /tmp/nistgmm-mixture-$$1.json --nistgmm ./bin/nistgmm; done

@@ -42,8 +42,8 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 		"estimates nearest COAT and at 4 weighted k-means++ seedings of the kept components; the lowest objective wins)")
 }
 
-// apply checks the flags and sets them on a configuration.
-func (f *serverFlags) apply(c *experiments.Table2Config) error {
+// apply checks the flags and sets them on an experiment's aggregation.
+func (f *serverFlags) apply(c *experiments.Aggregation) error {
 	var err error
 	if c.Distance, err = federated.ParseDistance(f.distance); err != nil {
 		return fmt.Errorf("--distance: %w", err)
@@ -64,7 +64,7 @@ func (f *serverFlags) apply(c *experiments.Table2Config) error {
 // server returns the checked server the flags describe.
 func (f *serverFlags) server() (*federated.Server, error) {
 	var c experiments.Table2Config
-	if err := f.apply(&c); err != nil {
+	if err := f.apply(&c.Aggregation); err != nil {
 		return nil, err
 	}
 	s := c.Server()
@@ -105,7 +105,7 @@ func (f *experimentFlags) config(alphas []float64) (experiments.Table2Config, er
 	c := experiments.NewTable2Config()
 	c.Machines, c.NTotal, c.Stratified, c.LettersN = f.machines, f.nTotal, f.stratified, f.lettersN
 	c.Seed, c.Restarts, c.Workers, c.Alphas = f.seed, f.restarts, f.workers, alphas
-	if err := f.serverFlags.apply(&c); err != nil {
+	if err := f.serverFlags.apply(&c.Aggregation); err != nil {
 		return c, err
 	}
 	if f.restarts < 1 {

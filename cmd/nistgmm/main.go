@@ -5,7 +5,9 @@
 //	nistgmm prepare    images -> preprocessed IDX files for scripts/train_cnn.py
 //	nistgmm run        one experiment at one failure rate, printed as a table
 //	nistgmm reproduce  the paper's Table 2 over many repetitions (or one shard of it)
-//	nistgmm merge      the shards of a reproduction, merged
+//	nistgmm simulate   the simulation study of Section 5 (Figures 2-5, 7-10), or one random mixture
+//	nistgmm overlap    exact pairwise overlaps of a mixture (MaxOmega, BarOmega)
+//	nistgmm merge      the shards of a reproduction or simulation, merged
 //	nistgmm fit-local  one machine: fit a mixture, write an estimates file
 //	nistgmm aggregate  the server: aggregate an estimates file
 //	nistgmm score      ARI of a mixture's clustering of labelled features
@@ -38,7 +40,9 @@ func init() {
 		"prepare":   {"write preprocessed images as IDX files for scripts/train_cnn.py", cmdPrepare},
 		"run":       {"run the experiment once at one failure rate", cmdRun},
 		"reproduce": {"reproduce Table 2 over many repetitions", cmdReproduce},
-		"merge":     {"merge the shard folders of one reproduction into its tables", cmdMerge},
+		"merge":     {"merge the shard folders of one reproduction or simulation into its tables", cmdMerge},
+		"simulate":  {"run the simulation study of Section 5, or draw one mixture with a given overlap ('simulate mixture')", cmdSimulate},
+		"overlap":   {"print the exact pairwise overlaps (MaxOmega, BarOmega, the map) of a mixture", cmdOverlap},
 		"fit-local": {"fit one machine's mixture and write an estimates file", cmdFitLocal},
 		"aggregate": {"aggregate an estimates file with a robust method", cmdAggregate},
 		"score":     {"ARI of a mixture's clustering of labelled features", cmdScore},

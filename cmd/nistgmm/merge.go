@@ -14,7 +14,7 @@ import (
 func cmdMerge(ctx context.Context, args []string) error {
 	fs := newFlagSet("merge", "--out DIR SHARD-FOLDER...")
 	out := fs.String("out", "", "folder for the merged checkpoint and tables")
-	title := fs.String("title", "", "title of table2.md and the plot")
+	title := fs.String("title", "", "title of the tables and plots")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -24,17 +24,27 @@ func cmdMerge(ctx context.Context, args []string) error {
 	if fs.NArg() == 0 {
 		return fmt.Errorf("give the shard folders after the flags: nistgmm merge --out DIR SHARD-FOLDER...")
 	}
+	command := "nistgmm merge " + strings.Join(args, " ")
+	if b, err := os.ReadFile(filepath.Join(fs.Arg(0), "command.txt")); err == nil {
+		// The experiment's own command, without the shard and its folder.
+		command = regexp.MustCompile(` --shard[ =]\S+| --out[ =]\S+`).ReplaceAllString(strings.TrimSpace(string(b)), "")
+	}
+	if experiments.IsSimulation(fs.Arg(0)) {
+		setup, results, err := experiments.MergeSimulation(fs.Args())
+		if err != nil {
+			return err
+		}
+		if err := experiments.WriteSimCheckpoint(*out, setup, results); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		return writeSimulation(*out, setup, results, *title, command, 1)
+	}
 	setup, results, err := experiments.MergeTable2(fs.Args())
 	if err != nil {
 		return err
 	}
 	if err := experiments.WriteTable2Checkpoint(*out, setup, results); err != nil {
 		return fmt.Errorf("--out: %w", err)
-	}
-	command := "nistgmm merge " + strings.Join(args, " ")
-	if b, err := os.ReadFile(filepath.Join(fs.Arg(0), "command.txt")); err == nil {
-		// The experiment's own command, without the shard and its folder.
-		command = regexp.MustCompile(` --shard[ =]\S+| --out[ =]\S+`).ReplaceAllString(strings.TrimSpace(string(b)), "")
 	}
 	return writeTable2(*out, setup, results, *title, command, 1)
 }

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+
+	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/internal/atomicfile"
+	"github.com/nistgmm/nistgmm/mixsim"
+)
+
+// overlapDoc is what 'simulate mixture' writes and 'overlap' prints.
+type overlapDoc struct {
+	Mixture  *federated.MixtureJSON `json:"mixture,omitempty"`
+	MaxOmega float64                `json:"max_omega"`
+	BarOmega float64                `json:"bar_omega"`
+	// OmegaMap[i][j] is o_{j|i}, the probability that a point of component
+	// i is assigned to j.
+	OmegaMap [][]float64 `json:"omega_map"`
+}
+
+func newOverlapDoc(m *federated.Mixture, ov *mixsim.Overlap) overlapDoc {
+	mj := m.ToJSON()
+	return overlapDoc{Mixture: &mj, MaxOmega: ov.Max, BarOmega: ov.Bar, OmegaMap: ov.Map}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	return enc.Encode(v)
+}
+
+func cmdSimulateMixture(_ context.Context, args []string) error {
+	fs := newFlagSet("simulate", "mixture --k 5 --d 10 --max-omega 0.3 [--seed S] [--min-weight W] --out truth.json")
+	k := fs.Int("k", 5, "order of the mixture")
+	d := fs.Int("d", 10, "dimension")
+	omega := fs.Float64("max-omega", 0, "target maximum pairwise overlap MaxOmega, in (0, 1)")
+	minWeight := fs.Float64("min-weight", 0, "smallest mixing weight, below 1/k (default: equal weights)")
+	ecc := fs.Float64("max-eccentricity", 0.9, "cap on every covariance's eccentricity sqrt(1 - lambda_min / lambda_max), in (0, 1]")
+	seed := fs.Uint64("seed", 1, "random seed")
+	out := fs.String("out", "", "JSON file to write (- for stdout)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "out"); err != nil {
+		return err
+	}
+	if *omega == 0 {
+		return errors.New("missing --max-omega (target maximum overlap, in (0, 1)); see nistgmm simulate mixture -h")
+	}
+	g := mixsim.Generator{K: *k, Dim: *d, MaxOmega: *omega, MinWeight: *minWeight, MaxEccentricity: *ecc}
+	if err := g.Validate(); err != nil {
+		return fmt.Errorf("%w (flags --k, --d, --max-omega, --min-weight, --max-eccentricity)", err)
+	}
+	m, ov, err := g.Generate(rand.New(rand.NewPCG(*seed, 0x6d69787369)))
+	if err != nil {
+		return err
+	}
+	doc := newOverlapDoc(m, ov)
+	if *out == "-" {
+		return writeJSON(os.Stdout, doc)
+	}
+	if err := atomicfile.WriteFile(*out, func(w io.Writer) error { return writeJSON(w, doc) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "K=%d, d=%d mixture with MaxOmega %.8f (pair %d-%d), BarOmega %.6f -> %s\n",
+		*k, *d, ov.Max, ov.Pair[0], ov.Pair[1], ov.Bar, *out)
+	return nil
+}
+
+func cmdOverlap(_ context.Context, args []string) error {
+	fs := newFlagSet("overlap", "--mixture FILE")
+	path := fs.String("mixture", "", "JSON file whose top-level \"mixture\" object has weights, means and covariances "+
+		"(from 'simulate mixture' or 'aggregate'); - for stdin")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "mixture"); err != nil {
+		return err
+	}
+	var data []byte
+	var err error
+	if *path == "-" {
+		data, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<30))
+	} else {
+		data, err = os.ReadFile(*path)
+	}
+	if err != nil {
+		return fmt.Errorf("--mixture: %w", err)
+	}
+	var doc struct {
+		Mixture *federated.MixtureJSON `json:"mixture"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("--mixture %s: not JSON with a \"mixture\" object: %v", *path, err)
+	}
+	if doc.Mixture == nil {
+		return fmt.Errorf("--mixture %s: no top-level \"mixture\" object (want {\"mixture\": {\"weights\", \"means\", \"covariances\"}})", *path)
+	}
+	m, err := doc.Mixture.Mixture()
+	if err != nil {
+		return fmt.Errorf("--mixture %s: %w", *path, err)
+	}
+	ov, err := mixsim.ComputeOverlap(m)
+	if err != nil {
+		return fmt.Errorf("--mixture %s: %w", *path, err)
+	}
+	return writeJSON(os.Stdout, newOverlapDoc(m, ov))
+}
