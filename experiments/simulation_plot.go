@@ -188,11 +188,6 @@ func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 					box.MedianStyle.Width = vg.Points(1.5)
 					box.GlyphStyle.Radius = vg.Points(1.2)
 					p.Add(box)
-					if i == 0 && j == 0 && g == 0 {
-						swatch, _ := plotter.NewScatter(plotter.XYs{})
-						swatch.GlyphStyle = draw.GlyphStyle{Color: palette[mi%len(palette)], Radius: vg.Points(4), Shape: draw.BoxGlyph{}}
-						p.Legend.Add(displayName(m), swatch)
-					}
 				}
 				ticks = append(ticks, plot.Tick{Value: float64(g)*(nm+1) + (nm-1)/2, Label: group})
 			}
@@ -205,22 +200,16 @@ func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 					p.Y.Min, p.Y.Max = math.Max(-1, lo-0.02*(hi-lo)), math.Min(1, hi+0.02*(hi-lo))
 				}
 			}
-			p.Legend.Top = true
-			p.Legend.Left = true
-			p.Legend.TextStyle.Font.Size = vg.Points(8)
 			plots[i][j] = p
 		}
 	}
-	panelW := vg.Inch * (1.2 + 0.55*vg.Length(len(l.groups)))
-	width, height := panelW*vg.Length(cols), vg.Inch*2.6*vg.Length(rows)+vg.Inch*0.4
+	panelW := vg.Inch * (1.3 + 0.55*vg.Length(len(l.groups)))
+	headerH := vg.Inch * 0.65
+	width, height := panelW*vg.Length(cols), vg.Inch*2.6*vg.Length(rows)+headerH
 	img := vgimg.New(width, height)
 	dc := draw.New(img)
-	top := draw.Crop(dc, 0, 0, 0, -vg.Inch*0.4)
-	header := draw.Crop(dc, 0, 0, height-vg.Inch*0.4, 0)
-	titleStyle := plot.New().Title.TextStyle
-	titleStyle.Font.Size = vg.Points(12)
-	titleStyle.XAlign, titleStyle.YAlign = draw.XCenter, draw.YCenter
-	header.FillText(titleStyle, vg.Point{X: width / 2, Y: height - vg.Inch*0.2}, title)
+	top := draw.Crop(dc, 0, 0, 0, -headerH)
+	drawHeader(dc, width, height, headerH, title)
 	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 2,
 		PadTop: vg.Millimeter, PadBottom: vg.Millimeter, PadLeft: vg.Millimeter, PadRight: vg.Millimeter}
 	canvases := plot.Align(plots, tiles, top)
@@ -245,4 +234,32 @@ func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// drawHeader writes the title and, below it, one legend entry per method
+// in a row, above the panels.
+func drawHeader(dc draw.Canvas, width, height, headerH vg.Length, title string) {
+	style := plot.New().Title.TextStyle
+	style.Font.Size = vg.Points(12)
+	style.XAlign, style.YAlign = draw.XCenter, draw.YCenter
+	dc.FillText(style, vg.Point{X: width / 2, Y: height - headerH*0.3}, title)
+	label := style
+	label.Font.Size = vg.Points(9)
+	label.XAlign = draw.XLeft
+	entry := vg.Inch * 0.85
+	x := width/2 - entry*vg.Length(len(federated.Methods))/2
+	y := height - headerH*0.72
+	for mi, m := range federated.Methods {
+		sq := vg.Points(8)
+		dc.SetColor(palette[mi%len(palette)])
+		var path vg.Path
+		path.Move(vg.Point{X: x, Y: y - sq/2})
+		path.Line(vg.Point{X: x + sq, Y: y - sq/2})
+		path.Line(vg.Point{X: x + sq, Y: y + sq/2})
+		path.Line(vg.Point{X: x, Y: y + sq/2})
+		path.Close()
+		dc.Fill(path)
+		dc.FillText(label, vg.Point{X: x + sq + vg.Points(3), Y: y}, displayName(m))
+		x += entry
+	}
 }
