@@ -134,3 +134,39 @@ func TestSimConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestSimulationShardsMergeToTheUnshardedRun(t *testing.T) {
+	c := miniSim()
+	c.Ns = []int{300}
+	setup := SimSetup{Config: c, Reps: 3}
+	full, err := Simulate(context.Background(), setup, t.TempDir(), Options{Parallel: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for i := 0; i < 2; i++ {
+		dir := t.TempDir()
+		if _, err := Simulate(context.Background(), setup, dir, Options{Shard: Shard{Index: i, Count: 2}}); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	if _, _, err := MergeSimulation(dirs[:1]); err == nil {
+		t.Error("merging one shard of two did not report the missing repetitions")
+	}
+	merged, got, err := MergeSimulation(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !simStore.same(merged, setup) {
+		t.Error("merged setup differs")
+	}
+	a1, a2 := simCSV(t, c, full)
+	b1, b2 := simCSV(t, c, got)
+	if a1 != b1 || a2 != b2 {
+		t.Fatal("merged shards differ from the unsharded run")
+	}
+	if !IsSimulation(dirs[0]) {
+		t.Error("a simulation folder is not recognized as one")
+	}
+}
