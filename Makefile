@@ -18,7 +18,7 @@ test: setup
 	cd examples/library && CGO_ENABLED=0 go build -o /dev/null .
 
 bench: setup
-	go test -run '^$$' -bench . -benchtime 3x ./federated ./features ./eval
+	go test -run '^$$' -bench . -benchtime 3x ./federated ./features ./mixsim ./experiments
 
 # Features of the MNIST digits plus the genuine SD19 vowels as letters.
 vowels: build
