@@ -58,9 +58,10 @@ func (r *Round) reduce(ctx context.Context, machines []int) (*Mixture, float64, 
 	}
 	mixes := make([]*Mixture, len(starts))
 	objs := make([]float64, len(starts))
+	table := newKLTable(atoms)
 	err = parallel.For(ctx, len(starts), r.server.Workers, func(s int) error {
 		var err error
-		mixes[s], objs[s], err = r.mm(ctx, atoms, starts[s])
+		mixes[s], objs[s], err = r.mm(ctx, table, starts[s])
 		return err
 	})
 	if err != nil {
@@ -171,7 +172,8 @@ func seedAtoms(atoms []atom, K int, rng *rand.Rand) *Mixture {
 // (the worst-served part of the average mixture): this lowers the
 // objective, so the iterations stay monotone, and the reduction keeps K
 // components.
-func (r *Round) mm(ctx context.Context, atoms []atom, start *Mixture) (*Mixture, float64, error) {
+func (r *Round) mm(ctx context.Context, table *klTable, start *Mixture) (*Mixture, float64, error) {
+	atoms := table.atoms
 	K := start.K()
 	centers, err := start.components()
 	if err != nil {
@@ -187,7 +189,7 @@ func (r *Round) mm(ctx context.Context, atoms []atom, start *Mixture) (*Mixture,
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
 		}
-		assignNearest(atoms, centers, assign, cost, diff)
+		table.assignNearest(centers, assign, cost, diff)
 		var obj float64
 		for a, at := range atoms {
 			obj += at.mass * cost[a]
@@ -205,20 +207,6 @@ func (r *Round) mm(ctx context.Context, atoms []atom, start *Mixture) (*Mixture,
 		}
 	}
 	return mix, prev, nil
-}
-
-// assignNearest assigns every atom to the centre of least KL cost (ties to
-// the lower index) and records that cost.
-func assignNearest(atoms []atom, centers []*gaussian, assign []int, cost, diff []float64) {
-	for a, at := range atoms {
-		best, bestC := 0, math.Inf(1)
-		for k, c := range centers {
-			if v := klGauss(at.g, c, diff); v < bestC {
-				best, bestC = k, v
-			}
-		}
-		assign[a], cost[a] = best, bestC
-	}
 }
 
 // reseedEmpty gives every component without atoms the atom of largest

@@ -34,12 +34,13 @@ func (r *Round) trim(ctx context.Context) (*Result, error) {
 	kappa := make([]float64, len(atoms))
 	order := make([]int, len(atoms))
 	prev := math.Inf(1)
+	table := newKLTable(atoms)
 	var obj float64
 	for it := 0; it < r.server.maxIter(); it++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		assignNearest(atoms, centers, assign, cost, diff)
+		table.assignNearest(centers, assign, cost, diff)
 		for a := range order {
 			order[a] = a
 		}
