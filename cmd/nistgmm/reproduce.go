@@ -55,31 +55,49 @@ func cmdReproduce(ctx context.Context, args []string) error {
 			*out = filepath.Join(*out, fmt.Sprintf("shard-%d-of-%d", shard.Index, shard.Count))
 		}
 	}
-	own := shard.Reps(*reps)
 	done := experiments.Finished(*out, setup, shard)
-	if done > 0 {
-		fmt.Fprintf(os.Stderr, "resuming: %d of %d repetitions already in %s\n", done, own, *out)
+	results, summarize, err := runRepetitions(shard, *reps, done, experiments.StepsPerRep(c), *out,
+		func(step func()) ([]experiments.Table2Rep, error) {
+			return experiments.Reproduce(ctx, d, setup, *out, experiments.Options{Parallel: *parallel, Step: step, Shard: shard})
+		})
+	if err != nil || !summarize {
+		return err
 	}
-	bar, add := newBar((own-done)*experiments.StepsPerRep(c), fmt.Sprintf("%d repetitions", own-done))
-	results, err := experiments.Reproduce(ctx, d, setup, *out, experiments.Options{Parallel: *parallel, Step: func() { add(1) }, Shard: shard})
+	return writeTable2(*out, setup, results, *title, commandLine(), *parallel)
+}
+
+// runRepetitions runs the shard's unfinished repetitions of an experiment
+// (done of them are already in out) behind a progress bar, and says how to
+// resume after an interruption. For one shard of several it writes the
+// command and says how to merge; summarize then is false.
+func runRepetitions[R any](shard experiments.Shard, reps, done, stepsPerRep int, out string,
+	run func(step func()) ([]R, error)) (results []R, summarize bool, err error) {
+	own := shard.Reps(reps)
+	if done > 0 {
+		fmt.Fprintf(os.Stderr, "resuming: %d of %d repetitions already in %s\n", done, own, out)
+	}
+	bar, add := newBar((own-done)*stepsPerRep, fmt.Sprintf("%d repetitions", own-done))
+	results, err = run(func() { add(1) })
 	bar.Finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintf(os.Stderr, "stopped after %d repetitions; run the same command again to resume\n", len(results))
 		}
-		return fmt.Errorf("%w (--out %s)", err, *out)
+		return nil, false, fmt.Errorf("%w (--out %s)", err, out)
 	}
-	command := "nistgmm " + strings.Join(os.Args[1:], " ")
-	if shard.Count > 1 {
-		if err := writeCommand(*out, command); err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "shard %d of %d: %d repetitions in %s; when every shard is done: nistgmm merge --out DIR SHARD-FOLDERS...\n",
-			shard.Index, shard.Count, len(results), *out)
-		return nil
+	if shard.Count <= 1 {
+		return results, true, nil
 	}
-	return writeTable2(*out, setup, results, *title, command, *parallel)
+	if err := writeCommand(out, commandLine()); err != nil {
+		return nil, false, err
+	}
+	fmt.Fprintf(os.Stderr, "shard %d of %d: %d repetitions in %s; when every shard is done: nistgmm merge --out DIR SHARD-FOLDERS...\n",
+		shard.Index, shard.Count, len(results), out)
+	return results, false, nil
 }
+
+// commandLine is the command as typed, for command.txt.
+func commandLine() string { return "nistgmm " + strings.Join(os.Args[1:], " ") }
 
 // writeTable2 writes table2.md, table2.csv, table2.png and command.txt in
 // dir and prints the table on stdout.

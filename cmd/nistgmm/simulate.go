@@ -138,30 +138,15 @@ func cmdSimulate(ctx context.Context, args []string) error {
 			*out = filepath.Join(*out, fmt.Sprintf("shard-%d-of-%d", shard.Index, shard.Count))
 		}
 	}
-	own := shard.Reps(*reps)
 	done := experiments.SimFinished(*out, setup, shard)
-	if done > 0 {
-		fmt.Fprintf(os.Stderr, "resuming: %d of %d repetitions already in %s\n", done, own, *out)
+	results, summarize, err := runRepetitions(shard, *reps, done, experiments.StepsPerSimRep(c), *out,
+		func(step func()) ([]experiments.SimRep, error) {
+			return experiments.Simulate(ctx, setup, *out, experiments.Options{Parallel: *parallel, Step: step, Shard: shard})
+		})
+	if err != nil || !summarize {
+		return err
 	}
-	bar, add := newBar((own-done)*experiments.StepsPerSimRep(c), fmt.Sprintf("%d repetitions", own-done))
-	results, err := experiments.Simulate(ctx, setup, *out, experiments.Options{Parallel: *parallel, Step: func() { add(1) }, Shard: shard})
-	bar.Finish()
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(os.Stderr, "stopped after %d repetitions; run the same command again to resume\n", len(results))
-		}
-		return fmt.Errorf("%w (--out %s)", err, *out)
-	}
-	command := "nistgmm " + strings.Join(os.Args[1:], " ")
-	if shard.Count > 1 {
-		if err := writeCommand(*out, command); err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "shard %d of %d: %d repetitions in %s; when every shard is done: nistgmm merge --out DIR SHARD-FOLDERS...\n",
-			shard.Index, shard.Count, len(results), *out)
-		return nil
-	}
-	return writeSimulation(*out, setup, results, *title, command, *parallel)
+	return writeSimulation(*out, setup, results, *title, commandLine(), *parallel)
 }
 
 // writeSimulation writes summary.csv, reps.csv, summary.md, w1.png, ari.png
