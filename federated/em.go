@@ -115,17 +115,20 @@ func (e *EM) penaltyScale() float64 {
 
 // emState holds every buffer one fit needs, so iterations do not allocate.
 type emState struct {
-	X     *mat.Dense
-	n, d  int
-	k     int
-	an    float64
-	sx    *mat.SymDense // sample covariance S_x
-	work  *mat.Dense    // n x d
-	lj    *mat.Dense    // n x K log joint, then responsibilities
-	sk    *mat.SymDense // scratch d x d
-	ll    float64
-	mix   *Mixture
-	comps []*gaussian
+	X    *mat.Dense
+	n, d int
+	k    int
+	an   float64
+	sx   *mat.SymDense // sample covariance S_x
+	work *mat.Dense    // n x d
+	lj   *mat.Dense    // n x K log joint, then responsibilities
+	sk   *mat.SymDense // scratch d x d
+	ll   float64
+	mix  *Mixture
+	// negligible is the responsibility at or below which the M step
+	// leaves an observation out of a scatter matrix (negligibleResp).
+	negligible float64
+	comps      []*gaussian
 }
 
 // Fit runs penalized EM on the rows of X. rng drives the k-means++ seeding
@@ -154,7 +157,7 @@ func (e *EM) Fit(ctx context.Context, X *mat.Dense, rng *rand.Rand) (*Mixture, F
 			return nil, FitInfo{}, err
 		}
 	}
-	s := &emState{X: X, n: n, d: d, k: e.K, an: c / math.Sqrt(float64(n)),
+	s := &emState{X: X, n: n, d: d, k: e.K, an: c / math.Sqrt(float64(n)), negligible: negligibleResp,
 		work: mat.NewDense(n, d, nil), lj: mat.NewDense(n, e.K, nil), sk: mat.NewSymDense(d, nil)}
 	s.sx = sampleCov(X)
 	if _, err := newGaussian(make([]float64, d), s.sx); err != nil {
@@ -319,19 +322,30 @@ func (s *emState) mStep(prev *Mixture) *Mixture {
 			copy(mu, prev.Means[k])
 		}
 		out.Means[k] = mu
-		// S_k = sum_j r_jk (x_j - mu)(x_j - mu)^T as one rank-n update of
-		// the rows sqrt(r_jk) (x_j - mu).
+		// S_k = sum_j r_jk (x_j - mu)(x_j - mu)^T as one rank update of the
+		// rows sqrt(r_jk) (x_j - mu). Rows with r_jk <= negligibleResp are
+		// left out: with well-separated components most are, and they
+		// change S_k by less than n * negligibleResp of their squared
+		// distances, far below the convergence tolerance.
+		rowsK := 0
 		for j := 0; j < n; j++ {
-			sr := math.Sqrt(raw.Data[j*raw.Stride+k])
+			r := raw.Data[j*raw.Stride+k]
+			if r <= s.negligible {
+				continue
+			}
+			sr := math.Sqrt(r)
 			src := xr.Data[j*xr.Stride : j*xr.Stride+d]
-			dst := wr.Data[j*wr.Stride : j*wr.Stride+d]
+			dst := wr.Data[rowsK*wr.Stride : rowsK*wr.Stride+d]
 			for i, v := range src {
 				dst[i] = sr * (v - mu[i])
 			}
+			rowsK++
 		}
 		cov := mat.NewSymDense(d, nil)
 		cr := cov.RawSymmetric()
-		blas64.Syrk(blas.Trans, 1, blas64.General{Rows: n, Cols: d, Stride: wr.Stride, Data: wr.Data}, 0, cr)
+		if rowsK > 0 {
+			blas64.Syrk(blas.Trans, 1, blas64.General{Rows: rowsK, Cols: d, Stride: wr.Stride, Data: wr.Data}, 0, cr)
+		}
 		sx := s.sx.RawSymmetric()
 		den := 2*s.an + nk[k]
 		for i := 0; i < d; i++ {
@@ -344,6 +358,10 @@ func (s *emState) mStep(prev *Mixture) *Mixture {
 	normalize(out.Weights)
 	return out
 }
+
+// negligibleResp is the responsibility below which an observation is left
+// out of a component's scatter matrix in the M step.
+const negligibleResp = 1e-14
 
 // hardMStep is the M step for 0/1 responsibilities given by labels.
 func (s *emState) hardMStep(labels []int) *Mixture {
@@ -406,12 +424,44 @@ func kmeans(X *mat.Dense, K int, rng *rand.Rand, iters int) []int {
 	}
 	labels := make([]int, n)
 	counts := make([]int, K)
+	// Assignments are screened by one matrix product per iteration,
+	// ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2, and the centres within a
+	// window of rounding of the least are compared exactly, so the labels
+	// and distances are those of the plain scan (ties to the lower index).
+	d := len(centers[0])
+	xnorm := make([]float64, n)
+	for j := range xnorm {
+		x := X.RawRowView(j)
+		xnorm[j] = floats.Dot(x, x)
+	}
+	cm := make([]float64, K*d)
+	cnorm := make([]float64, K)
+	cross := make([]float64, n*K)
+	xr := X.RawMatrix()
 	for it := 0; it < iters; it++ {
 		changed := false
+		var most float64
+		for k, c := range centers {
+			copy(cm[k*d:(k+1)*d], c)
+			cnorm[k] = floats.Dot(c, c)
+			most = math.Max(most, cnorm[k])
+		}
+		blas64.Gemm(blas.NoTrans, blas.Trans, 1, blas64.General{Rows: n, Cols: d, Stride: xr.Stride, Data: xr.Data},
+			blas64.General{Rows: K, Cols: d, Stride: d, Data: cm}, 0, blas64.General{Rows: n, Cols: K, Stride: K, Data: cross})
 		for j := 0; j < n; j++ {
 			x := X.RawRowView(j)
+			row := cross[j*K : (j+1)*K]
+			least := math.Inf(1)
+			for k := range row {
+				row[k] = cnorm[k] - 2*row[k]
+				least = math.Min(least, row[k])
+			}
+			window := 1e-9 * (xnorm[j] + most + 1)
 			best, bestD := 0, math.Inf(1)
 			for k, c := range centers {
+				if row[k] > least+window {
+					continue
+				}
 				var dd float64
 				for i, v := range x {
 					t := v - c[i]

@@ -138,7 +138,7 @@ func BenchmarkEMIteration(b *testing.B) {
 		b.Fatal(err)
 	}
 	em := &EM{K: 10}
-	s := &emState{X: X, n: 5000, d: 50, k: 10, an: em.penaltyScale() / math.Sqrt(5000)}
+	s := &emState{X: X, n: 5000, d: 50, k: 10, an: em.penaltyScale() / math.Sqrt(5000), negligible: negligibleResp}
 	s.work, s.lj = newDense(5000, 50), newDense(5000, 10)
 	s.sx = sampleCov(X)
 	mix := truth

@@ -1,0 +1,177 @@
+package federated
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+// kmeansPlain is k-means with the plain scan of every centre for every
+// point, which kmeans's screened assignment must reproduce exactly.
+func kmeansPlain(X *mat.Dense, K int, rng *rand.Rand, iters int) []int {
+	n, _ := X.Dims()
+	centers := make([][]float64, 0, K)
+	dist := make([]float64, n)
+	for j := range dist {
+		dist[j] = math.Inf(1)
+	}
+	next := rng.IntN(n)
+	for len(centers) < K {
+		c := append([]float64(nil), X.RawRowView(next)...)
+		centers = append(centers, c)
+		var total float64
+		for j := 0; j < n; j++ {
+			if dd := floats.Distance(X.RawRowView(j), c, 2); dd*dd < dist[j] {
+				dist[j] = dd * dd
+			}
+			total += dist[j]
+		}
+		if len(centers) == K {
+			break
+		}
+		if total == 0 { // fewer distinct points than K: pick uniformly
+			next = rng.IntN(n)
+			continue
+		}
+		u := rng.Float64() * total
+		next = n - 1
+		for j := 0; j < n; j++ {
+			u -= dist[j]
+			if u < 0 {
+				next = j
+				break
+			}
+		}
+	}
+	labels := make([]int, n)
+	counts := make([]int, K)
+	for it := 0; it < iters; it++ {
+		changed := false
+		for j := 0; j < n; j++ {
+			x := X.RawRowView(j)
+			best, bestD := 0, math.Inf(1)
+			for k, c := range centers {
+				var dd float64
+				for i, v := range x {
+					t := v - c[i]
+					dd += t * t
+				}
+				if dd < bestD {
+					best, bestD = k, dd
+				}
+			}
+			if labels[j] != best {
+				changed = true
+				labels[j] = best
+			}
+			dist[j] = bestD
+		}
+		if it > 0 && !changed {
+			break
+		}
+		for k := range centers {
+			for i := range centers[k] {
+				centers[k][i] = 0
+			}
+			counts[k] = 0
+		}
+		for j, l := range labels {
+			floats.Add(centers[l], X.RawRowView(j))
+			counts[l]++
+		}
+		for k := range centers {
+			if counts[k] == 0 {
+				// Re-seed an empty cluster at the point farthest from its centre.
+				far := floats.MaxIdx(dist)
+				copy(centers[k], X.RawRowView(far))
+				dist[far] = 0
+				continue
+			}
+			floats.Scale(1/float64(counts[k]), centers[k])
+		}
+	}
+	// Every cluster must hold a point for the hard M step.
+	for k := range counts {
+		counts[k] = 0
+	}
+	for _, l := range labels {
+		counts[l]++
+	}
+	for k := range counts {
+		if counts[k] == 0 {
+			far := floats.MaxIdx(dist)
+			if counts[labels[far]] > 1 {
+				counts[labels[far]]--
+				labels[far] = k
+				counts[k] = 1
+			}
+			dist[far] = 0
+		}
+	}
+	return labels
+}
+
+func TestKMeansMatchesThePlainScan(t *testing.T) {
+	for _, c := range []struct {
+		k, d int
+		sep  float64
+	}{{10, 50, 1}, {5, 10, 3}, {3, 2, 0.2}} {
+		X, _, err := randomMixture(rand.New(rand.NewPCG(4, uint64(c.d))), c.k, c.d, c.sep).Sample(3000, rand.New(rand.NewPCG(5, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Shift far from the origin: the screening's rounding grows with |x|.
+		shifted := mat.DenseCopyOf(X)
+		for j := 0; j < 3000; j++ {
+			floats.AddConst(1000, shifted.RawRowView(j))
+		}
+		for _, data := range []*mat.Dense{X, shifted} {
+			for seed := uint64(0); seed < 3; seed++ {
+				got := kmeans(data, c.k, rand.New(rand.NewPCG(seed, 9)), 20)
+				want := kmeansPlain(data, c.k, rand.New(rand.NewPCG(seed, 9)), 20)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%+v seed %d: screened k-means labels differ from the plain scan", c, seed)
+				}
+			}
+		}
+	}
+	_ = math.Inf
+}
+
+// Leaving negligible responsibilities out of the scatter matrices changes
+// the M step by far less than the convergence tolerance.
+func TestSparseMStepMatchesTheDenseOne(t *testing.T) {
+	for _, sep := range []float64{1, 4} {
+		rng := rand.New(rand.NewPCG(8, uint64(sep)))
+		truth := randomMixture(rng, 10, 20, sep)
+		X, _, err := truth.Sample(4000, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &emState{X: X, n: 4000, d: 20, k: 10, an: 1 / math.Sqrt(4000),
+			work: mat.NewDense(4000, 20, nil), lj: mat.NewDense(4000, 10, nil), sx: sampleCov(X)}
+		if _, err := s.eStep(truth); err != nil {
+			t.Fatal(err)
+		}
+		s.negligible = -1
+		dense := s.mStep(truth)
+		s.negligible = negligibleResp
+		sparse := s.mStep(truth)
+		for k := range dense.Covs {
+			var diff, size float64
+			for i := 0; i < 20; i++ {
+				for j := 0; j < 20; j++ {
+					diff = math.Max(diff, math.Abs(dense.Covs[k].At(i, j)-sparse.Covs[k].At(i, j)))
+					size = math.Max(size, math.Abs(dense.Covs[k].At(i, j)))
+				}
+			}
+			if diff > 1e-10*size {
+				t.Errorf("sep %v component %d: sparse covariance differs by %.3g (entries up to %.3g)", sep, k, diff, size)
+			}
+		}
+	}
+}
