@@ -158,6 +158,12 @@ func (d Distance) Between(a, b *Mixture) (float64, error) {
 // each entry depends only on its two mixtures, so the result is the same for
 // any number of workers. The diagonal is 0.
 func Pairwise(ctx context.Context, mixtures []*Mixture, d Distance, workers int) (*mat.Dense, error) {
+	return pairwise(ctx, mixtures, d, workers, maxComponentKL)
+}
+
+// pairwise is Pairwise reading the transportation costs from a
+// componentKL table when there are at most tableLimit components in all.
+func pairwise(ctx context.Context, mixtures []*Mixture, d Distance, workers, tableLimit int) (*mat.Dense, error) {
 	if _, err := ParseDistance(string(d)); err != nil {
 		return nil, err
 	}
@@ -178,6 +184,19 @@ func Pairwise(ctx context.Context, mixtures []*Mixture, d Distance, workers int)
 	}
 	dim := len(preps[0].comps[0].mean)
 	out := mat.NewDense(m, m, nil)
+	var table *componentKL
+	if d.transported() {
+		total := 0
+		for _, p := range preps {
+			total += len(p.comps)
+		}
+		if total <= tableLimit {
+			var err error
+			if table, err = newComponentKL(ctx, preps, workers); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if !d.transported() {
 		// Self inner products first: every row needs them.
 		err := parallel.For(ctx, m, workers, func(i int) error {
@@ -208,7 +227,13 @@ func Pairwise(ctx context.Context, mixtures []*Mixture, d Distance, workers int)
 			var v float64
 			switch d {
 			case KL, KLSym, Jeffreys:
-				c, err := ctd(preps[i], preps[j], d == Jeffreys, tr, diff)
+				var c float64
+				var err error
+				if table != nil {
+					c, err = ctdFromTable(table, preps, i, j, d == Jeffreys, tr)
+				} else {
+					c, err = ctd(preps[i], preps[j], d == Jeffreys, tr, diff)
+				}
 				if err != nil {
 					return fmt.Errorf("D(%d, %d): %w", i, j, err)
 				}
@@ -261,4 +286,20 @@ func ctd(a, b *prepared, jeffreys bool, tr *transport, diff []float64) (float64,
 		}
 	}
 	return tr.solve(a.weights, b.weights)
+}
+
+// ctdFromTable is ctd with the component costs read from a table.
+func ctdFromTable(t *componentKL, preps []*prepared, a, b int, jeffreys bool, tr *transport) (float64, error) {
+	ka, kb := len(preps[a].comps), len(preps[b].comps)
+	cost := tr.cost(ka, kb)
+	for k := 0; k < ka; k++ {
+		for l := 0; l < kb; l++ {
+			c := t.at(a, k, b, l)
+			if jeffreys {
+				c += t.at(b, l, a, k)
+			}
+			cost[k*kb+l] = math.Min(c, maxDistance)
+		}
+	}
+	return tr.solve(preps[a].weights, preps[b].weights)
 }
