@@ -132,3 +132,47 @@ func TestOverlapRefusesBadMixtures(t *testing.T) {
 		}
 	}
 }
+
+// A simulation split into shards run as separate commands and merged gives
+// the unsharded run's files.
+func TestSimulationShardsMergeToTheUnshardedRun(t *testing.T) {
+	dir := t.TempDir()
+	base := []string{"--ms", "4", "--ns", "200", "--max-omegas", "0.1", "--alphas", "0.25", "--failures", "mean,weight",
+		"--d", "2", "--k", "2", "--test-n", "300", "--reps", "3", "--parallel", "1", "--seed", "4"}
+	run := func(extra ...string) {
+		t.Helper()
+		if _, err := stdoutOf(t, func() error { return cmdSimulate(context.Background(), append(append([]string{}, base...), extra...)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	whole := filepath.Join(dir, "whole")
+	run("--out", whole)
+	var shards []string
+	for i := 0; i < 2; i++ {
+		s := filepath.Join(dir, "shard"+string(rune('0'+i)))
+		run("--out", s, "--shard", string(rune('0'+i))+"/2")
+		shards = append(shards, s)
+	}
+	merged := filepath.Join(dir, "merged")
+	if _, err := stdoutOf(t, func() error { return cmdMerge(context.Background(), append([]string{"--out", merged}, shards...)) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"summary.csv", "reps.csv"} {
+		a, err := os.ReadFile(filepath.Join(whole, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(merged, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s of the merged shards differs from the unsharded run", f)
+		}
+	}
+	for _, f := range []string{"w1.png", "ari.png", "summary.md"} {
+		if _, err := os.Stat(filepath.Join(merged, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
