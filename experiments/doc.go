@@ -15,4 +15,12 @@
 // Table 2 writes table2.md (median (IQR) ARI per method and alpha, ARED's
 // detection rates, how often COAT was Byzantine, the separability AUC),
 // table2.csv (one row per repetition, alpha and method) and a box plot.
+//
+// The simulation study runs a grid of cells (SimConfig; NewSimConfig gives
+// the grids of the paper's Figures 2 to 5): per repetition a true mixture
+// per overlap from package mixsim, each cell's machines sampled from it and
+// fitted once, corrupted by every failure kind at every rate, aggregated by
+// every method and scored by W1 to the truth and by ARI. It writes
+// summary.csv (quartiles per cell and method), reps.csv, summary.md and box
+// plots laid out like the paper's figures (PlotSimulation).
 package experiments
