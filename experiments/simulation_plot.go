@@ -160,12 +160,12 @@ func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 		plots[i] = make([]*plot.Plot, cols)
 		for j, col := range l.cols {
 			p := plot.New()
-			p.Title.Text = strings.TrimSpace(fmt.Sprintf("%s failure  %s", f, col))
+			p.Title.Text = col
 			p.Title.TextStyle.Font.Size = vg.Points(10)
-			if j == 0 {
-				p.Y.Label.Text = "W1 to the truth"
+			if j == 0 { // the row's failure kind, once
+				p.Y.Label.Text = fmt.Sprintf("%s failure: W1", f)
 				if metric == MetricARI {
-					p.Y.Label.Text = "ARI against the truth"
+					p.Y.Label.Text = fmt.Sprintf("%s failure: ARI", f)
 				}
 			}
 			if metric == MetricW1 {
@@ -203,7 +203,7 @@ func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 			plots[i][j] = p
 		}
 	}
-	panelW := vg.Inch * (1.3 + 0.55*vg.Length(len(l.groups)))
+	panelW := vg.Inch * vg.Length(math.Max(2.4, 1.3+0.55*float64(len(l.groups))))
 	headerH := vg.Inch * 0.65
 	width, height := panelW*vg.Length(cols), vg.Inch*2.6*vg.Length(rows)+headerH
 	img := vgimg.New(width, height)
