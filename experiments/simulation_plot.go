@@ -180,13 +180,10 @@ func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 					if len(v) == 0 {
 						continue
 					}
-					box, err := plotter.NewBoxPlot(vg.Points(7), float64(g)*(nm+1)+float64(mi), v)
+					box, err := methodBox(vg.Points(7), float64(g)*(nm+1)+float64(mi), mi, v)
 					if err != nil {
 						return err
 					}
-					box.FillColor = palette[mi%len(palette)]
-					box.MedianStyle.Width = vg.Points(1.5)
-					box.GlyphStyle.Radius = vg.Points(1.2)
 					p.Add(box)
 				}
 				ticks = append(ticks, plot.Tick{Value: float64(g)*(nm+1) + (nm-1)/2, Label: group})

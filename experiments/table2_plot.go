@@ -18,6 +18,19 @@ var palette = []color.Color{
 	color.RGBA{0xe7, 0x29, 0x8a, 0xff}, color.RGBA{0x66, 0xa6, 0x1e, 0xff}, color.RGBA{0xa6, 0x76, 0x1d, 0xff},
 }
 
+// methodBox is the box of method number mi (in federated.Methods) at x,
+// in that method's colour.
+func methodBox(width vg.Length, x float64, mi int, v plotter.Values) (*plotter.BoxPlot, error) {
+	box, err := plotter.NewBoxPlot(width, x, v)
+	if err != nil {
+		return nil, err
+	}
+	box.FillColor = palette[mi%len(palette)]
+	box.MedianStyle.Width = vg.Points(1.5)
+	box.GlyphStyle.Radius = vg.Points(1.3)
+	return box, nil
+}
+
 // Plot draws one box per method and alpha of the repetitions' ARI and saves
 // it (the format follows the file extension: .png, .svg, .pdf).
 func Plot(path string, reps []Table2Rep, title string) error {
@@ -48,13 +61,10 @@ func Plot(path string, reps []Table2Rep, title string) error {
 			if len(v) == 0 {
 				continue
 			}
-			box, err := plotter.NewBoxPlot(width, float64(ai)*(nm+1)+float64(mi), v)
+			box, err := methodBox(width, float64(ai)*(nm+1)+float64(mi), mi, v)
 			if err != nil {
 				return err
 			}
-			box.FillColor = palette[mi%len(palette)]
-			box.MedianStyle.Width = vg.Points(1.5)
-			box.GlyphStyle.Radius = vg.Points(1.5)
 			p.Add(box)
 			if ai == 0 {
 				swatch, _ := plotter.NewScatter(plotter.XYs{})
