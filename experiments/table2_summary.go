@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/gonum/stat"
-
 	"github.com/nistgmm/nistgmm/eval"
 	"github.com/nistgmm/nistgmm/federated"
 )
@@ -89,10 +87,8 @@ func Summarize(reps []Table2Rep, machines int) []AlphaSummary {
 		s := byAlpha[alpha]
 		row := AlphaSummary{Alpha: alpha, Cells: map[federated.Method]Cell{}}
 		for m, v := range s.ari {
-			sort.Float64s(v)
-			q1 := stat.Quantile(0.25, stat.LinInterp, v, nil)
-			q3 := stat.Quantile(0.75, stat.LinInterp, v, nil)
-			row.Cells[m] = Cell{Median: stat.Quantile(0.5, stat.LinInterp, v, nil), IQR: q3 - q1, N: len(v)}
+			q := quartiles(v)
+			row.Cells[m] = Cell{Median: q[1], IQR: q[2] - q[0], N: len(v)}
 		}
 		n := float64(s.n)
 		row.AREDFlagRate, row.AREDPrecision, row.AREDRecall = s.flag/n, s.prec/n, s.rec/n
