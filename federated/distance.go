@@ -51,7 +51,8 @@ func ParseDistance(s string) (Distance, error) {
 // roundOff is the size below which a distance is indistinguishable from 0:
 // the Gaussian KL of a component with itself is computed with an absolute
 // error near 1e-14, so identical estimates must not be told apart by it.
-// ISE and CS give exactly 0 on identical inputs.
+// ISE and CS give exactly 0 on identical inputs, and on inputs that differ
+// by rounding (see logRoundOff).
 func (d Distance) roundOff() float64 {
 	switch d {
 	case KL, KLSym, Jeffreys:
@@ -124,13 +125,22 @@ func logInner(a, b *prepared, s *overlapScratch, terms []float64) (float64, erro
 	return floats.LogSumExp(terms), nil
 }
 
+// logRoundOff bounds the relative rounding of the log inner products that
+// ISE and CS are computed from.
+const logRoundOff = 1e-13
+
 // iseFromLogs returns sqrt(e^la + e^lb - 2 e^lc) without leaving the log
 // scale until the end, so that tiny overlaps neither underflow nor cancel
 // to a negative number.
+//
+// The subtraction cancels: la, lb and lc each carry a relative rounding
+// error near 1e-15 (more with fused multiply-adds in the BLAS), so a v
+// within logRoundOff of the sum it came from is rounding, and 0.
 func iseFromLogs(la, lb, lc float64) float64 {
 	m := math.Max(la, lb)
-	v := math.Exp(la-m) + math.Exp(lb-m) - 2*math.Exp(lc-m)
-	if v <= 0 {
+	size := math.Exp(la-m) + math.Exp(lb-m)
+	v := size - 2*math.Exp(lc-m)
+	if v <= logRoundOff*size*(1+math.Abs(m)) {
 		return 0
 	}
 	return math.Min(math.Exp(0.5*m)*math.Sqrt(v), maxDistance)
@@ -138,7 +148,7 @@ func iseFromLogs(la, lb, lc float64) float64 {
 
 func csFromLogs(la, lb, lc float64) float64 {
 	v := -lc + 0.5*la + 0.5*lb
-	if v < 0 {
+	if v <= logRoundOff*(1+math.Abs(la)+math.Abs(lb)) {
 		return 0
 	}
 	return math.Min(v, maxDistance)

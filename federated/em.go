@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -120,15 +121,42 @@ type emState struct {
 	k    int
 	an   float64
 	sx   *mat.SymDense // sample covariance S_x
-	work *mat.Dense    // n x d
-	lj   *mat.Dense    // n x K log joint, then responsibilities
-	sk   *mat.SymDense // scratch d x d
-	ll   float64
-	mix  *Mixture
+	// sxUpper is the Cholesky factor R of S_x = R^T R, for the penalty's
+	// traces tr(Sigma^-1 S_x) = ||R U^-1||_F^2 without inverting Sigma.
+	sxUpper []float64
+	square  []float64      // scratch d x d
+	work    *mat.Dense     // n x d
+	xt      blas64.General // X^T, d x n, for the E step
+	workT   []float64      // scratch d x n
+	lj      *mat.Dense     // n x K log joint, then responsibilities
+	dist    []float64      // scratch n
+	sk      *mat.SymDense  // scratch d x d
+	ll      float64
+	mix     *Mixture
 	// negligible is the responsibility at or below which the M step
 	// leaves an observation out of a scatter matrix (negligibleResp).
 	negligible float64
 	comps      []*gaussian
+	// bounds, when set, lets the E step skip the densities that cannot
+	// matter (see driftBounds); nil computes every one.
+	bounds *driftBounds
+}
+
+// newEMState prepares a fit of an order-k mixture on the rows of X with
+// penalty constant a_n = an. It fails when the sample covariance of X is
+// singular, where the penalty is undefined.
+func newEMState(X *mat.Dense, k int, an float64) (*emState, error) {
+	n, d := X.Dims()
+	s := &emState{X: X, n: n, d: d, k: k, an: an, negligible: negligibleResp,
+		work: mat.NewDense(n, d, nil), lj: mat.NewDense(n, k, nil), sk: mat.NewSymDense(d, nil),
+		dist: make([]float64, n), square: make([]float64, d*d), xt: transposed(X), workT: make([]float64, d*n)}
+	s.sx = sampleCov(X)
+	g, err := factorGaussian(make([]float64, d), s.sx)
+	if err != nil {
+		return nil, fmt.Errorf("sample covariance of the data: %w (a constant or collinear feature?)", err)
+	}
+	s.sxUpper = g.upper.Data
+	return s, nil
 }
 
 // Fit runs penalized EM on the rows of X. rng drives the k-means++ seeding
@@ -157,14 +185,16 @@ func (e *EM) Fit(ctx context.Context, X *mat.Dense, rng *rand.Rand) (*Mixture, F
 			return nil, FitInfo{}, err
 		}
 	}
-	s := &emState{X: X, n: n, d: d, k: e.K, an: c / math.Sqrt(float64(n)), negligible: negligibleResp,
-		work: mat.NewDense(n, d, nil), lj: mat.NewDense(n, e.K, nil), sk: mat.NewSymDense(d, nil)}
-	s.sx = sampleCov(X)
-	if _, err := newGaussian(make([]float64, d), s.sx); err != nil {
-		return nil, FitInfo{}, fmt.Errorf("EM: sample covariance of the data: %w (a constant or collinear feature?)", err)
+	s, err := newEMState(X, e.K, c/math.Sqrt(float64(n)))
+	if err != nil {
+		return nil, FitInfo{}, fmt.Errorf("EM: %w", err)
 	}
 
-	var start *Mixture
+	var (
+		start    *Mixture
+		startLJ  *mat.Dense
+		startPLL float64
+	)
 	switch {
 	case e.Init != nil:
 		if e.Init.K() != e.K || e.Init.Dim() != d {
@@ -175,7 +205,10 @@ func (e *EM) Fit(ctx context.Context, X *mat.Dense, rng *rand.Rand) (*Mixture, F
 		}
 		start = e.Init.Clone()
 	default:
+		// The best start's responsibilities are kept (in startLJ) for EM's
+		// first iteration, which would compute them again.
 		best := math.Inf(-1)
+		startLJ = mat.NewDense(n, e.K, nil)
 		for r := 0; r < e.restarts(); r++ {
 			if err := ctx.Err(); err != nil {
 				return nil, FitInfo{}, err
@@ -188,22 +221,28 @@ func (e *EM) Fit(ctx context.Context, X *mat.Dense, rng *rand.Rand) (*Mixture, F
 			}
 			if pll > best {
 				best, start = pll, cand
+				s.lj, startLJ = startLJ, s.lj
 			}
 		}
 		if start == nil {
 			return nil, FitInfo{}, errors.New("EM: every initialization gave a degenerate mixture")
 		}
+		startPLL = best
 	}
 
 	info := FitInfo{PenaltyScale: c, PenaltyScores: scores}
 	mix := start
 	prev := math.Inf(-1)
+	s.bounds = newDriftBounds(n, d, e.K)
 	for it := 0; it < e.maxIter(); it++ {
 		if err := ctx.Err(); err != nil {
 			return nil, info, err
 		}
-		pll, err := s.eStep(mix) // responsibilities in s.lj, pll of mix
-		if err != nil {
+		var pll float64
+		if it == 0 && startLJ != nil {
+			pll = startPLL
+			s.lj = startLJ
+		} else if pll, err = s.eStep(mix); err != nil { // responsibilities in s.lj, pll of mix
 			return nil, info, fmt.Errorf("EM iteration %d: %w", it, err)
 		}
 		info.Trace = append(info.Trace, pll)
@@ -215,6 +254,9 @@ func (e *EM) Fit(ctx context.Context, X *mat.Dense, rng *rand.Rand) (*Mixture, F
 		prev = pll
 		mix = s.mStep(mix)
 		info.Iterations = it + 1
+	}
+	if os.Getenv("ZZ_DEBUG") != "" {
+		fmt.Fprintln(os.Stderr, "ZZ n", n, "iters", info.Iterations, "computed", s.bounds.computed, "skipped", s.bounds.skipped)
 	}
 	if !info.Converged {
 		// The last M step's result has not been scored yet.
@@ -242,54 +284,6 @@ func sampleCov(X *mat.Dense) *mat.SymDense {
 	s := mat.NewSymDense(d, nil)
 	s.SymOuterK(1/float64(n), c.T())
 	return s
-}
-
-// penalty returns a_n sum_k {tr(Sigma_k^-1 S_x) + log det Sigma_k}.
-func (s *emState) penalty(comps []*gaussian) float64 {
-	var p float64
-	sx := s.sx.RawSymmetric()
-	for _, g := range comps {
-		var tr float64
-		for i := 0; i < s.d; i++ {
-			for j := 0; j < s.d; j++ {
-				var v float64
-				if j >= i {
-					v = sx.Data[i*sx.Stride+j]
-				} else {
-					v = sx.Data[j*sx.Stride+i]
-				}
-				tr += g.inv[i*s.d+j] * v
-			}
-		}
-		p += tr + g.logDet
-	}
-	return s.an * p
-}
-
-// eStep computes the penalized log-likelihood of mix and leaves the
-// responsibilities w_jk in s.lj.
-func (s *emState) eStep(mix *Mixture) (float64, error) {
-	comps, err := mix.components()
-	if err != nil {
-		return 0, err
-	}
-	logJoint(s.X, comps, mix.Weights, s.work, s.lj)
-	var ll float64
-	raw := s.lj.RawMatrix()
-	for j := 0; j < s.n; j++ {
-		row := raw.Data[j*raw.Stride : j*raw.Stride+s.k]
-		lse := floats.LogSumExp(row)
-		ll += lse
-		for k := range row {
-			row[k] = math.Exp(row[k] - lse)
-		}
-	}
-	return ll - s.penalty(comps), nil
-}
-
-// penalizedLogLik scores mix without keeping the responsibilities.
-func (s *emState) penalizedLogLik(mix *Mixture) (float64, error) {
-	return s.eStep(mix)
 }
 
 // mStep maximizes the penalized expected complete-data log-likelihood given

@@ -125,7 +125,9 @@ func BenchmarkEMIterationBackends(b *testing.B) {
 	defer fastblas.Enable()
 	fastblas.UseGonum()
 	b.Run("gonum", BenchmarkEMIteration)
-	b.Run(fastblas.Enable(), BenchmarkEMIteration)
+	name := fastblas.Enable()
+	b.Logf("OpenBLAS kernels: %s", fastblas.CoreName())
+	b.Run(name, BenchmarkEMIteration)
 }
 
 // BenchmarkEMIteration times one E step plus one M step at n=5000, d=50,
@@ -138,9 +140,10 @@ func BenchmarkEMIteration(b *testing.B) {
 		b.Fatal(err)
 	}
 	em := &EM{K: 10}
-	s := &emState{X: X, n: 5000, d: 50, k: 10, an: em.penaltyScale() / math.Sqrt(5000), negligible: negligibleResp}
-	s.work, s.lj = newDense(5000, 50), newDense(5000, 10)
-	s.sx = sampleCov(X)
+	s, err := newEMState(X, 10, em.penaltyScale()/math.Sqrt(5000))
+	if err != nil {
+		b.Fatal(err)
+	}
 	mix := truth
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -32,41 +32,21 @@ type gaussian struct {
 	mean   []float64
 	cov    []float64         // d x d, row-major, full symmetric
 	upper  blas64.Triangular // Cholesky factor U with cov = U^T U
-	inv    []float64         // cov^-1, row-major, full symmetric
+	inv    []float64         // cov^-1, row-major, full symmetric (nil from factorGaussian)
 	logDet float64
 }
 
-// newGaussian factorizes cov. It fails when cov is not symmetric positive
-// definite or not finite.
+// newGaussian factorizes cov and inverts it. It fails when cov is not
+// symmetric positive definite or not finite, or when its inverse has entries
+// beyond MaxMagnitude.
 func newGaussian(mean []float64, cov *mat.SymDense) (*gaussian, error) {
+	g, err := factorGaussian(mean, cov)
+	if err != nil {
+		return nil, err
+	}
 	d := len(mean)
-	if cov.SymmetricDim() != d {
-		return nil, fmt.Errorf("covariance is %dx%d, mean has %d entries", cov.SymmetricDim(), cov.SymmetricDim(), d)
-	}
-	g := &gaussian{mean: mean, cov: make([]float64, d*d)}
-	for i := 0; i < d; i++ {
-		for j := 0; j < d; j++ {
-			v := cov.At(i, j)
-			if math.IsNaN(v) || math.Abs(v) > MaxMagnitude {
-				return nil, fmt.Errorf("covariance entry (%d,%d) is %v", i, j, v)
-			}
-			g.cov[i*d+j] = v
-		}
-	}
-	u := make([]float64, d*d)
-	copy(u, g.cov)
-	g.upper = blas64.Triangular{N: d, Stride: d, Data: u, Uplo: blas.Upper, Diag: blas.NonUnit}
-	if _, ok := lapack64.Potrf(blas64.Symmetric{N: d, Stride: d, Data: u, Uplo: blas.Upper}); !ok {
-		return nil, errNotPD
-	}
-	for i := 0; i < d; i++ {
-		for j := 0; j < i; j++ {
-			u[i*d+j] = 0
-		}
-		g.logDet += 2 * math.Log(u[i*d+i])
-	}
 	inv := make([]float64, d*d)
-	copy(inv, u)
+	copy(inv, g.upper.Data)
 	if _, ok := lapack64.Potri(blas64.Triangular{N: d, Stride: d, Data: inv, Uplo: blas.Upper, Diag: blas.NonUnit}); !ok {
 		return nil, errNotPD
 	}
@@ -81,6 +61,39 @@ func newGaussian(mean []float64, cov *mat.SymDense) (*gaussian, error) {
 		}
 	}
 	g.inv = inv
+	return g, nil
+}
+
+// factorGaussian is newGaussian without the inverse (inv stays nil): what
+// the E step needs, which works with the Cholesky factor alone.
+func factorGaussian(mean []float64, cov *mat.SymDense) (*gaussian, error) {
+	d := len(mean)
+	if cov.SymmetricDim() != d {
+		return nil, fmt.Errorf("covariance is %dx%d, mean has %d entries", cov.SymmetricDim(), cov.SymmetricDim(), d)
+	}
+	g := &gaussian{mean: mean, cov: make([]float64, d*d)}
+	raw := cov.RawSymmetric()
+	for i := 0; i < d; i++ {
+		for j := i; j < d; j++ {
+			v := raw.Data[i*raw.Stride+j]
+			if math.IsNaN(v) || math.Abs(v) > MaxMagnitude {
+				return nil, fmt.Errorf("covariance entry (%d,%d) is %v", i, j, v)
+			}
+			g.cov[i*d+j], g.cov[j*d+i] = v, v
+		}
+	}
+	u := make([]float64, d*d)
+	copy(u, g.cov)
+	g.upper = blas64.Triangular{N: d, Stride: d, Data: u, Uplo: blas.Upper, Diag: blas.NonUnit}
+	if _, ok := lapack64.Potrf(blas64.Symmetric{N: d, Stride: d, Data: u, Uplo: blas.Upper}); !ok {
+		return nil, errNotPD
+	}
+	for i := 0; i < d; i++ {
+		for j := 0; j < i; j++ {
+			u[i*d+j] = 0
+		}
+		g.logDet += 2 * math.Log(u[i*d+i])
+	}
 	if math.IsNaN(g.logDet) || math.IsInf(g.logDet, 0) {
 		return nil, errNotPD
 	}

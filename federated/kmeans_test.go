@@ -152,8 +152,10 @@ func TestSparseMStepMatchesTheDenseOne(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := &emState{X: X, n: 4000, d: 20, k: 10, an: 1 / math.Sqrt(4000),
-			work: mat.NewDense(4000, 20, nil), lj: mat.NewDense(4000, 10, nil), sx: sampleCov(X)}
+		s, err := newEMState(X, 10, 1/math.Sqrt(4000))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := s.eStep(truth); err != nil {
 			t.Fatal(err)
 		}

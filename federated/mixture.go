@@ -55,8 +55,14 @@ func (m *Mixture) Validate() error {
 	return err
 }
 
-// components validates m and factorizes each component.
+// components validates m and factorizes and inverts each component.
 func (m *Mixture) components() ([]*gaussian, error) {
+	return m.factor(newGaussian)
+}
+
+// factor validates m and builds each component with build: newGaussian, or
+// factorGaussian where no inverse is needed.
+func (m *Mixture) factor(build func(mean []float64, cov *mat.SymDense) (*gaussian, error)) ([]*gaussian, error) {
 	k := len(m.Weights)
 	if k == 0 {
 		return nil, errors.New("mixture has no components")
@@ -91,7 +97,7 @@ func (m *Mixture) components() ([]*gaussian, error) {
 		if m.Covs[i] == nil {
 			return nil, fmt.Errorf("covariance %d is missing", i)
 		}
-		g, err := newGaussian(m.Means[i], m.Covs[i])
+		g, err := build(m.Means[i], m.Covs[i])
 		if err != nil {
 			return nil, fmt.Errorf("component %d: %w", i, err)
 		}
@@ -103,7 +109,9 @@ func (m *Mixture) components() ([]*gaussian, error) {
 // LogJoint returns the n x K matrix of log{w_k phi(x_j; mu_k, Sigma_k)} for
 // the rows x_j of X.
 func (m *Mixture) LogJoint(X *mat.Dense) (*mat.Dense, error) {
-	comps, err := m.components()
+	// Densities need the Cholesky factors only; the inverse (and its
+	// magnitude check in Validate) is for the distances between mixtures.
+	comps, err := m.factor(factorGaussian)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +120,7 @@ func (m *Mixture) LogJoint(X *mat.Dense) (*mat.Dense, error) {
 		return nil, fmt.Errorf("data have %d columns, mixture has dimension %d", d, m.Dim())
 	}
 	out := mat.NewDense(n, len(comps), nil)
-	logJoint(X, comps, m.Weights, mat.NewDense(n, d, nil), out)
+	logJoint(X, comps, m.Weights, out)
 	return out, nil
 }
 
@@ -146,29 +154,17 @@ func (m *Mixture) Predict(X *mat.Dense) ([]int, error) {
 }
 
 // logJoint fills out (n x K) with log w_k + log phi(x_j; comp k), working on
-// whole blocks of points: for each component it centres X into work and
-// solves against the Cholesky factor with one triangular solve.
-func logJoint(X *mat.Dense, comps []*gaussian, weights []float64, work, out *mat.Dense) {
+// whole blocks of points: for each component it centres the observations
+// and solves against the Cholesky factor with one triangular solve.
+func logJoint(X *mat.Dense, comps []*gaussian, weights []float64, out *mat.Dense) {
 	n, d := X.Dims()
-	xr := X.RawMatrix()
-	wr := work.RawMatrix()
-	for k, g := range comps {
-		for j := 0; j < n; j++ {
-			src := xr.Data[j*xr.Stride : j*xr.Stride+d]
-			dst := wr.Data[j*wr.Stride : j*wr.Stride+d]
-			for i, v := range src {
-				dst[i] = v - g.mean[i]
-			}
-		}
-		// Rows of work are (x - mu)^T; (x-mu)^T U^-1 has squared norm equal
-		// to the Mahalanobis distance since Sigma = U^T U.
-		blas64.Trsm(blas.Right, blas.NoTrans, 1, g.upper, blas64.General{Rows: n, Cols: d, Stride: wr.Stride, Data: wr.Data})
-		c := math.Log(weights[k]) - 0.5*(float64(d)*log2Pi+g.logDet)
-		for j := 0; j < n; j++ {
-			row := wr.Data[j*wr.Stride : j*wr.Stride+d]
-			out.Set(j, k, c-0.5*floats.Dot(row, row))
-		}
-	}
+	logJointDist(transposed(X), comps, weights, make([]float64, d*n), out, make([]float64, n), nil)
+}
+
+// transposed returns X^T as a new row-major d x n matrix.
+func transposed(X *mat.Dense) blas64.General {
+	t := mat.DenseCopyOf(X.T())
+	return t.RawMatrix()
 }
 
 // Sample draws n observations from the mixture and returns them with the

@@ -7,3 +7,9 @@ func Enable() string { return "gonum" }
 
 // UseGonum keeps gonum's pure-Go BLAS.
 func UseGonum() {}
+
+// CoreName returns "": no OpenBLAS in this build.
+func CoreName() string { return "" }
+
+// CoreTypeFix returns "": no OpenBLAS in this build.
+func CoreTypeFix() string { return "" }
