@@ -96,11 +96,16 @@ func prepare(m *Mixture) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	return prepareFrom(m, comps), nil
+}
+
+// prepareFrom is prepare with m's components already factorized.
+func prepareFrom(m *Mixture, comps []*gaussian) *prepared {
 	p := &prepared{weights: m.Weights, comps: comps, logw: make([]float64, len(m.Weights))}
 	for k, w := range m.Weights {
 		p.logw[k] = math.Log(w)
 	}
-	return p, nil
+	return p
 }
 
 // logInner returns log <f_a, f_b> = log sum_kl w_k w'_l phi(mu_k; mu'_l, S_k + S'_l),
@@ -191,6 +196,19 @@ func pairwise(ctx context.Context, mixtures []*Mixture, d Distance, workers, tab
 			return nil, fmt.Errorf("mixture %d has dimension %d, mixture 0 has %d", i, g.Dim(), mixtures[0].Dim())
 		}
 		preps[i] = p
+	}
+	return pairwisePrepared(ctx, preps, d, workers, tableLimit)
+}
+
+// pairwisePrepared is pairwise on mixtures already prepared, all of one
+// dimension.
+func pairwisePrepared(ctx context.Context, preps []*prepared, d Distance, workers, tableLimit int) (*mat.Dense, error) {
+	if _, err := ParseDistance(string(d)); err != nil {
+		return nil, err
+	}
+	m := len(preps)
+	if m == 0 {
+		return nil, fmt.Errorf("no mixtures")
 	}
 	dim := len(preps[0].comps[0].mean)
 	out := mat.NewDense(m, m, nil)

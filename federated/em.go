@@ -41,6 +41,11 @@ type EM struct {
 
 	// Init, when set, is the starting mixture and k-means++ is skipped.
 	Init *Mixture
+
+	// startLabels, when set, are the k-means labels of the first start,
+	// already computed (the penalty search clusters each fold once for all
+	// its candidates).
+	startLabels []int
 }
 
 // Validate reports settings that cannot be used. Zero values mean the
@@ -213,7 +218,12 @@ func (e *EM) Fit(ctx context.Context, X *mat.Dense, rng *rand.Rand) (*Mixture, F
 			if err := ctx.Err(); err != nil {
 				return nil, FitInfo{}, err
 			}
-			labels := kmeans(X, e.K, rng, 20)
+			var labels []int
+			if r == 0 && e.startLabels != nil {
+				labels = e.startLabels
+			} else {
+				labels = kmeans(X, e.K, rng, 20)
+			}
 			cand := s.hardMStep(labels)
 			pll, err := s.penalizedLogLik(cand)
 			if err != nil {
@@ -448,7 +458,9 @@ func kmeans(X *mat.Dense, K int, rng *rand.Rand, iters int) []int {
 			least := math.Inf(1)
 			for k := range row {
 				row[k] = cnorm[k] - 2*row[k]
-				least = math.Min(least, row[k])
+				if row[k] < least {
+					least = row[k]
+				}
 			}
 			window := 1e-9 * (xnorm[j] + most + 1)
 			best, bestD := 0, math.Inf(1)

@@ -283,7 +283,16 @@ func mahalanobis(xt blas64.General, g *gaussian, rows []int, work, dist []float6
 	for a := range dist {
 		dist[a] = 0
 	}
-	for i := 0; i < d; i++ {
+	// Four coordinates per pass over dist.
+	i := 0
+	for ; i+4 <= d; i += 4 {
+		r0, r1, r2, r3 := work[i*n:i*n+n], work[(i+1)*n:(i+1)*n+n], work[(i+2)*n:(i+2)*n+n], work[(i+3)*n:(i+3)*n+n]
+		for a := range dist {
+			v0, v1, v2, v3 := r0[a], r1[a], r2[a], r3[a]
+			dist[a] += (v0*v0 + v1*v1) + (v2*v2 + v3*v3)
+		}
+	}
+	for ; i < d; i++ {
 		for a, v := range work[i*n : i*n+n] {
 			dist[a] += v * v
 		}

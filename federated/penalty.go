@@ -91,6 +91,7 @@ func (p *PenaltySearch) choose(ctx context.Context, e *EM, X *mat.Dense, rng *ra
 	type fold struct {
 		train, test *mat.Dense
 		seed        uint64
+		labels      []int // k-means of train: the start of every candidate
 	}
 	fs := make([]fold, folds)
 	for f := range fs {
@@ -102,17 +103,22 @@ func (p *PenaltySearch) choose(ctx context.Context, e *EM, X *mat.Dense, rng *ra
 				train = append(train, i)
 			}
 		}
-		fs[f] = fold{rowsOf(X, train), rowsOf(X, test), rng.Uint64()}
+		fs[f] = fold{train: rowsOf(X, train), test: rowsOf(X, test), seed: rng.Uint64()}
 	}
 	// score is the held-out log-likelihood per observation of candidate c.
 	score := func(c float64) (float64, error) {
 		var total float64
-		for _, f := range fs {
+		for i := range fs {
+			f := &fs[i]
 			if err := ctx.Err(); err != nil {
 				return 0, err
 			}
-			sub := &EM{K: e.K, PenaltyScale: c, Restarts: 1, Tol: 1e-4, MaxIter: 100}
-			mix, _, err := sub.Fit(ctx, f.train, rand.New(rand.NewPCG(f.seed, 0)))
+			rng := rand.New(rand.NewPCG(f.seed, 0))
+			if f.labels == nil {
+				f.labels = kmeans(f.train, e.K, rng, 20)
+			}
+			sub := &EM{K: e.K, PenaltyScale: c, Restarts: 1, Tol: 1e-4, MaxIter: 100, startLabels: f.labels}
+			mix, _, err := sub.Fit(ctx, f.train, rng)
 			if err != nil {
 				return math.Inf(-1), nil
 			}

@@ -27,9 +27,9 @@ func (r *Round) atoms(machines []int) ([]atom, error) {
 	var out []atom
 	for _, i := range machines {
 		e := r.Estimates[i]
-		comps, err := e.Mixture.components()
-		if err != nil {
-			return nil, fmt.Errorf("estimate %d: %w", i, err)
+		comps := r.comps[i]
+		if comps == nil {
+			return nil, fmt.Errorf("estimate %d is not among the valid ones", i)
 		}
 		lambda := float64(e.N) / total
 		for k, g := range comps {

@@ -165,9 +165,10 @@ type Round struct {
 	Invalid   []Invalid  // excluded estimates and why
 	Distances *mat.Dense // len(Valid) x len(Valid), D(G_Valid[a], G_Valid[b])
 	Distance  Distance
-	Coat      int     // index into Estimates
-	Radius    float64 // r_coat
-	coatPos   int     // COAT's position in Valid and in Distances
+	Coat      int           // index into Estimates
+	Radius    float64       // r_coat
+	coatPos   int           // COAT's position in Valid and in Distances
+	comps     [][]*gaussian // per estimate, its factorized components (nil when invalid)
 }
 
 // Result is the outcome of one aggregation. Indices refer to the estimates
@@ -205,7 +206,11 @@ func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
 			d = cd
 		}
 	}
-	var mixtures []*Mixture
+	var (
+		preps []*prepared
+		err   error
+	)
+	r.comps = make([][]*gaussian, len(ests))
 	for i, e := range ests {
 		reason := ""
 		switch {
@@ -220,7 +225,9 @@ func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
 		case e.Mixture.Dim() != d:
 			reason = fmt.Sprintf("dimension %d, want %d", e.Mixture.Dim(), d)
 		default:
-			if err := e.Mixture.Validate(); err != nil {
+			// The factorizations validate the estimate and are kept for
+			// the distances and the aggregations.
+			if r.comps[i], err = e.Mixture.components(); err != nil {
 				reason = err.Error()
 			}
 		}
@@ -229,12 +236,12 @@ func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
 			continue
 		}
 		r.Valid = append(r.Valid, i)
-		mixtures = append(mixtures, e.Mixture)
+		preps = append(preps, prepareFrom(e.Mixture, r.comps[i]))
 	}
 	if len(r.Valid) == 0 {
 		return nil, errors.New("no valid estimate to aggregate")
 	}
-	dist, err := Pairwise(ctx, mixtures, r.Distance, s.Workers)
+	dist, err := pairwisePrepared(ctx, preps, r.Distance, s.Workers, maxComponentKL)
 	if err != nil {
 		return nil, err
 	}
