@@ -179,14 +179,7 @@ func Pairwise(ctx context.Context, mixtures []*Mixture, d Distance, workers int)
 // pairwise is Pairwise reading the transportation costs from a
 // componentKL table when there are at most tableLimit components in all.
 func pairwise(ctx context.Context, mixtures []*Mixture, d Distance, workers, tableLimit int) (*mat.Dense, error) {
-	if _, err := ParseDistance(string(d)); err != nil {
-		return nil, err
-	}
-	m := len(mixtures)
-	if m == 0 {
-		return nil, fmt.Errorf("no mixtures")
-	}
-	preps := make([]*prepared, m)
+	preps := make([]*prepared, len(mixtures))
 	for i, g := range mixtures {
 		p, err := prepare(g)
 		if err != nil {
