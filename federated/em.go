@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -264,9 +263,6 @@ func (e *EM) Fit(ctx context.Context, X *mat.Dense, rng *rand.Rand) (*Mixture, F
 		prev = pll
 		mix = s.mStep(mix)
 		info.Iterations = it + 1
-	}
-	if os.Getenv("ZZ_DEBUG") != "" {
-		fmt.Fprintln(os.Stderr, "ZZ n", n, "iters", info.Iterations, "computed", s.bounds.computed, "skipped", s.bounds.skipped)
 	}
 	if !info.Converged {
 		// The last M step's result has not been scored yet.
