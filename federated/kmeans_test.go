@@ -47,6 +47,14 @@ func kmeansPlain(X *mat.Dense, K int, rng *rand.Rand, iters int) []int {
 			}
 		}
 	}
+	return lloydPlain(X, centers, iters)
+}
+
+// lloydPlain is lloyd with every distance computed, as first written.
+func lloydPlain(X *mat.Dense, centers [][]float64, iters int) []int {
+	n, _ := X.Dims()
+	K := len(centers)
+	dist := make([]float64, n)
 	labels := make([]int, n)
 	counts := make([]int, K)
 	for it := 0; it < iters; it++ {
@@ -140,6 +148,74 @@ func TestKMeansMatchesThePlainScan(t *testing.T) {
 		}
 	}
 	_ = math.Inf
+}
+
+// Empty clusters are re-seeded at the point farthest from its centre, which
+// needs every point's distance of the last pass, including the points the
+// bounds did not look at: with repeated points (fewer distinct ones than
+// clusters, or barely more) the labels are still the plain scan's.
+func TestKMeansReseedsLikeThePlainScan(t *testing.T) {
+	for _, distinct := range []int{5, 12, 40} {
+		rng := rand.New(rand.NewPCG(11, uint64(distinct)))
+		base := make([][]float64, distinct)
+		for i := range base {
+			base[i] = []float64{rng.NormFloat64(), rng.NormFloat64(), 3 * rng.NormFloat64()}
+		}
+		X := mat.NewDense(600, 3, nil)
+		for j := 0; j < 600; j++ {
+			p := base[rng.IntN(distinct)]
+			if j%3 == 0 {
+				p = base[0] // one heavy point
+			}
+			copy(X.RawRowView(j), p)
+			if j%7 == 0 { // a little spread around some copies
+				for i := range p {
+					X.Set(j, i, p[i]+1e-3*rng.NormFloat64())
+				}
+			}
+		}
+		for seed := uint64(0); seed < 20; seed++ {
+			got := kmeans(X, 10, rand.New(rand.NewPCG(seed, 3)), 20)
+			want := kmeansPlain(X, 10, rand.New(rand.NewPCG(seed, 3)), 20)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%d distinct points, seed %d: labels differ from the plain scan", distinct, seed)
+			}
+		}
+	}
+}
+
+// From arbitrary starts (centres far from the data, coinciding centres),
+// clusters empty out in later iterations too, when the bounds have left
+// some points unvisited; the re-seedings must still be the plain ones.
+func TestLloydFromArbitraryStartsMatchesThePlainScan(t *testing.T) {
+	for trial := uint64(0); trial < 400; trial++ {
+		rng := rand.New(rand.NewPCG(trial, 13))
+		n, k, d := 30+rng.IntN(150), 2+rng.IntN(9), 1+rng.IntN(3)
+		X := mat.NewDense(n, d, nil)
+		for j := 0; j < n; j++ {
+			for i := 0; i < d; i++ {
+				X.Set(j, i, float64(rng.IntN(5))+0.3*rng.NormFloat64())
+			}
+		}
+		start := func() [][]float64 {
+			r := rand.New(rand.NewPCG(trial, 14))
+			c := make([][]float64, k)
+			for a := range c {
+				c[a] = make([]float64, d)
+				for i := range c[a] {
+					c[a][i] = 8 * r.NormFloat64()
+				}
+				if a > 0 && r.IntN(4) == 0 {
+					copy(c[a], c[a-1])
+				}
+			}
+			return c
+		}
+		got, want := lloyd(X, start(), 20), lloydPlain(X, start(), 20)
+		if !slices.Equal(got, want) {
+			t.Fatalf("trial %d (n %d, k %d, d %d): labels differ from the plain scan", trial, n, k, d)
+		}
+	}
 }
 
 // Leaving negligible responsibilities out of the scatter matrices changes
