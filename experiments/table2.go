@@ -327,8 +327,27 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 	res.Timing.LetterFits = time.Since(start).Seconds()
 
 	start = time.Now()
+	// The alphas' rounds are subsets of the same fits: their distances are
+	// computed once (stealth estimates are crafted per round). Every fit
+	// has one machine's place in every round, so listing them by machine
+	// keeps the order of every round.
+	var known *federated.KnownDistances
+	if c.Failure != federated.Stealth {
+		var all []*federated.Mixture
+		for i := range honest {
+			all = append(all, honest[i])
+			for j, at := range order[:len(replacement)] {
+				if at == i {
+					all = append(all, replacement[j])
+				}
+			}
+		}
+		if known, err = c.Server().KnownDistances(ctx, all); err != nil {
+			return nil, err
+		}
+	}
 	for _, alpha := range c.Alphas {
-		ar, err := runAlpha(ctx, d, c, parts, honest, order, replacement, alpha)
+		ar, err := runAlpha(ctx, d, c, parts, honest, order, replacement, known, alpha)
 		if err != nil {
 			return nil, fmt.Errorf("alpha %v: %w", alpha, err)
 		}
@@ -339,7 +358,7 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 	return res, nil
 }
 
-func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, honest []*federated.Mixture, order []int, replacement []*federated.Mixture, alpha float64) (*AlphaResult, error) {
+func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, honest []*federated.Mixture, order []int, replacement []*federated.Mixture, known *federated.KnownDistances, alpha float64) (*AlphaResult, error) {
 	nb := c.byzantineCount(alpha)
 	byz := append([]int(nil), order[:nb]...)
 	sort.Ints(byz)
@@ -348,6 +367,7 @@ func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, hones
 		ests[i] = federated.Estimate{ID: fmt.Sprintf("m%02d", i), N: len(parts[i]), Mixture: honest[i]}
 	}
 	srv := c.Server()
+	srv.Known = known
 	var stealth *federated.StealthChoice
 	if c.Failure == federated.Stealth {
 		if nb > 0 {

@@ -211,10 +211,67 @@ func BenchmarkRepetitionParts(b *testing.B) {
 				repl[i] = letter
 			}
 			for it := 0; it < b.N; it++ {
-				if _, err := runAlpha(context.Background(), d, v.c, parts, honest, order, repl, 0.2); err != nil {
+				if _, err := runAlpha(context.Background(), d, v.c, parts, honest, order, repl, nil, 0.2); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
+	// The distances of a repetition's five alphas, computed per round or
+	// once for all (the rounds then read them).
+	paperDist := c
+	paperDist.Distance = federated.ISE
+	for _, v := range []struct {
+		name string
+		c    Table2Config
+	}{{"jeffreys", c}, {"ise", paperDist}} {
+		order := rng(7).Perm(c.Machines)
+		repl := make([]*federated.Mixture, 20)
+		var all []*federated.Mixture
+		for i := range honest {
+			all = append(all, honest[i])
+			for j, at := range order[:len(repl)] {
+				if at == i {
+					repl[j] = letter.Clone()
+					all = append(all, repl[j])
+				}
+			}
+		}
+		b.Run("distances-5-alphas-per-round-"+v.name, func(b *testing.B) {
+			for it := 0; it < b.N; it++ {
+				for _, alpha := range c.Alphas {
+					if _, err := prepareAlpha(v.c.Server(), c, parts, honest, order, repl, alpha); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+		b.Run("distances-5-alphas-known-"+v.name, func(b *testing.B) {
+			for it := 0; it < b.N; it++ {
+				srv := v.c.Server()
+				known, err := srv.KnownDistances(context.Background(), all)
+				if err != nil {
+					b.Fatal(err)
+				}
+				srv.Known = known
+				for _, alpha := range c.Alphas {
+					if _, err := prepareAlpha(srv, c, parts, honest, order, repl, alpha); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// prepareAlpha prepares the round of one alpha as runAlpha does.
+func prepareAlpha(srv *federated.Server, c Table2Config, parts [][]int, honest []*federated.Mixture, order []int, repl []*federated.Mixture, alpha float64) (*federated.Round, error) {
+	ests := make([]federated.Estimate, c.Machines)
+	for i := range ests {
+		ests[i] = federated.Estimate{ID: fmt.Sprintf("m%02d", i), N: len(parts[i]), Mixture: honest[i]}
+	}
+	for j := 0; j < c.byzantineCount(alpha); j++ {
+		ests[order[j]].Mixture = repl[j]
+	}
+	return srv.Prepare(context.Background(), ests)
 }

@@ -87,6 +87,11 @@ type Server struct {
 	// Workers bounds the goroutines computing distances and reductions;
 	// 0 means GOMAXPROCS.
 	Workers int
+
+	// Known, when set, holds distances Prepare reads instead of computing
+	// when every valid estimate's mixture is among them (the same *Mixture)
+	// and they are of the server's distance (see Server.KnownDistances).
+	Known *KnownDistances
 }
 
 // Validate reports settings that cannot be used. Zero values mean the
@@ -241,9 +246,15 @@ func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
 	if len(r.Valid) == 0 {
 		return nil, errors.New("no valid estimate to aggregate")
 	}
-	dist, err := pairwisePrepared(ctx, preps, r.Distance, s.Workers, maxComponentKL)
-	if err != nil {
-		return nil, err
+	var mixtures []*Mixture
+	for _, i := range r.Valid {
+		mixtures = append(mixtures, ests[i].Mixture)
+	}
+	dist := s.Known.lookup(r.Distance, mixtures)
+	if dist == nil {
+		if dist, err = pairwisePrepared(ctx, preps, r.Distance, s.Workers, maxComponentKL); err != nil {
+			return nil, err
+		}
 	}
 	r.Distances = dist
 	r.coatPos, r.Radius, _ = CenterOfAttention(dist)
