@@ -178,6 +178,12 @@ func (c SimConfig) roundsOf(ctx context.Context, cell simCell, f federated.Failu
 		}
 		corrupted[j] = g
 	}
+	// The alphas' rounds are subsets of the same fits: their distances are
+	// computed once.
+	known, err := knownInMachineOrder(ctx, c.Aggregation.server(c.K, c.Seed^uint64(rep)<<20, c.Workers), honest, order, corrupted)
+	if err != nil {
+		return nil, err
+	}
 	var out []SimResult
 	for _, alpha := range c.Alphas {
 		nb := byzantineCount(alpha, cell.M)
@@ -191,6 +197,7 @@ func (c SimConfig) roundsOf(ctx context.Context, cell simCell, f federated.Failu
 			ests[order[j]].Mixture = corrupted[j]
 		}
 		srv := c.Aggregation.server(c.K, c.Seed^uint64(rep)<<20, c.Workers)
+		srv.Known = known
 		round, err := srv.Prepare(ctx, ests)
 		if err != nil {
 			return nil, err

@@ -328,21 +328,10 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 
 	start = time.Now()
 	// The alphas' rounds are subsets of the same fits: their distances are
-	// computed once (stealth estimates are crafted per round). Every fit
-	// has one machine's place in every round, so listing them by machine
-	// keeps the order of every round.
+	// computed once (stealth estimates are crafted per round).
 	var known *federated.KnownDistances
 	if c.Failure != federated.Stealth {
-		var all []*federated.Mixture
-		for i := range honest {
-			all = append(all, honest[i])
-			for j, at := range order[:len(replacement)] {
-				if at == i {
-					all = append(all, replacement[j])
-				}
-			}
-		}
-		if known, err = c.Server().KnownDistances(ctx, all); err != nil {
+		if known, err = knownInMachineOrder(ctx, c.Server(), honest, order, replacement); err != nil {
 			return nil, err
 		}
 	}
@@ -469,4 +458,22 @@ func separabilityByDistance(ctx context.Context, c Table2Config, ests []federate
 		}
 	}
 	return out, nil
+}
+
+// knownInMachineOrder computes the distances among the honest fits and
+// their replacements (replacement[j] takes machine order[j]'s place), for
+// rounds that hold some of them. Every fit has one machine's place in every
+// round, so listing them by machine keeps the order of every round, which
+// KnownDistances needs.
+func knownInMachineOrder(ctx context.Context, srv *federated.Server, honest []*federated.Mixture, order []int, replacement []*federated.Mixture) (*federated.KnownDistances, error) {
+	var all []*federated.Mixture
+	for i := range honest {
+		all = append(all, honest[i])
+		for j, at := range order[:len(replacement)] {
+			if at == i {
+				all = append(all, replacement[j])
+			}
+		}
+	}
+	return srv.KnownDistances(ctx, all)
 }
