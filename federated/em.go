@@ -134,13 +134,9 @@ type emState struct {
 	workT   []float64      // scratch d x n
 	lj      *mat.Dense     // n x K log joint, then responsibilities
 	dist    []float64      // scratch n
-	sk      *mat.SymDense  // scratch d x d
-	ll      float64
-	mix     *Mixture
 	// negligible is the responsibility at or below which the M step
 	// leaves an observation out of a scatter matrix (negligibleResp).
 	negligible float64
-	comps      []*gaussian
 	// bounds, when set, lets the E step skip the densities that cannot
 	// matter (see driftBounds); nil computes every one.
 	bounds *driftBounds
@@ -152,7 +148,7 @@ type emState struct {
 func newEMState(X *mat.Dense, k int, an float64) (*emState, error) {
 	n, d := X.Dims()
 	s := &emState{X: X, n: n, d: d, k: k, an: an, negligible: negligibleResp,
-		work: mat.NewDense(n, d, nil), lj: mat.NewDense(n, k, nil), sk: mat.NewSymDense(d, nil),
+		work: mat.NewDense(n, d, nil), lj: mat.NewDense(n, k, nil),
 		dist: make([]float64, n), square: make([]float64, d*d), xt: transposed(X), workT: make([]float64, d*n)}
 	s.sx = sampleCov(X)
 	g, err := factorGaussian(make([]float64, d), s.sx)
