@@ -13,41 +13,7 @@ import (
 // kmeansPlain is k-means with the plain scan of every centre for every
 // point, which kmeans's screened assignment must reproduce exactly.
 func kmeansPlain(X *mat.Dense, K int, rng *rand.Rand, iters int) []int {
-	n, _ := X.Dims()
-	centers := make([][]float64, 0, K)
-	dist := make([]float64, n)
-	for j := range dist {
-		dist[j] = math.Inf(1)
-	}
-	next := rng.IntN(n)
-	for len(centers) < K {
-		c := append([]float64(nil), X.RawRowView(next)...)
-		centers = append(centers, c)
-		var total float64
-		for j := 0; j < n; j++ {
-			if dd := floats.Distance(X.RawRowView(j), c, 2); dd*dd < dist[j] {
-				dist[j] = dd * dd
-			}
-			total += dist[j]
-		}
-		if len(centers) == K {
-			break
-		}
-		if total == 0 { // fewer distinct points than K: pick uniformly
-			next = rng.IntN(n)
-			continue
-		}
-		u := rng.Float64() * total
-		next = n - 1
-		for j := 0; j < n; j++ {
-			u -= dist[j]
-			if u < 0 {
-				next = j
-				break
-			}
-		}
-	}
-	return lloydPlain(X, centers, iters)
+	return lloydPlain(X, seedKMeansPP(X, K, rng), iters)
 }
 
 // lloydPlain is lloyd with every distance computed, as first written.
