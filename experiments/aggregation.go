@@ -11,6 +11,10 @@ type Aggregation struct {
 	RadiusScale float64              `json:"ared_radius_scale"`
 	AREDPower   float64              `json:"ared_power"`
 	SingleStart bool                 `json:"single_start"`
+	// Unhardened follows the paper where it trusts the machines (reported
+	// sample sizes, copies as votes, ARED's plain reduction); see
+	// federated.Server.Unhardened.
+	Unhardened bool `json:"unhardened,omitempty"`
 }
 
 // DefaultAggregation is the product's default: the Jeffreys distance,
@@ -21,5 +25,5 @@ func DefaultAggregation() Aggregation {
 
 func (a Aggregation) server(k int, seed uint64, workers int) *federated.Server {
 	return &federated.Server{K: k, Distance: a.Distance, Radius: a.Radius, RadiusScale: a.RadiusScale,
-		AREDPower: a.AREDPower, SingleStart: a.SingleStart, Seed: seed, Workers: workers}
+		AREDPower: a.AREDPower, SingleStart: a.SingleStart, Unhardened: a.Unhardened, Seed: seed, Workers: workers}
 }

@@ -45,6 +45,10 @@ type Table2Config struct {
 	// 1 is the paper's.
 	PenaltyScale float64 `json:"penalty_scale"`
 	Aggregation
+	// ByzantineN, when positive, is the sample size every Byzantine machine
+	// reports instead of its own (the n-inflation attack); 0 keeps the
+	// true one.
+	ByzantineN int `json:"byzantine_n,omitempty"`
 	// AllDistances also reports, for every distance, how well the distance
 	// to that distance's COAT separates Byzantine from honest machines
 	// (AlphaResult.SeparabilityByDistance). It changes no result.
@@ -89,6 +93,8 @@ func (c Table2Config) Validate() error {
 		return fmt.Errorf("penalty scale %v, want a finite number > 0 (0 to choose it per machine)", c.PenaltyScale)
 	case c.Restarts < 0 || c.Workers < 0:
 		return fmt.Errorf("%d restarts and %d workers, want neither negative", c.Restarts, c.Workers)
+	case c.ByzantineN < 0:
+		return fmt.Errorf("Byzantine sample size %d, want 0 (their own) or more", c.ByzantineN)
 	case len(c.Alphas) == 0:
 		return errors.New("no failure rate to run")
 	}
@@ -170,9 +176,9 @@ type AlphaResult struct {
 	// Table2Config.AllDistances); "kl-column" scores D(G, COAT) instead of
 	// D(COAT, G).
 	SeparabilityByDistance map[string]float64 `json:"separability_by_distance,omitempty"`
-	// Stealth is the attacker's choice under the stealth failure.
-	Stealth *federated.StealthChoice `json:"stealth,omitempty"`
-	Methods []MethodResult           `json:"methods"`
+	// Attack is what the attacker chose under an adaptive failure.
+	Attack  *federated.AttackReport `json:"attack,omitempty"`
+	Methods []MethodResult          `json:"methods"`
 }
 
 // Timing splits the cost of a repetition.
@@ -202,6 +208,7 @@ const (
 	purposeLetters
 	purposeByzantine
 	purposeCorrupt
+	purposeAttack
 )
 
 // partition returns each machine's row indices into the training set.
@@ -311,7 +318,7 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 			ln, _ := d.Letters.Dims()
 			idx := rng.Perm(ln)[:c.LettersN]
 			g, _, err = em().Fit(ctx, rows(d.Letters, idx), rng)
-		} else if c.Failure != federated.Stealth { // stealth needs the round: see runAlpha
+		} else if !c.Failure.Adaptive() { // adaptive failures need the round: see runAlpha
 			g, err = federated.Corrupt(honest[order[j]], c.Failure, stream(c.Seed, rep, purposeCorrupt, uint64(j)))
 		}
 		if err != nil {
@@ -328,15 +335,15 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 
 	start = time.Now()
 	// The alphas' rounds are subsets of the same fits: their distances are
-	// computed once (stealth estimates are crafted per round).
+	// computed once (adaptive failures are crafted per round).
 	var known *federated.KnownDistances
-	if c.Failure != federated.Stealth {
+	if !c.Failure.Adaptive() {
 		if known, err = knownInMachineOrder(ctx, c.Server(), honest, order, replacement); err != nil {
 			return nil, err
 		}
 	}
-	for _, alpha := range c.Alphas {
-		ar, err := runAlpha(ctx, d, c, parts, honest, order, replacement, known, alpha)
+	for a, alpha := range c.Alphas {
+		ar, err := runAlpha(ctx, d, c, parts, honest, order, replacement, known, alpha, stream(c.Seed, rep, purposeAttack, uint64(a)))
 		if err != nil {
 			return nil, fmt.Errorf("alpha %v: %w", alpha, err)
 		}
@@ -347,7 +354,7 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 	return res, nil
 }
 
-func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, honest []*federated.Mixture, order []int, replacement []*federated.Mixture, known *federated.KnownDistances, alpha float64) (*AlphaResult, error) {
+func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, honest []*federated.Mixture, order []int, replacement []*federated.Mixture, known *federated.KnownDistances, alpha float64, rng *rand.Rand) (*AlphaResult, error) {
 	nb := c.byzantineCount(alpha)
 	byz := append([]int(nil), order[:nb]...)
 	sort.Ints(byz)
@@ -355,16 +362,18 @@ func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, hones
 	for i := range ests {
 		ests[i] = federated.Estimate{ID: fmt.Sprintf("m%02d", i), N: len(parts[i]), Mixture: honest[i]}
 	}
+	if c.ByzantineN > 0 {
+		for _, b := range byz {
+			ests[b].N = c.ByzantineN
+		}
+	}
 	srv := c.Server()
 	srv.Known = known
-	var stealth *federated.StealthChoice
-	if c.Failure == federated.Stealth {
-		if nb > 0 {
-			attacked, choice, err := srv.CraftStealth(ctx, ests, byz, federated.StealthGrid{})
-			if err != nil {
-				return nil, err
-			}
-			ests, stealth = attacked, &choice
+	var attack *federated.AttackReport
+	if c.Failure.Adaptive() {
+		var err error
+		if ests, attack, err = srv.Craft(ctx, c.Failure, ests, byz, rng); err != nil {
+			return nil, err
 		}
 	} else {
 		for j := 0; j < nb; j++ {
@@ -377,7 +386,7 @@ func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, hones
 		return nil, err
 	}
 	ar := &AlphaResult{Alpha: alpha, Byzantine: byz, Coat: round.Coat, Invalid: len(round.Invalid),
-		DistanceSeconds: time.Since(t0).Seconds(), Stealth: stealth}
+		DistanceSeconds: time.Since(t0).Seconds(), Attack: attack}
 	ar.Radius = round.Radius
 	ar.CoatDistances = make([]float64, c.Machines)
 	for i := range ar.CoatDistances {

@@ -211,7 +211,7 @@ func BenchmarkRepetitionParts(b *testing.B) {
 				repl[i] = letter
 			}
 			for it := 0; it < b.N; it++ {
-				if _, err := runAlpha(context.Background(), d, v.c, parts, honest, order, repl, nil, 0.2); err != nil {
+				if _, err := runAlpha(context.Background(), d, v.c, parts, honest, order, repl, nil, 0.2, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

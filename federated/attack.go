@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 )
 
@@ -132,4 +133,14 @@ func (s *Server) CraftStealth(ctx context.Context, ests []Estimate, byzantine []
 		}
 	}
 	return bestSet, best, nil
+}
+
+// craftStealth is CraftStealth with the default grid, as a registry entry.
+func craftStealth(ctx context.Context, s *Server, ests []Estimate, byzantine []int, _ *rand.Rand) ([]Estimate, *AttackReport, error) {
+	out, choice, err := s.CraftStealth(ctx, ests, byzantine, StealthGrid{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, &AttackReport{Kind: Stealth, Param: choice.Shift,
+		Detail: fmt.Sprintf("covariances x %g, means shifted %g towards the nearest (mean distance %.4g)", choice.Scale, choice.Shift, choice.Damage)}, nil
 }

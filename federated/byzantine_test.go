@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -71,7 +72,7 @@ func TestRadiusKeepsIdenticalEstimates(t *testing.T) {
 	}
 	for _, d := range Distances {
 		for _, rule := range []RadiusRule{RadiusRobust, RadiusEq5} {
-			round, err := (&Server{Distance: d, Radius: rule}).Prepare(context.Background(), ests)
+			round, err := (&Server{Distance: d, Radius: rule, Unhardened: true}).Prepare(context.Background(), ests)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,6 +83,47 @@ func TestRadiusKeepsIdenticalEstimates(t *testing.T) {
 				}
 				if len(res.Flagged) != 0 {
 					t.Errorf("%s/%s/%s flagged %v among identical estimates (radius %g)", d, rule, m, res.Flagged, res.Radius)
+				}
+			}
+		}
+	}
+}
+
+// By default identical estimates are evidence, not votes: all but the
+// first are set aside as near copies, with a reason, and flagged by CRED
+// and ARED; the first one is the answer.
+func TestCopiesCountOnce(t *testing.T) {
+	g := randomMixture(newRNG(22), 3, 5, 2)
+	var ests []Estimate
+	for i := 0; i < 8; i++ {
+		ests = append(ests, Estimate{ID: string(rune('a' + i)), N: 100, Mixture: g.Clone()})
+	}
+	for i := 0; i < 8; i++ { // honest scatter around the copies
+		ests = append(ests, Estimate{ID: string(rune('A' + i)), N: 100, Mixture: localFit(t, g, 400, newRNG(uint64(100+i)))})
+	}
+	for _, d := range Distances {
+		round, err := (&Server{Distance: d}).Prepare(context.Background(), ests)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var aside []int
+		for _, s := range round.SetAside {
+			aside = append(aside, s.Index)
+			if !strings.Contains(s.Reason, "near copy of \"a\"") {
+				t.Errorf("%s: reason %q", d, s.Reason)
+			}
+		}
+		if want := []int{1, 2, 3, 4, 5, 6, 7}; !slices.Equal(aside, want) {
+			t.Errorf("%s: set aside %v, want %v", d, aside, want)
+		}
+		for _, m := range []Method{CRED, ARED} {
+			res, err := round.Aggregate(context.Background(), m, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i < 8; i++ {
+				if !slices.Contains(res.Flagged, i) || slices.Contains(res.Kept, i) {
+					t.Errorf("%s/%s: copy %d kept", d, m, i)
 				}
 			}
 		}

@@ -64,7 +64,12 @@ func AREDFactor(m int) (float64, error) {
 // aredRadius returns the radius of ARED's ball under the server's rule and
 // a warning when the rule cannot deliver what ARED promises.
 func (r *Round) aredRadius() (float64, string, error) {
-	m := len(r.Valid)
+	m := 0 // the counted estimates
+	for _, v := range r.voter {
+		if v {
+			m++
+		}
+	}
 	floor := r.Distance.roundOff()
 	switch r.server.radiusRule() {
 	case RadiusEq5:
@@ -92,7 +97,8 @@ func (r *Round) aredRadius() (float64, string, error) {
 			warning = fmt.Sprintf("with %d valid estimates COAT's ball holds too few others to estimate the spread of the distances: "+
 				"ARED keeps CRED's ball", m)
 		}
-		return math.Max(robustRadius(r.CoatDistances(), r.coatPos, r.Radius, scale), floor), warning, nil
+		dist, coat := r.voterCoatDistances()
+		return math.Max(robustRadius(dist, coat, r.Radius, scale), floor), warning, nil
 	}
 }
 

@@ -22,7 +22,7 @@ type atom struct {
 func (r *Round) atoms(machines []int) ([]atom, error) {
 	var total float64
 	for _, i := range machines {
-		total += float64(r.Estimates[i].N)
+		total += r.caps[i]
 	}
 	var out []atom
 	for _, i := range machines {
@@ -31,7 +31,7 @@ func (r *Round) atoms(machines []int) ([]atom, error) {
 		if comps == nil {
 			return nil, fmt.Errorf("estimate %d is not among the valid ones", i)
 		}
-		lambda := float64(e.N) / total
+		lambda := r.caps[i] / total
 		for k, g := range comps {
 			if w := lambda * e.Mixture.Weights[k]; w > 0 {
 				out = append(out, atom{g: g, mass: w, machine: i})

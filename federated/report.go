@@ -13,6 +13,13 @@ type InvalidJSON struct {
 	Reason string `json:"reason"`
 }
 
+// SlotReportJSON is a SlotReport with machines named by their ids.
+type SlotReportJSON struct {
+	Iterations int        `json:"iterations"`
+	Kept       [][]string `json:"kept"`
+	Radius     []float64  `json:"radius"`
+}
+
 // Report is the server's answer for one aggregation, as written by
 // `nistgmm aggregate`.
 type Report struct {
@@ -22,8 +29,16 @@ type Report struct {
 	Kept     []string      `json:"kept"`
 	Flagged  []string      `json:"flagged"`
 	Invalid  []InvalidJSON `json:"invalid"`
-	Coat     string        `json:"coat"`
-	Radius   float64       `json:"radius"` // r_coat
+	// SetAside lists valid estimates the robust methods did not count:
+	// near copies and absurd sample sizes.
+	SetAside []InvalidJSON `json:"set_aside"`
+	// Capped lists the estimates weighted as the median reported sample
+	// size rather than their own larger report.
+	Capped []string `json:"capped_sample_size"`
+	// Slots is ARED's componentwise combination.
+	Slots  *SlotReportJSON `json:"slots,omitempty"`
+	Coat   string          `json:"coat"`
+	Radius float64         `json:"radius"` // r_coat
 	// BallRadius is the radius of the ball CRED or ARED reduced over.
 	BallRadius float64     `json:"ball_radius,omitempty"`
 	Warning    string      `json:"warning,omitempty"`
@@ -72,6 +87,17 @@ func (s *Server) AggregateDocument(ctx context.Context, r io.Reader, method Meth
 		Coat: ests[round.Coat].ID, Radius: round.Radius, BallRadius: res.Radius, Warning: res.Warning, IDs: ids(round.Valid)}
 	for _, inv := range round.Invalid {
 		rep.Invalid = append(rep.Invalid, InvalidJSON{ID: inv.ID, Reason: inv.Reason})
+	}
+	rep.SetAside = []InvalidJSON{}
+	for _, inv := range round.SetAside {
+		rep.SetAside = append(rep.SetAside, InvalidJSON{ID: inv.ID, Reason: inv.Reason})
+	}
+	rep.Capped = ids(round.Capped)
+	if res.Slots != nil {
+		rep.Slots = &SlotReportJSON{Iterations: res.Slots.Iterations, Radius: res.Slots.Radius}
+		for _, kept := range res.Slots.Kept {
+			rep.Slots.Kept = append(rep.Slots.Kept, ids(kept))
+		}
 	}
 	n, _ := round.Distances.Dims()
 	for i := 0; i < n; i++ {

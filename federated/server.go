@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
@@ -88,6 +89,18 @@ type Server struct {
 	// 0 means GOMAXPROCS.
 	Workers int
 
+	// Unhardened makes the server follow the paper's rules where they
+	// trust the machines: reported sample sizes weigh as reported, near
+	// copies and absurd sample sizes count as votes like any estimate, and
+	// ARED returns the plain reduction of its ball. By default (false) no
+	// machine weighs more than the median reported sample size, near copies
+	// count once, absurd sample sizes are set aside, and ARED combines
+	// the estimates componentwise (see combineSlots).
+	Unhardened bool
+	// CopyFraction is the fraction of the typical distance between
+	// estimates below which two are near copies; 0 means CopyFraction.
+	CopyFraction float64
+
 	// Known, when set, holds distances Prepare reads instead of computing
 	// when every valid estimate's mixture is among them (the same *Mixture)
 	// and they are of the server's distance (see Server.KnownDistances).
@@ -119,6 +132,8 @@ func (s *Server) Validate() error {
 		return fmt.Errorf("server: iteration cap %d, want at least 1 (0 for the default 1000)", s.MaxIter)
 	case s.NearStarts < 0 || s.SeededStarts < 0:
 		return fmt.Errorf("server: %d near and %d seeded starts, want none negative", s.NearStarts, s.SeededStarts)
+	case !finiteNonNeg(s.CopyFraction) || s.CopyFraction >= 1:
+		return fmt.Errorf("server: copy fraction %v, want a number in (0, 1) (0 for the default %g)", s.CopyFraction, CopyFraction)
 	case s.Workers < 0:
 		return fmt.Errorf("server: %d workers, want at least 1 (0 for one per core)", s.Workers)
 	}
@@ -130,6 +145,13 @@ func (s *Server) distance() Distance {
 		return Jeffreys
 	}
 	return s.Distance
+}
+
+func (s *Server) copyFraction() float64 {
+	if s.CopyFraction > 0 {
+		return s.CopyFraction
+	}
+	return CopyFraction
 }
 
 func (s *Server) trim() float64 {
@@ -170,10 +192,19 @@ type Round struct {
 	Invalid   []Invalid  // excluded estimates and why
 	Distances *mat.Dense // len(Valid) x len(Valid), D(G_Valid[a], G_Valid[b])
 	Distance  Distance
-	Coat      int           // index into Estimates
-	Radius    float64       // r_coat
-	coatPos   int           // COAT's position in Valid and in Distances
-	comps     [][]*gaussian // per estimate, its factorized components (nil when invalid)
+	Coat      int     // index into Estimates
+	Radius    float64 // r_coat
+	// SetAside lists valid estimates the robust methods (COAT, CRED, ARED)
+	// neither count nor reduce, with why: near copies of another estimate
+	// (the group's first one stays) and absurd reported sample sizes.
+	SetAside []Invalid
+	// Capped lists the valid estimates whose reported sample size was
+	// above the median report and were weighted as the median.
+	Capped  []int
+	coatPos int           // COAT's position in Valid and in Distances
+	comps   [][]*gaussian // per estimate, its factorized components (nil when invalid)
+	caps    map[int]float64
+	voter   []bool // per position in Valid: counted by the robust methods
 }
 
 // Result is the outcome of one aggregation. Indices refer to the estimates
@@ -191,6 +222,9 @@ type Result struct {
 	// Warning, when not empty, says why the result may not be what the
 	// method promises (for example ARED's factor below 1 with few machines).
 	Warning string
+	// Slots describes ARED's componentwise combination; nil for the other
+	// methods and for an unhardened server.
+	Slots *SlotReport
 }
 
 // Prepare validates the estimates, sets aside the invalid ones with their
@@ -257,9 +291,96 @@ func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
 		}
 	}
 	r.Distances = dist
-	r.coatPos, r.Radius, _ = CenterOfAttention(dist)
+	r.setAside()
+	var voters []int
+	for a, v := range r.voter {
+		if v {
+			voters = append(voters, a)
+		}
+	}
+	pos, radius, _ := CenterOfAttention(subMatrix(dist, voters))
+	r.coatPos, r.Radius = voters[pos], radius
 	r.Coat = r.Valid[r.coatPos]
 	return r, nil
+}
+
+// setAside sets every valid estimate's weight (its sample size, capped at
+// the median report unless the server is unhardened) and decides which
+// estimates the robust methods count: all of them when unhardened;
+// otherwise not near copies of an earlier estimate, nor absurd reports.
+func (r *Round) setAside() {
+	r.voter = make([]bool, len(r.Valid))
+	for a := range r.voter {
+		r.voter[a] = true
+	}
+	r.caps = make(map[int]float64, len(r.Valid))
+	if r.server.Unhardened {
+		for _, i := range r.Valid {
+			r.caps[i] = float64(r.Estimates[i].N)
+		}
+		return
+	}
+	caps, absurd := sampleSizeCaps(r.Estimates, r.Valid)
+	r.caps = caps
+	for _, i := range r.Valid {
+		if caps[i] < float64(r.Estimates[i].N) {
+			r.Capped = append(r.Capped, i)
+		}
+	}
+	aside := map[int]string{}
+	for _, inv := range absurd {
+		aside[inv.Index] = inv.Reason
+	}
+	rep, typical := nearCopies(r.Distances, r.server.copyFraction())
+	for a, of := range rep {
+		if of != a {
+			aside[r.Valid[a]] = copyReason(r, a, of, typical, r.server.copyFraction())
+		}
+	}
+	for a, i := range r.Valid {
+		if reason, ok := aside[i]; ok {
+			r.voter[a] = false
+			r.SetAside = append(r.SetAside, Invalid{Index: i, ID: r.Estimates[i].ID, Reason: reason})
+		}
+	}
+	if !slices.Contains(r.voter, true) { // cannot happen: the median report is not absurd
+		for a := range r.voter {
+			r.voter[a] = true
+		}
+		r.SetAside = nil
+	}
+}
+
+// subMatrix returns dist restricted to the rows and columns at.
+func subMatrix(dist *mat.Dense, at []int) *mat.Dense {
+	if n, _ := dist.Dims(); n == len(at) {
+		return dist
+	}
+	out := mat.NewDense(len(at), len(at), nil)
+	for a, i := range at {
+		for b, j := range at {
+			out.Set(a, b, dist.At(i, j))
+		}
+	}
+	return out
+}
+
+// voterCoatDistances returns D(COAT, G) over the counted estimates and
+// COAT's position among them.
+func (r *Round) voterCoatDistances() ([]float64, int) {
+	all := r.CoatDistances()
+	var out []float64
+	pos := 0
+	for a, v := range r.voter {
+		if !v {
+			continue
+		}
+		if a == r.coatPos {
+			pos = len(out)
+		}
+		out = append(out, all[a])
+	}
+	return out, pos
 }
 
 // commonShape returns the most frequent (K, d) among the estimates, the
@@ -311,10 +432,11 @@ func (r *Round) CoatDistances() []float64 {
 	return out
 }
 
-// ball returns the estimates (indices into Estimates) with D(COAT, G) <= radius.
+// ball returns the counted estimates (indices into Estimates) with
+// D(COAT, G) <= radius, and the others.
 func (r *Round) ball(radius float64) (in, out []int) {
 	for b, d := range r.CoatDistances() {
-		if j := r.Valid[b]; b == r.coatPos || d <= radius {
+		if j := r.Valid[b]; b == r.coatPos || r.voter[b] && d <= radius {
 			in = append(in, j)
 		} else {
 			out = append(out, j)
@@ -361,6 +483,24 @@ func (r *Round) Aggregate(ctx context.Context, method Method, byzantine []int) (
 		}
 		res.Radius, res.Warning = radius, warning
 		kept, flagged = r.ball(radius)
+		if !r.server.Unhardened {
+			ref, obj, err := r.reduce(ctx, kept)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", method, err)
+			}
+			var voters []int
+			for a, i := range r.Valid {
+				if r.voter[a] {
+					voters = append(voters, i)
+				}
+			}
+			mix, slots, err := r.combineSlots(ctx, ref, voters)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", method, err)
+			}
+			res.Mixture, res.Kept, res.Flagged, res.Objective, res.Slots = mix, kept, r.withInvalid(flagged), obj, slots
+			return res, nil
+		}
 	case Oracle:
 		bad := map[int]bool{}
 		for _, b := range byzantine {

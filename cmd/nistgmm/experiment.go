@@ -29,6 +29,7 @@ type serverFlags struct {
 	distance, radius   string
 	radiusScale, power float64
 	singleStart        bool
+	hardening          string
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -40,6 +41,9 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.power, "ared-power", 0, "with --ared-radius eq5: power of the factor; 0 means 2 for cs and 1 otherwise (eq. 5 as printed)")
 	fs.BoolVar(&f.singleStart, "single-start", false, "start every GMR reduction at COAT only, as the paper does (default: also at the 3 kept "+
 		"estimates nearest COAT and at 4 weighted k-means++ seedings of the kept components; the lowest objective wins)")
+	fs.StringVar(&f.hardening, "hardening", "full", "full: no machine weighs more than the median reported n, near copies count once, "+
+		"absurd n are set aside, ARED combines the estimates componentwise (see README, threat model); none: the paper's rules, "+
+		"which trust every reported n and count copies as votes")
 }
 
 // apply checks the flags and sets them on an experiment's aggregation.
@@ -58,6 +62,14 @@ func (f *serverFlags) apply(c *experiments.Aggregation) error {
 		return fmt.Errorf("--ared-power %v: want a number > 0 (or 0 for the distance's order)", f.power)
 	}
 	c.RadiusScale, c.AREDPower, c.SingleStart = f.radiusScale, f.power, f.singleStart
+	switch f.hardening {
+	case "full":
+		c.Unhardened = false
+	case "none":
+		c.Unhardened = true
+	default:
+		return fmt.Errorf("--hardening %q: want full or none", f.hardening)
+	}
 	return nil
 }
 
@@ -76,6 +88,7 @@ type experimentFlags struct {
 	serverFlags
 	features, failure, model, penalty string
 	machines, nTotal, lettersN        int
+	byzantineN                        int
 	restarts, workers                 int
 	stratified                        bool
 	seed                              uint64
@@ -89,8 +102,10 @@ func (f *experimentFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.nTotal, "n-total", 25000, "training digits N drawn and split across the machines (the paper: 25,000 and 60,000)")
 	fs.BoolVar(&f.stratified, "stratified", false, "give every machine equal counts of each digit")
 	f.serverFlags.register(fs)
-	fs.StringVar(&f.failure, "failure", "", "Byzantine failure: letters (default when the features have letters), mean, cov, weight, "+
-		"or stealth (honest fits inflated and shifted as far as ARED's radius allows)")
+	fs.StringVar(&f.failure, "failure", "", "Byzantine failure (default letters when the features have letters, else mean):\n"+
+		indent(federated.FailureHelp()))
+	fs.IntVar(&f.byzantineN, "byzantine-n", 0, "sample size every Byzantine machine reports (for example 1000000000000000, the n-inflation "+
+		"attack; 0: its own)")
 	fs.IntVar(&f.lettersN, "letters-n", 5000, "letter features each Byzantine machine fits its mixture on")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed gives the same numbers")
 	fs.IntVar(&f.restarts, "restarts", 10, "k-means++ initializations per local EM (at least 1)")
@@ -105,6 +120,7 @@ func (f *experimentFlags) config(alphas []float64) (experiments.Table2Config, er
 	c := experiments.NewTable2Config()
 	c.Machines, c.NTotal, c.Stratified, c.LettersN = f.machines, f.nTotal, f.stratified, f.lettersN
 	c.Seed, c.Restarts, c.Workers, c.Alphas = f.seed, f.restarts, f.workers, alphas
+	c.ByzantineN = f.byzantineN
 	if err := f.serverFlags.apply(&c.Aggregation); err != nil {
 		return c, err
 	}
@@ -220,4 +236,10 @@ func parseAlphas(s string) ([]float64, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// indent prefixes every line of s with a tab, for lists inside flag help.
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return "\t" + strings.Join(lines, "\n\t")
 }

@@ -5,6 +5,7 @@
 //	nistgmm prepare    images -> preprocessed IDX files for scripts/train_cnn.py
 //	nistgmm run        one experiment at one failure rate, printed as a table
 //	nistgmm reproduce  the paper's Table 2 over many repetitions (or one shard of it)
+//	nistgmm attacks    Table 2's experiment under every adaptive attack, and the attack table
 //	nistgmm simulate   the simulation study of Section 5 (Figures 2-5, 7-10), or one random mixture
 //	nistgmm overlap    exact pairwise overlaps of a mixture (MaxOmega, BarOmega)
 //	nistgmm merge      the shards of a reproduction or simulation, merged
@@ -40,6 +41,7 @@ func init() {
 		"prepare":   {"write preprocessed images as IDX files for scripts/train_cnn.py", cmdPrepare},
 		"run":       {"run the experiment once at one failure rate", cmdRun},
 		"reproduce": {"reproduce Table 2 over many repetitions", cmdReproduce},
+		"attacks":   {"run Table 2's experiment under every adaptive attack and write the attack table", cmdAttacks},
 		"merge":     {"merge the shard folders of one reproduction or simulation into its tables", cmdMerge},
 		"simulate":  {"run the simulation study of Section 5, or draw one mixture with a given overlap ('simulate mixture')", cmdSimulate},
 		"overlap":   {"print the exact pairwise overlaps (MaxOmega, BarOmega, the map) of a mixture", cmdOverlap},

@@ -71,8 +71,8 @@ func cmdRun(ctx context.Context, args []string) error {
 		}
 		fmt.Println()
 	}
-	if a.Stealth != nil {
-		fmt.Printf("stealth attack: covariances x%g, means moved %g of the way to a neighbour\n", a.Stealth.Scale, a.Stealth.Shift)
+	if a.Attack != nil {
+		fmt.Printf("%s attack: %s\n", a.Attack.Kind, a.Attack.Detail)
 	}
 	fmt.Println()
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -1,0 +1,248 @@
+package federated
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Inside is the attack that stays inside the server's rules: each
+// Byzantine machine perturbs its own honest fit by one of the families of
+// InsideFamilies, with a strength t in [0, 1] found by bisection against
+// the real server as the largest that ARED still keeps (it flags no more
+// Byzantine machines than when they send their honest fits); of the
+// families, the attacker sends the one whose kept perturbation moves ARED's
+// answer farthest (under the Jeffreys distance) from the answer without
+// attack.
+const Inside Failure = "inside"
+
+// insideBisections is the number of halvings of t after t = 1 is refused.
+const insideBisections = 4
+
+// InsideFamilies are the perturbations the inside attack tries: shift
+// (every mean a fraction t towards the nearest other), inflate (every
+// covariance times 1 + 3t), reweight (the heavier half of the weights
+// shrunk by e^-3t), merge (the closest pair moved a fraction t towards
+// their moment-matched merge) and split (the lightest component moved a
+// fraction t onto one half of the heaviest, split along its principal
+// axis).
+func InsideFamilies() []string { return []string{"shift", "inflate", "reweight", "merge", "split"} }
+
+// perturb applies family at strength t to m.
+func perturb(m *Mixture, family string, t float64) (*Mixture, error) {
+	switch family {
+	case "shift":
+		return StealthMixture(m, 1, t), nil
+	case "inflate":
+		return StealthMixture(m, 1+3*t, 0), nil
+	case "reweight":
+		out := m.Clone()
+		order := make([]int, m.K())
+		for k := range order {
+			order[k] = k
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return -cmpFloat(m.Weights[a], m.Weights[b]) })
+		for _, k := range order[:m.K()/2] {
+			out.Weights[k] *= math.Exp(-3 * t)
+		}
+		normalize(out.Weights)
+		return out, nil
+	case "merge", "split":
+		return partialCapture(m, family, t)
+	}
+	return nil, fmt.Errorf("unknown perturbation %q", family)
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// partialCapture moves m a fraction t of the way to one merge (the closest
+// pair, both onto their moment match) or one split (the lightest component
+// onto one half of the heaviest, which moves to the other half).
+func partialCapture(m *Mixture, family string, t float64) (*Mixture, error) {
+	comps, err := m.components()
+	if err != nil {
+		return nil, err
+	}
+	K, d := m.K(), m.Dim()
+	out := m.Clone()
+	if K < 2 {
+		return out, nil
+	}
+	lerpCov := func(a, b *mat.SymDense) *mat.SymDense {
+		c := mat.NewSymDense(d, nil)
+		for x := 0; x < d; x++ {
+			for y := x; y < d; y++ {
+				c.SetSym(x, y, (1-t)*a.At(x, y)+t*b.At(x, y))
+			}
+		}
+		return c
+	}
+	lerp := func(a, b []float64) []float64 {
+		c := make([]float64, len(a))
+		for x := range a {
+			c[x] = (1-t)*a[x] + t*b[x]
+		}
+		return c
+	}
+	diff := make([]float64, d)
+	if family == "merge" {
+		ba, bb, best := 0, 1, math.Inf(1)
+		for a := 0; a < K; a++ {
+			for b := a + 1; b < K; b++ {
+				if j := klGauss(comps[a], comps[b], diff) + klGauss(comps[b], comps[a], diff); j < best {
+					ba, bb, best = a, b, j
+				}
+			}
+		}
+		wa, wb := m.Weights[ba], m.Weights[bb]
+		mean := make([]float64, d)
+		for x := range mean {
+			mean[x] = (wa*m.Means[ba][x] + wb*m.Means[bb][x]) / (wa + wb)
+		}
+		cov := mat.NewSymDense(d, nil)
+		for x := 0; x < d; x++ {
+			for y := x; y < d; y++ {
+				cov.SetSym(x, y, (wa*(m.Covs[ba].At(x, y)+(m.Means[ba][x]-mean[x])*(m.Means[ba][y]-mean[y]))+
+					wb*(m.Covs[bb].At(x, y)+(m.Means[bb][x]-mean[x])*(m.Means[bb][y]-mean[y])))/(wa+wb))
+			}
+		}
+		for _, k := range []int{ba, bb} {
+			out.Means[k] = lerp(m.Means[k], mean)
+			out.Covs[k] = lerpCov(m.Covs[k], cov)
+		}
+		return out, out.Validate()
+	}
+	heavy, light := 0, 0
+	for k, w := range m.Weights {
+		if w > m.Weights[heavy] {
+			heavy = k
+		}
+		if w < m.Weights[light] || light == heavy {
+			light = k
+		}
+	}
+	if light == heavy {
+		return out, nil
+	}
+	var eig mat.EigenSym
+	if !eig.Factorize(m.Covs[heavy], true) {
+		return nil, fmt.Errorf("split: eigen-decomposition failed")
+	}
+	vals := eig.Values(nil)
+	var vecs mat.Dense
+	eig.VectorsTo(&vecs)
+	top := len(vals) - 1
+	lam := vals[top]
+	const u = 0.5
+	half := mat.NewSymDense(d, nil)
+	plus := make([]float64, d)
+	minus := make([]float64, d)
+	for x := 0; x < d; x++ {
+		off := u * math.Sqrt(lam) * vecs.At(x, top)
+		plus[x], minus[x] = m.Means[heavy][x]+off, m.Means[heavy][x]-off
+		for y := x; y < d; y++ {
+			half.SetSym(x, y, m.Covs[heavy].At(x, y)-lam*u*u*vecs.At(x, top)*vecs.At(y, top))
+		}
+	}
+	wh := m.Weights[heavy]
+	out.Means[heavy], out.Covs[heavy] = lerp(m.Means[heavy], minus), lerpCov(m.Covs[heavy], half)
+	out.Means[light], out.Covs[light] = lerp(m.Means[light], plus), lerpCov(m.Covs[light], half)
+	out.Weights[heavy] = (1-t)*wh + t*wh/2
+	out.Weights[light] = (1-t)*m.Weights[light] + t*wh/2
+	normalize(out.Weights)
+	return out, out.Validate()
+}
+
+// craftInside plays the inside attack against s.
+func craftInside(ctx context.Context, s *Server, ests []Estimate, byzantine []int) ([]Estimate, *AttackReport, error) {
+	srv := *s
+	srv.Known = nil
+	answer := func(set []Estimate) (*Result, error) {
+		round, err := srv.Prepare(ctx, set)
+		if err != nil {
+			return nil, err
+		}
+		return round.Aggregate(ctx, ARED, nil)
+	}
+	flaggedByz := func(res *Result) int {
+		n := 0
+		for _, b := range byzantine {
+			if slices.Contains(res.Flagged, b) {
+				n++
+			}
+		}
+		return n
+	}
+	base, err := answer(ests)
+	if err != nil {
+		return nil, nil, fmt.Errorf("inside attack: %w", err)
+	}
+	baseFlagged := flaggedByz(base)
+	best := struct {
+		family string
+		t, dmg float64
+		set    []Estimate
+	}{set: ests}
+	for _, family := range InsideFamilies() {
+		try := func(t float64) ([]Estimate, *Result, bool, error) {
+			set, err := replaced(ests, byzantine, func(_, i int) (*Mixture, error) { return perturb(ests[i].Mixture, family, t) })
+			if err != nil {
+				return nil, nil, false, err
+			}
+			res, err := answer(set)
+			if err != nil {
+				return nil, nil, false, err
+			}
+			return set, res, flaggedByz(res) <= baseFlagged, nil
+		}
+		var keptSet []Estimate
+		var keptRes *Result
+		keptT := 0.0
+		set, res, ok, err := try(1)
+		if err != nil {
+			return nil, nil, fmt.Errorf("inside attack, %s: %w", family, err)
+		}
+		if ok {
+			keptSet, keptRes, keptT = set, res, 1
+		} else {
+			lo, hi := 0.0, 1.0
+			for b := 0; b < insideBisections; b++ {
+				mid := (lo + hi) / 2
+				set, res, ok, err := try(mid)
+				if err != nil {
+					return nil, nil, fmt.Errorf("inside attack, %s: %w", family, err)
+				}
+				if ok {
+					lo, keptSet, keptRes, keptT = mid, set, res, mid
+				} else {
+					hi = mid
+				}
+			}
+		}
+		if keptRes == nil {
+			continue
+		}
+		dmg, err := Jeffreys.Between(keptRes.Mixture, base.Mixture)
+		if err != nil {
+			return nil, nil, fmt.Errorf("inside attack, %s: %w", family, err)
+		}
+		if dmg > best.dmg {
+			best.family, best.t, best.dmg, best.set = family, keptT, dmg, keptSet
+		}
+	}
+	if best.family == "" {
+		return ests, &AttackReport{Kind: Inside, Detail: "no perturbation stayed unflagged: honest fits sent"}, nil
+	}
+	return best.set, &AttackReport{Kind: Inside, Param: best.t, Detail: fmt.Sprintf("%s at t = %.4g, moving ARED's answer by %.4g", best.family, best.t, best.dmg)}, nil
+}

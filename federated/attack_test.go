@@ -1,0 +1,254 @@
+package federated
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// honestRound returns m local fits of one truth (K = 4, d = 3, n = 1,000
+// each) with machines 0..nByz-1 to be replaced by an attacker.
+func honestRound(t testing.TB, m, nByz int, seed uint64) ([]Estimate, []int, *Mixture) {
+	rng := newRNG(seed)
+	truth := randomMixture(rng, 4, 3, 4)
+	var ests []Estimate
+	var byz []int
+	for i := 0; i < m; i++ {
+		ests = append(ests, Estimate{ID: "m" + string(rune('A'+i%26)) + string(rune('a'+i/26)), N: 1000, Mixture: localFit(t, truth, 1000, rng)})
+		if i < nByz {
+			byz = append(byz, i)
+		}
+	}
+	return ests, byz, truth
+}
+
+// aredAndOracle returns the Jeffreys distances to the truth of ARED's and
+// the Oracle's answers.
+func aredAndOracle(t testing.TB, srv *Server, ests []Estimate, byz []int, truth *Mixture) (float64, float64, *Round) {
+	round, err := srv.Prepare(context.Background(), ests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ared, err := round.Aggregate(context.Background(), ARED, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oracle, err := round.Aggregate(context.Background(), Oracle, byz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dA, err := Jeffreys.Between(truth, ared.Mixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dO, err := Jeffreys.Between(truth, oracle.Mixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dA, dO, round
+}
+
+// Every adaptive attack of the registry, with and without inflated sample
+// sizes, at 20% and 40% Byzantine machines: the hardened ARED stays within
+// a small margin of the Oracle, while the paper's rules (an unhardened
+// server) are broken by at least one of them, so the test can tell.
+func TestHardenedAREDHoldsAgainstTheAttackSuite(t *testing.T) {
+	worstUnhardened := 0.0
+	for _, f := range Failures() {
+		if !f.Adaptive() {
+			continue
+		}
+		for _, nByz := range []int{6, 12} {
+			for _, inflate := range []bool{false, true} {
+				ests, byz, truth := honestRound(t, 30, nByz, 71)
+				if inflate {
+					for _, b := range byz {
+						ests[b].N = math.MaxInt64
+					}
+				}
+				for _, unhardened := range []bool{false, true} {
+					srv := &Server{Unhardened: unhardened}
+					attacked, report, err := srv.Craft(context.Background(), f, ests, byz, newRNG(5))
+					if err != nil {
+						t.Fatalf("%s: %v", f, err)
+					}
+					if report == nil || report.Kind != f {
+						t.Fatalf("%s: report %+v", f, report)
+					}
+					for i := range ests {
+						if changed := attacked[i].Mixture != ests[i].Mixture; changed != slices.Contains(byz, i) && f != Inside && f != Stealth {
+							t.Fatalf("%s: machine %d changed %v", f, i, changed)
+						}
+					}
+					dA, dO, _ := aredAndOracle(t, srv, attacked, byz, truth)
+					if unhardened {
+						worstUnhardened = math.Max(worstUnhardened, dA/dO)
+						continue
+					}
+					if dA > 1.5*dO+0.01 {
+						t.Errorf("%s, %d of 30 Byzantine, inflated n %v: ARED is %.4g from the truth, the Oracle %.4g (%s)",
+							f, nByz, inflate, dA, dO, report.Detail)
+					}
+				}
+			}
+		}
+	}
+	if worstUnhardened < 5 {
+		t.Errorf("the paper's rules stayed within %.2fx of the Oracle under every attack: the attacks are toothless", worstUnhardened)
+	}
+}
+
+// A machine reporting an absurd sample size is set aside with a reason
+// naming the median, and no valid estimate weighs more than the median
+// report in any reduction.
+func TestReportedSampleSizeIsNotTrusted(t *testing.T) {
+	ests, _, _ := honestRound(t, 9, 0, 72)
+	for i := range ests {
+		ests[i].N = 100 + 10*i // 100 .. 180, median 140
+	}
+	ests[8].N = math.MaxInt64
+	ests[7].N = 1000 // large but not absurd
+	round, err := (&Server{}).Prepare(context.Background(), ests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(round.SetAside) != 1 || round.SetAside[0].Index != 8 || !strings.Contains(round.SetAside[0].Reason, "median 140") {
+		t.Fatalf("set aside %+v, want machine 8 with the median 140", round.SetAside)
+	}
+	if !slices.Equal(round.Capped, []int{5, 6, 7, 8}) {
+		t.Errorf("capped %v, want [5 6 7 8]", round.Capped)
+	}
+	atoms, err := round.atoms(round.Valid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mass := map[int]float64{}
+	for _, a := range atoms {
+		mass[a.machine] += a.mass
+	}
+	for i, v := range mass {
+		if want := float64(min(ests[i].N, 140)) / (100 + 110 + 120 + 130 + 5*140); math.Abs(v-want) > 1e-12 {
+			t.Errorf("machine %d has mass %g, want %g", i, v, want)
+		}
+	}
+	res, err := round.Aggregate(context.Background(), ARED, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(res.Flagged, 8) {
+		t.Errorf("ARED did not flag the absurd report: %v", res.Flagged)
+	}
+	unhardened, err := (&Server{Unhardened: true}).Prepare(context.Background(), ests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(unhardened.SetAside) != 0 || len(unhardened.Capped) != 0 {
+		t.Errorf("the unhardened server set aside %v and capped %v", unhardened.SetAside, unhardened.Capped)
+	}
+}
+
+// Equal reports give every machine the same weight as before the cap: the
+// hardened server's reductions over equal n are the unhardened ones.
+func TestEqualSampleSizesKeepTheirWeights(t *testing.T) {
+	ests, _, _ := honestRound(t, 12, 0, 73)
+	for _, unhardened := range []bool{false, true} {
+		round, err := (&Server{Unhardened: unhardened}).Prepare(context.Background(), ests)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gmr, err := round.Aggregate(context.Background(), GMR, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if unhardened {
+			break
+		}
+		other, _ := (&Server{Unhardened: true}).Prepare(context.Background(), ests)
+		ref, err := other.Aggregate(context.Background(), GMR, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(gmr.Mixture.Weights, ref.Mixture.Weights) || !slices.Equal(gmr.Mixture.Means[0], ref.Mixture.Means[0]) {
+			t.Error("GMR over equal sample sizes changed with the cap")
+		}
+	}
+}
+
+// The assignment is the cheapest permutation: checked against every
+// permutation on random costs.
+func TestAssignmentIsOptimal(t *testing.T) {
+	rng := newRNG(74)
+	for trial := 0; trial < 200; trial++ {
+		n := 1 + rng.IntN(6)
+		cost := make([]float64, n*n)
+		for i := range cost {
+			cost[i] = math.Floor(rng.Float64() * 10) // ties on purpose
+		}
+		got := assignment(cost, n)
+		total := func(p []int) float64 {
+			var s float64
+			for r, c := range p {
+				s += cost[r*n+c]
+			}
+			return s
+		}
+		seen := make([]bool, n)
+		for _, c := range got {
+			if seen[c] {
+				t.Fatalf("%v is not a permutation", got)
+			}
+			seen[c] = true
+		}
+		best := math.Inf(1)
+		var perm func(p []int, used []bool)
+		perm = func(p []int, used []bool) {
+			if len(p) == n {
+				best = math.Min(best, total(p))
+				return
+			}
+			for c := 0; c < n; c++ {
+				if !used[c] {
+					used[c] = true
+					perm(append(p, c), used)
+					used[c] = false
+				}
+			}
+		}
+		perm(nil, make([]bool, n))
+		if total(got) != best {
+			t.Fatalf("assignment costs %g, the best %g", total(got), best)
+		}
+	}
+	if got := assignment([]float64{math.NaN(), 1, 2, math.Inf(1)}, 2); !slices.Equal(got, []int{1, 0}) {
+		t.Errorf("with NaN and Inf costs: %v, want [1 0]", got)
+	}
+}
+
+// Honest scatter never makes near copies, while a copy rounded in its last
+// digits does.
+func TestNearCopiesSeeCopiesOnly(t *testing.T) {
+	for seed := uint64(80); seed < 85; seed++ {
+		ests, _, _ := honestRound(t, 30, 0, seed)
+		round, err := (&Server{}).Prepare(context.Background(), ests)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(round.SetAside) != 0 {
+			t.Errorf("seed %d: honest fits set aside: %v", seed, round.SetAside)
+		}
+		c := ests[3].Mixture.Clone()
+		for k := range c.Means {
+			c.Means[k][0] *= 1 + 1e-12
+		}
+		ests = append(ests, Estimate{ID: "copy", N: 1000, Mixture: c})
+		round, err = (&Server{}).Prepare(context.Background(), ests)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(round.SetAside) != 1 || round.SetAside[0].Index != 30 {
+			t.Errorf("seed %d: set aside %v, want the copy", seed, round.SetAside)
+		}
+	}
+}

@@ -1,0 +1,218 @@
+package federated
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/nistgmm/nistgmm/internal/parallel"
+)
+
+// SlotReport describes ARED's componentwise combination (see combineSlots).
+type SlotReport struct {
+	// Iterations is the number of align-and-combine passes run.
+	Iterations int `json:"iterations"`
+	// Kept[k] lists the estimates (indices into the round's Estimates) whose
+	// component aligned to slot k was combined into component k.
+	Kept [][]int `json:"kept"`
+	// Radius[k] is the Jeffreys radius of slot k's ball around its centre.
+	Radius []float64 `json:"radius"`
+}
+
+// maxSlotPasses bounds the align-and-combine passes; they stop earlier as
+// soon as a pass keeps and aligns exactly what the previous one did.
+const maxSlotPasses = 10
+
+// combineSlots is ARED's componentwise robust combination. Filtering whole
+// estimates by one distance leaves whatever passes with full weight, and a
+// mixture-level distance averages a merged or split component into the
+// others' sampling noise. Here every estimate's components are aligned to a
+// reference mixture (the assignment of least total KL(component ||
+// reference component)), so that each estimate gives exactly one component
+// to each slot; within a slot, the components are compared to each other
+// by the Jeffreys divergence, the slot's centre is the component with the
+// smallest ball holding half of them (COAT within the slot), and the
+// components within the robust radius of that ball (RadiusRobust's rule)
+// are moment-matched, each estimate with the mass of its capped sample
+// size. The slot's weight is a robust mean of the kept components' weights
+// (robustMean): a weight carries no covariance to tell a reweighted
+// component from an honest one by, so the weights are screened on their
+// own. The result is the next reference; passes repeat
+// until one keeps and aligns what the previous one did.
+//
+// Every estimate counts once per slot, so an honest majority of machines is
+// a majority in every slot. A merged component sits far from the honest
+// components of its slot in the component's own metric, where the
+// mixture-level distance hid it among the other nine. A Byzantine component
+// that is kept lies within the slot's radius rho of its centre; since
+// J(p, q) >= (mu_p - mu_q)^T Sigma_q^-1 (mu_p - mu_q) / 2, its mean is within
+// Mahalanobis distance sqrt(2 rho) of the centre's, and with beta the
+// Byzantine share of the slot's kept mass, the combined mean lies within
+// beta * 2 sqrt(2 rho) of the mean the kept honest components alone give,
+// in the centre's metric (README, threat model).
+func (r *Round) combineSlots(ctx context.Context, ref *Mixture, machines []int) (*Mixture, *SlotReport, error) {
+	refComps, err := ref.components()
+	if err != nil {
+		return nil, nil, fmt.Errorf("componentwise combination: reference: %w", err)
+	}
+	K, d := ref.K(), ref.Dim()
+	scale := r.server.RadiusScale
+	if scale == 0 {
+		scale = 3
+	}
+	var perms [][]int
+	report := &SlotReport{}
+	cur := ref
+	for pass := 0; pass < maxSlotPasses; pass++ {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		next := make([][]int, len(machines))
+		err := parallel.For(ctx, len(machines), r.server.Workers, func(a int) error {
+			next[a] = alignTo(refComps, r.comps[machines[a]], d)
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		kept := make([][]int, K)
+		radius := make([]float64, K)
+		mix := &Mixture{Weights: make([]float64, K), Means: make([][]float64, K), Covs: make([]*mat.SymDense, K)}
+		err = parallel.For(ctx, K, r.server.Workers, func(k int) error {
+			var err error
+			kept[k], radius[k], mix.Weights[k], mix.Means[k], mix.Covs[k], err = r.combineSlot(machines, next, k, scale)
+			return err
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		if floats.Sum(mix.Weights) > 0 {
+			normalize(mix.Weights)
+		} else { // every kept component had weight 0: nothing to tell the slots apart
+			for k := range mix.Weights {
+				mix.Weights[k] = 1 / float64(K)
+			}
+		}
+		comps, err := mix.components()
+		if err != nil {
+			return nil, nil, fmt.Errorf("componentwise combination produced an invalid mixture: %w", err)
+		}
+		report.Iterations = pass + 1
+		same := perms != nil && slices.EqualFunc(perms, next, slices.Equal[[]int]) &&
+			slices.EqualFunc(report.Kept, kept, slices.Equal[[]int])
+		perms, report.Kept, report.Radius, cur, refComps = next, kept, radius, mix, comps
+		if same {
+			break
+		}
+	}
+	return cur, report, nil
+}
+
+// alignTo returns perm with perm[k] the component of comps given to the
+// reference's component k, minimizing the total KL(comps[perm[k]] || ref[k]).
+func alignTo(ref, comps []*gaussian, d int) []int {
+	K := len(ref)
+	cost := make([]float64, K*K)
+	diff := make([]float64, d)
+	for k, g := range ref {
+		for l, c := range comps {
+			cost[k*K+l] = klGauss(c, g, diff)
+		}
+	}
+	return assignment(cost, K)
+}
+
+// combineSlot combines slot k: the components perms[a][k] of machines[a],
+// compared by the Jeffreys divergence, the centre and radius by COAT's and
+// RadiusRobust's rules, the kept ones moment-matched with their capped
+// sample sizes as masses. It returns the kept estimates, the radius, the
+// slot's (unnormalized) weight, mean and covariance.
+func (r *Round) combineSlot(machines []int, perms [][]int, k int, scale float64) ([]int, float64, float64, []float64, *mat.SymDense, error) {
+	m := len(machines)
+	comps := make([]*gaussian, m)
+	for a, i := range machines {
+		comps[a] = r.comps[i][perms[a][k]]
+	}
+	d := len(comps[0].mean)
+	diff := make([]float64, d)
+	dist := mat.NewDense(m, m, nil)
+	for a := 0; a < m; a++ {
+		for b := a + 1; b < m; b++ {
+			v := klGauss(comps[a], comps[b], diff) + klGauss(comps[b], comps[a], diff)
+			dist.Set(a, b, v)
+			dist.Set(b, a, v)
+		}
+	}
+	centre, rc, _ := CenterOfAttention(dist)
+	row := dist.RawRowView(centre)
+	radius := max(robustRadius(row, centre, rc, scale), Jeffreys.roundOff())
+	var kept []int
+	var mass float64
+	var weights []float64
+	mean := make([]float64, d)
+	for a, i := range machines {
+		if a != centre && row[a] > radius {
+			continue
+		}
+		kept = append(kept, i)
+		lam := r.caps[i]
+		mass += lam
+		weights = append(weights, r.Estimates[i].Mixture.Weights[perms[a][k]])
+		for j, v := range comps[a].mean {
+			mean[j] += lam * v
+		}
+	}
+	for j := range mean {
+		mean[j] /= mass
+	}
+	cov := mat.NewSymDense(d, nil)
+	raw := cov.RawSymmetric()
+	for a, i := range machines {
+		if a != centre && row[a] > radius {
+			continue
+		}
+		lam := r.caps[i] / mass
+		g := comps[a]
+		for x := 0; x < d; x++ {
+			dx := g.mean[x] - mean[x]
+			for y := x; y < d; y++ {
+				raw.Data[x*raw.Stride+y] += lam * (g.cov[x*d+y] + dx*(g.mean[y]-mean[y]))
+			}
+		}
+	}
+	slices.Sort(kept)
+	return kept, radius, robustMean(weights, scale), mean, cov, nil
+}
+
+// robustMean is the mean of the values within scale normal-consistent
+// median absolute deviations of their median (all of them equal to the
+// median when the deviation is 0): a Byzantine minority moves it by at
+// most that band, and honest values, which scatter like a normal sample,
+// are nearly all kept.
+func robustMean(v []float64, scale float64) float64 {
+	sorted := slices.Clone(v)
+	slices.Sort(sorted)
+	med := quantileSorted(sorted, 0.5)
+	dev := make([]float64, len(v))
+	for i, x := range v {
+		dev[i] = math.Abs(x - med)
+	}
+	slices.Sort(dev)
+	band := scale * quantileSorted(dev, 0.5) / 0.6745
+	var sum float64
+	n := 0
+	for _, x := range v {
+		if math.Abs(x-med) <= band {
+			sum += x
+			n++
+		}
+	}
+	if n == 0 {
+		return med
+	}
+	return sum / float64(n)
+}
