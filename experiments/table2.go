@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"time"
 
@@ -172,6 +173,13 @@ type AlphaResult struct {
 	// SeparabilityAUC is the ROC AUC of the distance to COAT as a score for
 	// "is Byzantine" over the valid machines; absent without Byzantine ones.
 	SeparabilityAUC *float64 `json:"separability_auc,omitempty"`
+	// SlotSeparabilityAUC is the ROC AUC, over the valid machines ARED's
+	// componentwise combination counted, of the number of slots in which a
+	// machine's component fell outside the slot's ball, as a score for "is
+	// Byzantine": the componentwise criterion, which sees merges and splits
+	// that the distance to COAT averages away. Absent without Byzantine
+	// machines or with an unhardened server.
+	SlotSeparabilityAUC *float64 `json:"slot_separability_auc,omitempty"`
 	// SeparabilityByDistance is SeparabilityAUC under every distance (with
 	// Table2Config.AllDistances); "kl-column" scores D(G, COAT) instead of
 	// D(COAT, G).
@@ -425,12 +433,43 @@ func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, hones
 		if err != nil {
 			return nil, err
 		}
+		if m == federated.ARED && r.Slots != nil {
+			ar.SlotSeparabilityAUC = slotSeparability(r.Slots, round, isByz)
+		}
 		det := eval.Detect(r.Flagged, byz)
 		ar.Methods = append(ar.Methods, MethodResult{Method: m, ARI: ari, Kept: r.Kept, Flagged: r.Flagged,
 			Caught: det.TruePositives, Missed: det.FalseNegatives, HonestFlagged: det.FalsePositives,
 			Radius: r.Radius, Warning: r.Warning, Seconds: time.Since(t).Seconds()})
 	}
 	return ar, nil
+}
+
+// slotSeparability scores, for every machine the componentwise combination
+// counted, the number of slots that left its component out.
+func slotSeparability(slots *federated.SlotReport, round *federated.Round, isByz map[int]bool) *float64 {
+	aside := map[int]bool{}
+	for _, s := range round.SetAside {
+		aside[s.Index] = true
+	}
+	var score []float64
+	var positive []bool
+	for _, i := range round.Valid {
+		if aside[i] {
+			continue
+		}
+		out := 0
+		for _, kept := range slots.Kept {
+			if !slices.Contains(kept, i) {
+				out++
+			}
+		}
+		score = append(score, float64(out))
+		positive = append(positive, isByz[i])
+	}
+	if auc, ok := eval.SeparabilityAUC(score, positive); ok {
+		return &auc
+	}
+	return nil
 }
 
 // separabilityByDistance scores the distance to COAT as a test for "is

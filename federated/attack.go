@@ -90,13 +90,13 @@ func (s *Server) CraftStealth(ctx context.Context, ests []Estimate, byzantine []
 		if err != nil {
 			return 0, nil, fmt.Errorf("stealth attack: %w", err)
 		}
-		res, err := round.Aggregate(ctx, ARED, nil)
+		flagged, err := round.AREDFlags()
 		if err != nil {
 			return 0, nil, fmt.Errorf("stealth attack: %w", err)
 		}
 		n := 0
 		for _, b := range byzantine {
-			if slices.Contains(res.Kept, b) {
+			if !slices.Contains(flagged, b) {
 				n++
 			}
 		}

@@ -175,63 +175,78 @@ func craftInside(ctx context.Context, s *Server, ests []Estimate, byzantine []in
 		}
 		return round.Aggregate(ctx, ARED, nil)
 	}
-	flaggedByz := func(res *Result) int {
+	// A probe needs only what ARED flags, not its answer.
+	flaggedByz := func(set []Estimate) (int, error) {
+		round, err := srv.Prepare(ctx, set)
+		if err != nil {
+			return 0, err
+		}
+		flagged, err := round.AREDFlags()
+		if err != nil {
+			return 0, err
+		}
 		n := 0
 		for _, b := range byzantine {
-			if slices.Contains(res.Flagged, b) {
+			if slices.Contains(flagged, b) {
 				n++
 			}
 		}
-		return n
+		return n, nil
 	}
 	base, err := answer(ests)
 	if err != nil {
 		return nil, nil, fmt.Errorf("inside attack: %w", err)
 	}
-	baseFlagged := flaggedByz(base)
+	baseFlagged, err := flaggedByz(ests)
+	if err != nil {
+		return nil, nil, fmt.Errorf("inside attack: %w", err)
+	}
 	best := struct {
 		family string
 		t, dmg float64
 		set    []Estimate
 	}{set: ests}
 	for _, family := range InsideFamilies() {
-		try := func(t float64) ([]Estimate, *Result, bool, error) {
+		try := func(t float64) ([]Estimate, bool, error) {
 			set, err := replaced(ests, byzantine, func(_, i int) (*Mixture, error) { return perturb(ests[i].Mixture, family, t) })
 			if err != nil {
-				return nil, nil, false, err
+				return nil, false, err
 			}
-			res, err := answer(set)
+			n, err := flaggedByz(set)
 			if err != nil {
-				return nil, nil, false, err
+				return nil, false, err
 			}
-			return set, res, flaggedByz(res) <= baseFlagged, nil
+			return set, n <= baseFlagged, nil
 		}
 		var keptSet []Estimate
-		var keptRes *Result
 		keptT := 0.0
-		set, res, ok, err := try(1)
+		set, ok, err := try(1)
 		if err != nil {
 			return nil, nil, fmt.Errorf("inside attack, %s: %w", family, err)
 		}
 		if ok {
-			keptSet, keptRes, keptT = set, res, 1
+			keptSet, keptT = set, 1
 		} else {
 			lo, hi := 0.0, 1.0
 			for b := 0; b < insideBisections; b++ {
 				mid := (lo + hi) / 2
-				set, res, ok, err := try(mid)
+				set, ok, err := try(mid)
 				if err != nil {
 					return nil, nil, fmt.Errorf("inside attack, %s: %w", family, err)
 				}
 				if ok {
-					lo, keptSet, keptRes, keptT = mid, set, res, mid
+					lo, keptSet, keptT = mid, set, mid
 				} else {
 					hi = mid
 				}
 			}
 		}
-		if keptRes == nil {
+		if keptSet == nil {
 			continue
+		}
+		keptRes, err := answer(keptSet)
+		if err != nil {
+			return nil, nil, fmt.Errorf("inside attack, %s: %w", family, err)
 		}
 		dmg, err := Jeffreys.Between(keptRes.Mixture, base.Mixture)
 		if err != nil {

@@ -252,3 +252,30 @@ func TestNearCopiesSeeCopiesOnly(t *testing.T) {
 		}
 	}
 }
+
+// Tiny rounds (one to four estimates, K = 1 or 2) aggregate with every
+// method under the hardened server without panicking, and ARED's
+// componentwise answer is a valid mixture.
+func TestHardenedServerOnTinyRounds(t *testing.T) {
+	for _, K := range []int{1, 2} {
+		for m := 1; m <= 4; m++ {
+			ests, _, _ := honestRound(t, m, 0, 90)
+			for i := range ests {
+				ests[i].Mixture = randomMixture(newRNG(uint64(91+i)), K, 3, 2)
+			}
+			round, err := (&Server{}).Prepare(context.Background(), ests)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, method := range []Method{GMR, COAT, CRED, ARED, TRIM} {
+				res, err := round.Aggregate(context.Background(), method, nil)
+				if err != nil {
+					t.Fatalf("K=%d, m=%d, %s: %v", K, m, method, err)
+				}
+				if err := res.Mixture.Validate(); err != nil {
+					t.Errorf("K=%d, m=%d, %s: %v", K, m, method, err)
+				}
+			}
+		}
+	}
+}

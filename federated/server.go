@@ -445,6 +445,27 @@ func (r *Round) ball(radius float64) (in, out []int) {
 	return in, out
 }
 
+// aredBall returns the estimates in ARED's ball and the counted ones
+// outside it (set-aside estimates among them), its radius and a warning:
+// what ARED keeps and flags, without reducing anything.
+func (r *Round) aredBall() (kept, flagged []int, radius float64, warning string, err error) {
+	if radius, warning, err = r.aredRadius(); err != nil {
+		return nil, nil, 0, "", err
+	}
+	kept, flagged = r.ball(radius)
+	return kept, flagged, radius, warning, nil
+}
+
+// AREDFlags returns what ARED flags in the round (invalid and set-aside
+// estimates included), without computing its answer: an attacker's probe.
+func (r *Round) AREDFlags() ([]int, error) {
+	_, flagged, _, _, err := r.aredBall()
+	if err != nil {
+		return nil, err
+	}
+	return r.withInvalid(flagged), nil
+}
+
 // withInvalid returns flagged plus every invalid estimate, sorted: an
 // estimate that failed validation always counts as flagged.
 func (r *Round) withInvalid(flagged []int) []int {
@@ -477,12 +498,10 @@ func (r *Round) Aggregate(ctx context.Context, method Method, byzantine []int) (
 		res.Radius = math.Max(r.Radius, r.Distance.roundOff())
 		kept, flagged = r.ball(res.Radius)
 	case ARED:
-		radius, warning, err := r.aredRadius()
-		if err != nil {
+		var err error
+		if kept, flagged, res.Radius, res.Warning, err = r.aredBall(); err != nil {
 			return nil, err
 		}
-		res.Radius, res.Warning = radius, warning
-		kept, flagged = r.ball(radius)
 		if !r.server.Unhardened {
 			ref, obj, err := r.reduce(ctx, kept)
 			if err != nil {

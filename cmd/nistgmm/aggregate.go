@@ -57,7 +57,13 @@ func cmdAggregate(ctx context.Context, args []string) error {
 		return fmt.Errorf("%s: %w", *estimates, err)
 	}
 	for _, inv := range rep.Invalid {
-		fmt.Fprintf(os.Stderr, "invalid estimate %s excluded: %s\n", inv.ID, inv.Reason)
+		fmt.Fprintf(os.Stderr, "invalid estimate %q excluded: %s\n", inv.ID, inv.Reason)
+	}
+	for _, s := range rep.SetAside {
+		fmt.Fprintf(os.Stderr, "estimate %q set aside: %s\n", s.ID, s.Reason)
+	}
+	if len(rep.Capped) > 0 {
+		fmt.Fprintf(os.Stderr, "%d estimates reported more observations than the median report and were weighted as the median\n", len(rep.Capped))
 	}
 	if rep.Warning != "" {
 		fmt.Fprintf(os.Stderr, "warning: %s\n", rep.Warning)
