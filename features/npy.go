@@ -139,7 +139,44 @@ func ParseMatrix(b []byte) (*mat.Dense, error) {
 	default:
 		return nil, fmt.Errorf("element type %s, want float32 or float64", a.descr)
 	}
+	if err := checkFinite(out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// checkFinite refuses a matrix with a NaN or infinite entry, naming the
+// first rows that hold one: a non-finite feature would silently lower
+// every score computed from it.
+func checkFinite(X *mat.Dense) error {
+	n, _ := X.Dims()
+	var bad []string
+	count := 0
+	first := [2]int{-1, -1}
+	for i := 0; i < n; i++ {
+		row := X.RawRowView(i)
+		for j, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				if count == 0 {
+					first = [2]int{i, j}
+				}
+				count++
+				if len(bad) < 5 {
+					bad = append(bad, strconv.Itoa(i))
+				}
+				break
+			}
+		}
+	}
+	if count == 0 {
+		return nil
+	}
+	more := ""
+	if count > len(bad) {
+		more = fmt.Sprintf(" and %d more", count-len(bad))
+	}
+	return fmt.Errorf("%d of %d rows hold NaN or infinite values (rows %s%s, 0-based; the first at column %d is %v): "+
+		"features must be finite", count, n, strings.Join(bad, ", "), more, first[1], X.At(first[0], first[1]))
 }
 
 // ParseLabels decodes a .npy file holding a non-empty 1-D integer array.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
+	"unicode/utf8"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -73,15 +75,23 @@ func nearCopies(dist *mat.Dense, fraction float64) (rep []int, typical float64) 
 func copyReason(r *Round, a, of int, typical, fraction float64) string {
 	return fmt.Sprintf("near copy of %s (distance %.4g, at most %g of the typical nearest-neighbour distance %.4g): "+
 		"independent samples do not give near-identical fits, so the group counts once",
-		quoteID(r.Estimates[r.Valid[of]].ID), r.Distances.At(of, a), fraction, typical)
+		QuoteID(r.Estimates[r.Valid[of]].ID), r.Distances.At(of, a), fraction, typical)
 }
 
-// quoteID makes an identifier safe to print: control characters escaped and
-// the length bounded.
-func quoteID(id string) string {
-	const limit = 64
-	if len(id) > limit {
-		id = id[:limit] + "..."
+// MaxIDLength bounds how much of an estimate's id human-readable output
+// shows: ids come from the machines and may be hostile.
+const MaxIDLength = 64
+
+// QuoteID makes an id safe to print in logs and messages: quoted, with
+// control characters (ANSI escapes, NUL, CR, LF) and invalid UTF-8
+// escaped, and cut to MaxIDLength bytes with "..." after.
+func QuoteID(id string) string {
+	if len(id) > MaxIDLength {
+		cut := MaxIDLength
+		for cut > 0 && !utf8.RuneStart(id[cut]) {
+			cut--
+		}
+		return strconv.Quote(id[:cut]) + "..."
 	}
-	return fmt.Sprintf("%q", id)
+	return strconv.Quote(id)
 }

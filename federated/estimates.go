@@ -130,7 +130,12 @@ func DecodeEstimates(r io.Reader) ([]Estimate, error) {
 		return nil, fmt.Errorf("estimates: format %q, want %q (see the README's estimates format)", doc.Format, EstimatesFormat)
 	}
 	ests := make([]Estimate, 0, len(doc.Machines))
-	seen := map[string]bool{}
+	count := map[string]int{}
+	for _, raw := range doc.Machines {
+		if id, _, _, _ := decodeMachine(raw); id != "" {
+			count[id]++
+		}
+	}
 	for i, raw := range doc.Machines {
 		e := Estimate{ID: fmt.Sprintf("#%d", i)}
 		id, n, mj, problem := decodeMachine(raw)
@@ -141,8 +146,10 @@ func DecodeEstimates(r io.Reader) ([]Estimate, error) {
 		switch {
 		case problem != "":
 			e.Malformed = problem
-		case seen[id]:
-			e.Malformed = fmt.Sprintf("duplicate id %q", id)
+		case count[id] > 1:
+			// Which entry is the machine's own is unknowable: anyone who can
+			// add an entry with a victim's id would otherwise choose for it.
+			e.Malformed = fmt.Sprintf("id %s appears %d times in the document: every entry with it is excluded", QuoteID(id), count[id])
 		default:
 			mix, err := mj.Mixture()
 			if err != nil {
@@ -150,9 +157,6 @@ func DecodeEstimates(r io.Reader) ([]Estimate, error) {
 			} else {
 				e.Mixture = mix
 			}
-		}
-		if id != "" {
-			seen[id] = true
 		}
 		ests = append(ests, e)
 	}

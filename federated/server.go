@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -237,7 +238,10 @@ func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
 	r := &Round{server: s, Estimates: ests, Distance: s.distance()}
 	k, d := s.K, s.Dim
 	if k == 0 || d == 0 {
-		ck, cd := commonShape(ests)
+		ck, cd, err := commonShape(ests, k, d)
+		if err != nil {
+			return nil, err
+		}
 		if k == 0 {
 			k = ck
 		}
@@ -383,23 +387,43 @@ func (r *Round) voterCoatDistances() ([]float64, int) {
 	return out, pos
 }
 
-// commonShape returns the most frequent (K, d) among the estimates, the
-// first seen winning ties.
-func commonShape(ests []Estimate) (int, int) {
+// commonShape returns the (K, d) that more than half of the decoded
+// estimates share, among those matching the declared k or d when one is
+// given (0: any). Without such a majority it refuses: which machines are
+// genuine must not be decided by which shape happened to come first.
+func commonShape(ests []Estimate, k, d int) (int, int, error) {
 	type shape struct{ k, d int }
 	counts := map[shape]int{}
-	var best shape
+	var order []shape
+	total := 0
 	for _, e := range ests {
-		if e.Mixture == nil {
+		if e.Mixture == nil || e.Malformed != "" {
 			continue
 		}
 		s := shape{e.Mixture.K(), e.Mixture.Dim()}
+		if k != 0 && s.k != k || d != 0 && s.d != d {
+			continue
+		}
+		if counts[s] == 0 {
+			order = append(order, s)
+		}
 		counts[s]++
-		if counts[s] > counts[best] {
-			best = s
+		total++
+	}
+	for _, s := range order {
+		if 2*counts[s] > total {
+			return s.k, s.d, nil
 		}
 	}
-	return best.k, best.d
+	if total == 0 {
+		return 0, 0, errors.New("no valid estimate to aggregate")
+	}
+	var parts []string
+	for _, s := range order {
+		parts = append(parts, fmt.Sprintf("%d of order %d in dimension %d", counts[s], s.k, s.d))
+	}
+	return 0, 0, fmt.Errorf("no shape is shared by more than half of the estimates (%s): declare the order and dimension "+
+		"to aggregate (Server.K and Server.Dim; --k and --d)", strings.Join(parts, ", "))
 }
 
 // CenterOfAttention returns the index minimizing r(G_i), the smallest radius

@@ -22,6 +22,8 @@ func cmdAggregate(ctx context.Context, args []string) error {
 	trim := fs.Float64("trim", 0.5, "TRIM's trimming level, in (0, 1)")
 	seed := fs.Uint64("seed", 1, "seed of the reduction's k-means++ starts")
 	out := fs.String("out", "", "report file to write (default: standard output)")
+	k := fs.Int("k", 0, "order the estimates must have (0: the one more than half of them share)")
+	dim := fs.Int("d", 0, "dimension the estimates must have (0: the one more than half of them share)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -39,7 +41,10 @@ func cmdAggregate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv.Trim, srv.Seed = *trim, *seed
+	if *k < 0 || *dim < 0 {
+		return fmt.Errorf("--k %d and --d %d: want 0 (the majority's) or more", *k, *dim)
+	}
+	srv.Trim, srv.Seed, srv.K, srv.Dim = *trim, *seed, *k, *dim
 	f, err := os.Open(*estimates)
 	if err != nil {
 		return fmt.Errorf("--estimates: %w", err)
@@ -57,10 +62,10 @@ func cmdAggregate(ctx context.Context, args []string) error {
 		return fmt.Errorf("%s: %w", *estimates, err)
 	}
 	for _, inv := range rep.Invalid {
-		fmt.Fprintf(os.Stderr, "invalid estimate %q excluded: %s\n", inv.ID, inv.Reason)
+		fmt.Fprintf(os.Stderr, "invalid estimate %s excluded: %s\n", federated.QuoteID(inv.ID), inv.Reason)
 	}
 	for _, s := range rep.SetAside {
-		fmt.Fprintf(os.Stderr, "estimate %q set aside: %s\n", s.ID, s.Reason)
+		fmt.Fprintf(os.Stderr, "estimate %s set aside: %s\n", federated.QuoteID(s.ID), s.Reason)
 	}
 	if len(rep.Capped) > 0 {
 		fmt.Fprintf(os.Stderr, "%d estimates reported more observations than the median report and were weighted as the median\n", len(rep.Capped))
@@ -80,6 +85,6 @@ func cmdAggregate(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "%s over %d machines: kept %d, flagged %d, invalid %d; COAT %s, radius %.6g -> %s\n",
-		m, len(rep.IDs)+len(rep.Invalid), len(rep.Kept), len(rep.Flagged), len(rep.Invalid), rep.Coat, rep.Radius, *out)
+		m, len(rep.IDs)+len(rep.Invalid), len(rep.Kept), len(rep.Flagged), len(rep.Invalid), federated.QuoteID(rep.Coat), rep.Radius, *out)
 	return nil
 }

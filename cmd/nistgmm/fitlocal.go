@@ -14,12 +14,13 @@ import (
 
 func cmdFitLocal(ctx context.Context, args []string) error {
 	fs := newFlagSet("fit-local", "--data X.npy --id ID --out est.json [flags]")
-	data := fs.String("data", "", "this machine's observations: a 2-D .npy file (float32 or float64)")
+	data := fs.String("data", "", "this machine's observations: a 2-D .npy file (float32 or float64), or a .csv/.tsv/.txt table (comma or tab separated, optional header)")
 	k := fs.Int("k", 10, "mixture order K")
 	seed := fs.Uint64("seed", 1, "seed of the k-means++ initializations and of the penalty search")
 	restarts := fs.Int("restarts", 10, "k-means++ initializations (at least 1)")
 	penalty := fs.String("penalty-scale", "auto", penaltyHelp)
 	id := fs.String("id", "", "this machine's id in the estimates file")
+	labelColumn := fs.String("label-column", "", "a column of a --data table to leave out (labels; header name or 0-based index)")
 	out := fs.String("out", "", "estimates file to write; an existing one gets this machine added (or replaced)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -37,7 +38,7 @@ func cmdFitLocal(ctx context.Context, args []string) error {
 	if err := em.Validate(); err != nil {
 		return fmt.Errorf("--k: %w", err)
 	}
-	X, err := features.ReadMatrix(*data)
+	X, _, err := features.ReadObservations(*data, *labelColumn)
 	if err != nil {
 		return fmt.Errorf("--data: %w", err)
 	}
@@ -56,11 +57,22 @@ func cmdFitLocal(ctx context.Context, args []string) error {
 			}
 		}
 	}
+	n, d := X.Dims()
+	for _, e := range ests {
+		if e.Mixture.Dim() != d || e.Mixture.K() != *k {
+			return fmt.Errorf("--out %s holds machine %s of order %d in dimension %d; this one would be order %d in dimension %d, "+
+				"which the server would exclude: write it to another file", *out, federated.QuoteID(e.ID), e.Mixture.K(), e.Mixture.Dim(), *k, d)
+		}
+	}
+	if n <= d {
+		return fmt.Errorf("--data %s has %d observations in dimension %d: too few for any covariance (the penalty needs the sample "+
+			"covariance, which needs at least d + 1 = %d observations); use more data or fewer features", *data, n, d, d+1)
+	}
 	mix, info, err := em.Fit(ctx, X, rand.New(rand.NewPCG(*seed, 0)))
 	if err != nil {
-		return err
+		return fmt.Errorf("fitting K = %d components to %d observations in dimension %d (%.1f per component, each with %d covariance "+
+			"entries): %w; use more data or a smaller --k", *k, n, d, float64(n)/float64(*k), d*(d+1)/2, err)
 	}
-	n, _ := X.Dims()
 	ests = append(ests, federated.Estimate{ID: *id, N: n, Mixture: mix})
 	if err := atomicfile.WriteFile(*out, func(w io.Writer) error { return federated.EncodeEstimates(w, ests) }); err != nil {
 		return err

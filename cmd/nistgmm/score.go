@@ -12,27 +12,35 @@ import (
 )
 
 func cmdScore(ctx context.Context, args []string) error {
-	fs := newFlagSet("score", "--mixture agg.json --features X.npy --labels y.npy")
+	fs := newFlagSet("score", "--mixture agg.json --features X.npy|X.csv (--labels y.npy|y.csv | --label-column NAME)")
 	mixture := fs.String("mixture", "", "report from 'nistgmm aggregate' (or any JSON with a top-level \"mixture\" object)")
-	feats := fs.String("features", "", "2-D .npy features to cluster")
-	labels := fs.String("labels", "", "1-D .npy true labels")
+	feats := fs.String("features", "", "features to cluster: a 2-D .npy array, or a .csv/.tsv/.txt table (comma or tab separated, optional header)")
+	labels := fs.String("labels", "", "true labels: a 1-D integer .npy array or a one-column table")
+	labelColumn := fs.String("label-column", "", "instead of --labels: the column of the --features table holding the labels (header name or 0-based index)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := required(fs, "mixture", "features", "labels"); err != nil {
+	if err := required(fs, "mixture", "features"); err != nil {
 		return err
+	}
+	if (*labels == "") == (*labelColumn == "") {
+		return fmt.Errorf("give the true labels either as --labels FILE or as --label-column of the --features table")
 	}
 	mix, err := readMixture(*mixture)
 	if err != nil {
 		return fmt.Errorf("--mixture: %w", err)
 	}
-	X, err := features.ReadMatrix(*feats)
+	X, y, err := features.ReadObservations(*feats, *labelColumn)
 	if err != nil {
 		return fmt.Errorf("--features: %w", err)
 	}
-	y, err := features.ReadLabels(*labels)
-	if err != nil {
-		return fmt.Errorf("--labels: %w", err)
+	if *labels != "" {
+		if y, err = features.ReadLabelsFile(*labels); err != nil {
+			return fmt.Errorf("--labels: %w", err)
+		}
+	}
+	if n, _ := X.Dims(); n != len(y) {
+		return fmt.Errorf("%d observations but %d labels", n, len(y))
 	}
 	if _, d := X.Dims(); d != mix.Dim() {
 		return fmt.Errorf("--features have %d columns, the mixture has dimension %d", d, mix.Dim())
