@@ -7,7 +7,7 @@ setup:
 	./scripts/setup.sh
 
 build: setup
-	go build -o bin/nistgmm ./cmd/nistgmm
+	go build -buildvcs=auto -o bin/nistgmm ./cmd/nistgmm
 
 demo: build
 	./bin/nistgmm run --alpha 0.2

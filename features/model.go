@@ -35,8 +35,15 @@ type Model struct {
 func Load(path string) (*Model, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("model: %w (the repository ships models/cnn.onnx; retrain with scripts/train_cnn.py)", err)
+		return nil, fmt.Errorf("model: %w (leave --model out to use the CNN built into nistgmm; retrain with scripts/train_cnn.py)", err)
 	}
+	return LoadBytes(data, path)
+}
+
+// LoadBytes is Load on a model already in memory; name says where it
+// came from in messages and in Model.Path.
+func LoadBytes(data []byte, name string) (*Model, error) {
+	path := name
 	if err := initRuntime(); err != nil {
 		return nil, err
 	}

@@ -74,3 +74,13 @@ func initRuntime() error {
 	})
 	return initErr
 }
+
+// RuntimeVersion loads onnxruntime (see FindLibrary) and returns its
+// version and the library's path.
+func RuntimeVersion() (version, library string, err error) {
+	if err := initRuntime(); err != nil {
+		return "", "", err
+	}
+	lib, _ := FindLibrary()
+	return ort.GetVersion(), lib, nil
+}

@@ -97,7 +97,7 @@ type experimentFlags struct {
 func (f *experimentFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.features, "features", "", "features folder made by 'nistgmm extract' (default: "+defaultFeatures+
 		", extracted from the built-in MNIST digits first if needed)")
-	fs.StringVar(&f.model, "model", defaultModel, "ONNX model for that automatic extraction")
+	fs.StringVar(&f.model, "model", "", "ONNX model for that automatic extraction (default: the CNN built into nistgmm)")
 	fs.IntVar(&f.machines, "machines", 50, "number of machines m (at least 3)")
 	fs.IntVar(&f.nTotal, "n-total", 25000, "training digits N drawn and split across the machines (the paper: 25,000 and 60,000)")
 	fs.BoolVar(&f.stratified, "stratified", false, "give every machine equal counts of each digit")
@@ -170,7 +170,11 @@ func (f *experimentFlags) load(ctx context.Context) (*experiments.Data, string, 
 	if dir == "" {
 		dir = defaultFeatures
 		if _, err := os.Stat(filepath.Join(dir, "manifest.json")); errors.Is(err, os.ErrNotExist) {
-			fmt.Fprintf(os.Stderr, "no features in %s: extracting the built-in MNIST digits with %s first\n", dir, f.model)
+			name := f.model
+			if name == "" {
+				name = builtinModel
+			}
+			fmt.Fprintf(os.Stderr, "no features in %s: extracting the built-in MNIST digits with %s first\n", dir, name)
 			if _, err := extract(ctx, features.Job{Out: dir}, f.model, os.Stderr); err != nil {
 				return nil, "", err
 			}

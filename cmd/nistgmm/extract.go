@@ -6,14 +6,15 @@ import (
 	"io"
 	"os"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/nistgmm/nistgmm/dataset"
 	"github.com/nistgmm/nistgmm/features"
+	"github.com/nistgmm/nistgmm/models"
 )
 
 const (
-	defaultModel    = "models/cnn.onnx"
+	// builtinModel names the CNN built into the binary (models/cnn.onnx at
+	// build time) in messages and manifests.
+	builtinModel    = "built-in models/cnn.onnx"
 	defaultFeatures = "data/features"
 )
 
@@ -23,7 +24,7 @@ func cmdExtract(ctx context.Context, args []string) error {
 	idx := fs.String("idx", "", "folder of MNIST/EMNIST digit IDX files (train-images, train-labels, t10k/test-images, t10k/test-labels; .gz or plain)")
 	letters := fs.String("letters", "", "SD19 by_class zip or folder for the letters (e.g. ../shared/data/sd19-vowels)")
 	classes := fs.String("letter-classes", "41-4a", "letter classes as hex codes: a list (41,45,49) or a range (41-4a)")
-	model := fs.String("model", defaultModel, "ONNX feature model")
+	model := fs.String("model", "", "ONNX feature model (default: the CNN built into nistgmm, models/cnn.onnx when it was built)")
 	out := fs.String("out", defaultFeatures, "output folder")
 	limit := fs.Int("limit", 0, "extract at most this many images per set (0: all)")
 	workers := fs.Int("workers", 0, "decoding and inference goroutines (0: one per core)")
@@ -43,12 +44,12 @@ func cmdExtract(ctx context.Context, args []string) error {
 // summary (stdout for the extract command, stderr when another command
 // extracts before its own work).
 func extract(ctx context.Context, job features.Job, modelPath string, summary io.Writer) (*features.Manifest, error) {
-	m, err := features.Load(modelPath)
+	m, err := loadModel(modelPath)
 	if err != nil {
 		return nil, err
 	}
 	defer m.Close()
-	var bar *progressbar.ProgressBar
+	var bar *progress
 	var add func(int)
 	job.Progress = func(set string, total int) {
 		if bar != nil {
@@ -79,4 +80,12 @@ func extract(ctx context.Context, job features.Job, modelPath string, summary io
 		fmt.Fprintf(summary, "  %-13s %6d images (%d skipped)%s\n", s.Name, s.Count, s.Skipped, acc)
 	}
 	return man, nil
+}
+
+// loadModel loads the model at path, or the built-in CNN when path is empty.
+func loadModel(path string) (*features.Model, error) {
+	if path == "" {
+		return features.LoadBytes(models.CNN(), builtinModel)
+	}
+	return features.Load(path)
 }

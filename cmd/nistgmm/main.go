@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/signal"
 	"sort"
-	"strings"
 
 	"github.com/nistgmm/nistgmm/internal/fastblas"
 )
@@ -48,6 +47,7 @@ func init() {
 		"fit-local": {"fit one machine's mixture and write an estimates file", cmdFitLocal},
 		"aggregate": {"aggregate an estimates file with a robust method", cmdAggregate},
 		"score":     {"ARI of a mixture's clustering of labelled features", cmdScore},
+		"version":   {"print the build, Go, onnxruntime and CNN versions", cmdVersion},
 	}
 }
 
@@ -68,6 +68,9 @@ func main() {
 	if len(os.Args) < 2 {
 		usage()
 		os.Exit(2)
+	}
+	if a := os.Args[1]; a == "--version" || a == "-version" {
+		os.Args[1] = "version"
 	}
 	if a := os.Args[1]; a == "-h" || a == "--help" || a == "help" {
 		usage()
@@ -90,10 +93,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "nistgmm: interrupted")
 			os.Exit(130)
 		}
-		msg := err.Error()
-		if !strings.HasPrefix(msg, "flag:") {
-			fmt.Fprintf(os.Stderr, "nistgmm %s: %s\n", os.Args[1], msg)
-		}
+		fmt.Fprintf(os.Stderr, "nistgmm %s: %s\n", os.Args[1], err)
 		os.Exit(1)
 	}
 }
