@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
 const (
@@ -192,30 +194,30 @@ func (st store[S, R]) finished(dir string, setup S, shard Shard) int {
 func (st store[S, R]) merge(dirs []string) (S, []R, error) {
 	var setup S
 	if len(dirs) == 0 {
-		return setup, nil, errors.New("merge: no shard folders")
+		return setup, nil, errors.New("no shard folders")
 	}
 	all := map[int]R{}
 	from := map[int]string{}
 	for i, dir := range dirs {
 		s, err := st.readSetup(dir)
 		if err != nil {
-			return setup, nil, fmt.Errorf("merge: %w", err)
+			return setup, nil, err
 		}
 		if i == 0 {
 			setup = s
 		} else if !st.same(setup, s) || st.reps(setup) != st.reps(s) {
-			return setup, nil, fmt.Errorf("merge: %s holds a different experiment from %s (compare their %s)", dir, dirs[0], configName)
+			return setup, nil, fmt.Errorf("%s holds a different experiment from %s (compare their %s)", dir, dirs[0], configName)
 		}
 		done, err := st.load(dir, s)
 		if err != nil {
-			return setup, nil, fmt.Errorf("merge: %w", err)
+			return setup, nil, err
 		}
 		for rep, r := range done {
 			if prev, ok := all[rep]; ok {
 				a, _ := json.Marshal(st.withoutTiming(prev))
 				b, _ := json.Marshal(st.withoutTiming(r))
 				if !bytes.Equal(a, b) {
-					return setup, nil, fmt.Errorf("merge: repetition %d differs between %s and %s", rep, from[rep], dir)
+					return setup, nil, fmt.Errorf("repetition %d differs between %s and %s", rep, from[rep], dir)
 				}
 				continue
 			}
@@ -229,7 +231,7 @@ func (st store[S, R]) merge(dirs []string) (S, []R, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return setup, nil, fmt.Errorf("merge: %d of %d repetitions are missing (first: %d); run the missing shards (or resume them) first", len(missing), st.reps(setup), missing[0])
+		return setup, nil, fmt.Errorf("%d of %s missing (first: %d); run the missing shards (or resume them) first", len(missing), plural.Count(st.reps(setup), "repetition"), missing[0])
 	}
 	for rep := range all {
 		if rep >= st.reps(setup) {

@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
 // SimCellKey identifies a cell of the simulation grid.
@@ -164,8 +165,8 @@ func WriteSimMarkdown(w io.Writer, rows []SimSummaryRow, reps int, title, comman
 	if command != "" {
 		fmt.Fprintf(&b, "Command:\n\n```\n%s\n```\n\n", command)
 	}
-	fmt.Fprintf(&b, "Median W1 to the true mixing distribution (and median ARI against the truth's clustering) over %d repetitions; "+
-		"quartiles in summary.csv.\n", reps)
+	fmt.Fprintf(&b, "Median W1 to the true mixing distribution (and median ARI against the truth's clustering) over %s; "+
+		"quartiles in summary.csv.\n", plural.Count(reps, "repetition"))
 	type cellRows struct {
 		key  SimCellKey
 		rows map[federated.Method]SimSummaryRow

@@ -125,6 +125,10 @@ func (c Table2Config) Check(d *Data) error {
 	case len(d.TrainLabels) != n:
 		return fmt.Errorf("%d training labels for %d rows", len(d.TrainLabels), n)
 	}
+	if per := c.NTotal / c.Machines; per <= dim {
+		return fmt.Errorf("%d training digits over %d machines leave %d observations per machine, too few for a covariance in "+
+			"dimension %d (at least %d are needed): use fewer machines or more digits", c.NTotal, c.Machines, per, dim, dim+1)
+	}
 	if tn, td := d.Test.Dims(); td != dim || len(d.TestLabels) != tn {
 		return fmt.Errorf("test features are %dx%d with %d labels; training features have %d columns", tn, td, len(d.TestLabels), dim)
 	}
@@ -300,16 +304,21 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 
 	start := time.Now()
 	honest := make([]*federated.Mixture, c.Machines)
+	fitErrs := make([]error, c.Machines)
 	err = parallel.For(ctx, c.Machines, c.Workers, func(i int) error {
 		g, _, err := em().Fit(ctx, rows(d.Train, parts[i]), stream(c.Seed, rep, purposeHonest, uint64(i)))
 		if err != nil {
-			return fmt.Errorf("machine %d: %w", i, err)
+			fitErrs[i] = err
+			return nil
 		}
 		honest[i] = g
 		step()
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := firstFitError(fitErrs); err != nil {
 		return nil, err
 	}
 	res.Timing.HonestFits = time.Since(start).Seconds()
@@ -330,7 +339,7 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 			g, err = federated.Corrupt(honest[order[j]], c.Failure, stream(c.Seed, rep, purposeCorrupt, uint64(j)))
 		}
 		if err != nil {
-			return fmt.Errorf("Byzantine machine %d: %w", order[j], err)
+			return fmt.Errorf("Byzantine machine %s: %w", MachineName(order[j]), err)
 		}
 		replacement[j] = g
 		step()
@@ -362,13 +371,38 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 	return res, nil
 }
 
+// MachineName is how every output names machine i of an experiment: m00,
+// m01, ... (the estimates' ids).
+func MachineName(i int) string { return fmt.Sprintf("m%02d", i) }
+
+// firstFitError reports the first machine whose fit failed and how many
+// others did, in one message rather than one line per machine.
+func firstFitError(errs []error) error {
+	first, failed := -1, 0
+	for i, err := range errs {
+		if err != nil {
+			if first < 0 {
+				first = i
+			}
+			failed++
+		}
+	}
+	switch {
+	case failed == 0:
+		return nil
+	case failed == 1:
+		return fmt.Errorf("machine %s: %w", MachineName(first), errs[first])
+	}
+	return fmt.Errorf("machine %s: %w (and %d more machines failed)", MachineName(first), errs[first], failed-1)
+}
+
 func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, honest []*federated.Mixture, order []int, replacement []*federated.Mixture, known *federated.KnownDistances, alpha float64, rng *rand.Rand) (*AlphaResult, error) {
 	nb := c.byzantineCount(alpha)
 	byz := append([]int(nil), order[:nb]...)
 	sort.Ints(byz)
 	ests := make([]federated.Estimate, c.Machines)
 	for i := range ests {
-		ests[i] = federated.Estimate{ID: fmt.Sprintf("m%02d", i), N: len(parts[i]), Mixture: honest[i]}
+		ests[i] = federated.Estimate{ID: MachineName(i), N: len(parts[i]), Mixture: honest[i]}
 	}
 	if c.ByzantineN > 0 {
 		for _, b := range byz {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nistgmm/nistgmm/eval"
 	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
 // Cell is the median and interquartile range of one method's ARI at one
@@ -111,7 +112,7 @@ func WriteMarkdown(w io.Writer, rows []AlphaSummary, reps int, title, command st
 	if command != "" {
 		fmt.Fprintf(&b, "Command:\n\n```\n%s\n```\n\n", command)
 	}
-	fmt.Fprintf(&b, "Median (IQR) ARI on the digits test set over %d repetitions.\n\n", reps)
+	fmt.Fprintf(&b, "Median (IQR) ARI on the digits test set over %s.\n\n", plural.Count(reps, "repetition"))
 	b.WriteString("| α |")
 	for _, m := range federated.Methods {
 		fmt.Fprintf(&b, " %s |", displayName(m))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nistgmm/nistgmm/federated"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
+	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
 func cmdAggregate(ctx context.Context, args []string) error {
@@ -68,7 +69,7 @@ func cmdAggregate(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stderr, "estimate %s set aside: %s\n", federated.QuoteID(s.ID), s.Reason)
 	}
 	if len(rep.Capped) > 0 {
-		fmt.Fprintf(os.Stderr, "%d estimates reported more observations than the median report and were weighted as the median\n", len(rep.Capped))
+		fmt.Fprintf(os.Stderr, "%s reported more observations than the median report: weighted as the median\n", plural.Count(len(rep.Capped), "estimate"))
 	}
 	if rep.Warning != "" {
 		fmt.Fprintf(os.Stderr, "warning: %s\n", rep.Warning)
@@ -84,7 +85,7 @@ func cmdAggregate(ctx context.Context, args []string) error {
 	if err := atomicfile.WriteFile(*out, write); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "%s over %d machines: kept %d, flagged %d, invalid %d; COAT %s, radius %.6g -> %s\n",
-		m, len(rep.IDs)+len(rep.Invalid), len(rep.Kept), len(rep.Flagged), len(rep.Invalid), federated.QuoteID(rep.Coat), rep.Radius, *out)
+	fmt.Fprintf(os.Stderr, "%s over %s: kept %d, flagged %d, invalid %d; COAT %s, radius %.6g -> %s\n",
+		m, plural.Count(len(rep.IDs)+len(rep.Invalid), "machine"), len(rep.Kept), len(rep.Flagged), len(rep.Invalid), federated.QuoteID(rep.Coat), rep.Radius, *out)
 	return nil
 }

@@ -92,6 +92,9 @@ type experimentFlags struct {
 	restarts, workers                 int
 	stratified                        bool
 	seed                              uint64
+	// loaded says which features load read: their folder and the full
+	// checksum of the model that made them.
+	loadedDir, loadedModel string
 }
 
 func (f *experimentFlags) register(fs *flag.FlagSet) {
@@ -196,6 +199,7 @@ func (f *experimentFlags) load(ctx context.Context) (*experiments.Data, string, 
 			return nil, "", err
 		}
 	}
+	f.loadedDir, f.loadedModel = dir, man.ModelSHA256
 	sum := man.ModelSHA256
 	if len(sum) > 12 {
 		sum = sum[:12]

@@ -10,6 +10,7 @@ import (
 	"github.com/nistgmm/nistgmm/features"
 	"github.com/nistgmm/nistgmm/federated"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
+	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
 func cmdFitLocal(ctx context.Context, args []string) error {
@@ -77,8 +78,8 @@ func cmdFitLocal(ctx context.Context, args []string) error {
 	if err := atomicfile.WriteFile(*out, func(w io.Writer) error { return federated.EncodeEstimates(w, ests) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "%s: K=%d on %d observations, penalty c=%g, %d EM iterations (converged %v), penalized log-likelihood %.2f; %s holds %d machines\n",
-		*id, *k, n, info.PenaltyScale, info.Iterations, info.Converged, info.PenalizedLogLik, *out, len(ests))
+	fmt.Fprintf(os.Stderr, "%s: K=%d on %s, penalty c=%g, %s (converged %v), penalized log-likelihood %.2f; %s holds %s\n",
+		federated.QuoteID(*id), *k, plural.Count(n, "observation"), info.PenaltyScale, plural.Count(info.Iterations, "EM iteration"), info.Converged, info.PenalizedLogLik, *out, plural.Count(len(ests), "machine"))
 	return nil
 }
 

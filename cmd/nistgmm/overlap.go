@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"strings"
 
 	"github.com/nistgmm/nistgmm/federated"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
@@ -18,7 +19,9 @@ import (
 type overlapDoc struct {
 	Mixture  *federated.MixtureJSON `json:"mixture,omitempty"`
 	MaxOmega float64                `json:"max_omega"`
-	BarOmega float64                `json:"bar_omega"`
+	// MaxPair is the pair of components (0-based) whose overlap is MaxOmega.
+	MaxPair  [2]int  `json:"max_omega_pair"`
+	BarOmega float64 `json:"bar_omega"`
 	// OmegaMap[i][j] is o_{j|i}, the probability that a point of component
 	// i is assigned to j.
 	OmegaMap [][]float64 `json:"omega_map"`
@@ -26,7 +29,7 @@ type overlapDoc struct {
 
 func newOverlapDoc(m *federated.Mixture, ov *mixsim.Overlap) overlapDoc {
 	mj := m.ToJSON()
-	return overlapDoc{Mixture: &mj, MaxOmega: ov.Max, BarOmega: ov.Bar, OmegaMap: ov.Map}
+	return overlapDoc{Mixture: &mj, MaxOmega: ov.Max, MaxPair: ov.Pair, BarOmega: ov.Bar, OmegaMap: ov.Map}
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -110,5 +113,27 @@ func cmdOverlap(_ context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--mixture %s: %w", *path, err)
 	}
-	return writeJSON(os.Stdout, newOverlapDoc(m, ov))
+	// The mixture is the input: printing it again would bury the overlaps.
+	return writeOverlaps(os.Stdout, newOverlapDoc(m, ov))
+}
+
+// writeOverlaps prints the overlaps alone, one row of the map per line.
+func writeOverlaps(w io.Writer, doc overlapDoc) error {
+	num := func(v any) string {
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "{\n \"max_omega\": %s,\n \"max_omega_pair\": %s,\n \"bar_omega\": %s,\n \"omega_map\": [\n",
+		num(doc.MaxOmega), num(doc.MaxPair), num(doc.BarOmega))
+	for i, row := range doc.OmegaMap {
+		sep := ","
+		if i == len(doc.OmegaMap)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(&b, "  %s%s\n", num(row), sep)
+	}
+	b.WriteString(" ]\n}\n")
+	_, err := io.WriteString(w, b.String())
+	return err
 }

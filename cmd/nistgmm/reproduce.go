@@ -14,6 +14,7 @@ import (
 
 	"github.com/nistgmm/nistgmm/experiments"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
+	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
 func cmdReproduce(ctx context.Context, args []string) error {
@@ -74,14 +75,14 @@ func runRepetitions[R any](shard experiments.Shard, reps, done, stepsPerRep int,
 	run func(step func()) ([]R, error)) (results []R, summarize bool, err error) {
 	own := shard.Reps(reps)
 	if done > 0 {
-		fmt.Fprintf(os.Stderr, "resuming: %d of %d repetitions already in %s\n", done, own, out)
+		fmt.Fprintf(os.Stderr, "resuming: %d of %s already in %s\n", done, plural.Count(own, "repetition"), out)
 	}
-	bar, add := newBar((own-done)*stepsPerRep, fmt.Sprintf("%d repetitions", own-done))
+	bar, add := newBar((own-done)*stepsPerRep, plural.Count(own-done, "repetition"))
 	results, err = run(func() { add(1) })
 	bar.Finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(os.Stderr, "stopped after %d repetitions; run the same command again to resume\n", len(results))
+			fmt.Fprintf(os.Stderr, "stopped after %s; run the same command again to resume\n", plural.Count(len(results), "repetition"))
 		}
 		return nil, false, fmt.Errorf("%w (--out %s)", err, out)
 	}
@@ -91,8 +92,8 @@ func runRepetitions[R any](shard experiments.Shard, reps, done, stepsPerRep int,
 	if err := writeCommand(out, commandLine()); err != nil {
 		return nil, false, err
 	}
-	fmt.Fprintf(os.Stderr, "shard %d of %d: %d repetitions in %s; when every shard is done: nistgmm merge --out DIR SHARD-FOLDERS...\n",
-		shard.Index, shard.Count, len(results), out)
+	fmt.Fprintf(os.Stderr, "shard %d of %d: %s in %s; when every shard is done: nistgmm merge --out DIR SHARD-FOLDERS...\n",
+		shard.Index, shard.Count, plural.Count(len(results), "repetition"), out)
 	return results, false, nil
 }
 

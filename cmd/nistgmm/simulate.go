@@ -16,6 +16,7 @@ import (
 	"github.com/nistgmm/nistgmm/experiments"
 	"github.com/nistgmm/nistgmm/federated"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
+	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
 func cmdSimulate(ctx context.Context, args []string) error {
@@ -158,7 +159,7 @@ func writeSimulation(dir string, setup experiments.SimSetup, results []experimen
 		if c.Figure != 0 {
 			title = fmt.Sprintf("Figure %d (ARI: Figure %d)", c.Figure, c.Figure+5)
 		}
-		title += fmt.Sprintf(": d=%d, K=%d, %s distance, %d repetitions", c.Dim, c.K, c.Distance, len(results))
+		title += fmt.Sprintf(": d=%d, K=%d, %s distance, %s", c.Dim, c.K, c.Distance, plural.Count(len(results), "repetition"))
 	}
 	rows := experiments.SummarizeSimulation(c, results)
 	files := []struct {

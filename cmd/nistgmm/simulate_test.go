@@ -100,10 +100,14 @@ func TestSimulateMixtureAndOverlapAgree(t *testing.T) {
 	if got.MaxOmega != written.MaxOmega || got.BarOmega != written.BarOmega {
 		t.Errorf("overlap gives MaxOmega %v and BarOmega %v; the generator wrote %v and %v", got.MaxOmega, got.BarOmega, written.MaxOmega, written.BarOmega)
 	}
-	for _, key := range []string{`"mixture"`, `"max_omega"`, `"bar_omega"`, `"omega_map"`} {
+	for _, key := range []string{`"max_omega"`, `"max_omega_pair"`, `"bar_omega"`, `"omega_map"`} {
 		if !bytes.Contains(printed, []byte(key)) {
 			t.Errorf("overlap output lacks %s", key)
 		}
+	}
+	// The mixture is the input: overlap prints only the overlaps.
+	if bytes.Contains(printed, []byte(`"mixture"`)) || bytes.Count(printed, []byte("\n")) > 4+4+2+6 {
+		t.Errorf("overlap printed the mixture again (%d lines)", bytes.Count(printed, []byte("\n")))
 	}
 }
 
