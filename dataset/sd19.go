@@ -202,8 +202,9 @@ var DigitClasses = []byte{0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 
 // DefaultLetterClasses are the folders 41-4a: the paper's letters A-J.
 var DefaultLetterClasses = []byte{0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a}
 
-// ParseClasses reads a comma-separated list of hex class codes ("41,45,49")
-// or a range ("41-4a").
+// ParseClasses reads a comma-separated list of classes, each a letter or
+// digit by name or by its hex code ("A,E,I" or "41,45,49"), or a range of
+// either ("A-J", "41-4a").
 func ParseClasses(s string) ([]byte, error) {
 	var out []byte
 	for _, item := range strings.Split(s, ",") {
@@ -212,17 +213,17 @@ func ParseClasses(s string) ([]byte, error) {
 			continue
 		}
 		lo, hi, isRange := strings.Cut(item, "-")
-		a, err := strconv.ParseUint(lo, 16, 8)
+		a, err := parseClass(lo)
 		if err != nil {
-			return nil, fmt.Errorf("class %q is not a hex code such as 41", lo)
+			return nil, err
 		}
 		b := a
 		if isRange {
-			if b, err = strconv.ParseUint(hi, 16, 8); err != nil || b < a {
-				return nil, fmt.Errorf("class range %q is not like 41-4a", item)
+			if b, err = parseClass(hi); err != nil || b < a {
+				return nil, fmt.Errorf("class range %q is not like A-J or 41-4a", item)
 			}
 		}
-		for c := a; c <= b; c++ {
+		for c := int(a); c <= int(b); c++ {
 			out = append(out, byte(c))
 		}
 	}
@@ -231,6 +232,26 @@ func ParseClasses(s string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// parseClass reads one class: a single letter or digit by name (A, e, 7),
+// or its two-digit hex code as SD19 names its folders (41).
+func parseClass(s string) (byte, error) {
+	if len(s) == 1 && isClassChar(s[0]) {
+		return s[0], nil
+	}
+	v, err := strconv.ParseUint(s, 16, 8)
+	if err != nil || len(s) != 2 || !isClassChar(byte(v)) {
+		return 0, fmt.Errorf("class %q is neither a letter or digit (A, e, 7) nor its hex code as SD19 names its folders (41)", s)
+	}
+	return byte(v), nil
+}
+
+func isClassChar(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+}
+
+// ClassName is a class as people read it, with SD19's hex code: "A (41)".
+func ClassName(c byte) string { return fmt.Sprintf("%c (%02x)", c, c) }
 
 // Select returns the entries of the given classes and partition; an entry's
 // label is the position of its class in classes.

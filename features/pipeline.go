@@ -44,9 +44,6 @@ func (m *Model) Run(ctx context.Context, job Job) (*Manifest, error) {
 	if job.Out == "" {
 		return nil, errors.New("extract: no output folder")
 	}
-	if err := os.MkdirAll(job.Out, 0o755); err != nil {
-		return nil, err
-	}
 	logf := job.Log
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -127,8 +124,8 @@ func (m *Model) Run(ctx context.Context, job Job) (*Manifest, error) {
 			return nil, err
 		}
 		es, ls := s.Select(letterClasses, dataset.Train)
-		if len(es) == 0 {
-			return nil, fmt.Errorf("extract: %s has no training images of the letter classes %x", job.Letters, letterClasses)
+		if err := missingClasses(job.Letters, s, letterClasses, ls); err != nil {
+			return nil, err
 		}
 		names := make([]string, len(letterClasses))
 		for i, c := range letterClasses {
@@ -138,6 +135,11 @@ func (m *Model) Run(ctx context.Context, job Job) (*Manifest, error) {
 			src: SD19Source{SD19: s, Entries: es}, labels: ls, classNames: names})
 	}
 
+	// The folder is made only once every source has been read: a refused
+	// job leaves nothing behind.
+	if err := os.MkdirAll(job.Out, 0o755); err != nil {
+		return nil, err
+	}
 	man := &Manifest{Format: ManifestFormat, Created: time.Now().UTC().Format(time.RFC3339), Model: m.Path,
 		ModelSHA256: m.SHA256, Preprocess: string(m.Mode), NormMean: m.Mean, NormSD: m.SD, ModelMeta: m.Meta}
 	for _, set := range sets {
@@ -239,4 +241,36 @@ func idxFiles(dir string) (dataset.MNISTFiles, error) {
 		return f, fmt.Errorf("IDX folder %s: need *train-images*, *train-labels*, *t10k-images* (or *test-images*) and *t10k-labels* IDX files", dir)
 	}
 	return f, nil
+}
+
+// missingClasses refuses letter classes without training images in the
+// source, naming them and the classes it does hold: extracting the rest
+// silently would leave fewer letters than the experiment asks for.
+func missingClasses(source string, s *dataset.SD19, classes []byte, labels []int) error {
+	seen := make([]bool, len(classes))
+	for _, l := range labels {
+		seen[l] = true
+	}
+	var missing []string
+	for i, c := range classes {
+		if !seen[i] {
+			missing = append(missing, dataset.ClassName(c))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	var held, names []string
+	for _, c := range s.Counts() {
+		if c.Train > 0 && (c.Class < '0' || c.Class > '9') {
+			held = append(held, dataset.ClassName(c.Class))
+			names = append(names, string(rune(c.Class)))
+		}
+	}
+	if len(held) == 0 {
+		return fmt.Errorf("extract: %s has no training images of letters", source)
+	}
+	return fmt.Errorf("extract: %s has no training images of the letter classes %s; its letter classes are %s: "+
+		"pass those you want, e.g. --letter-classes %s", source, strings.Join(missing, ", "), strings.Join(held, ", "),
+		strings.Join(names, ","))
 }

@@ -23,7 +23,7 @@ func cmdExtract(ctx context.Context, args []string) error {
 	sd19 := fs.String("sd19", "", "NIST SD19 by_class.zip (read in place) or its unpacked folder: digits and, unless --letters, letters")
 	idx := fs.String("idx", "", "folder of MNIST/EMNIST digit IDX files (train-images, train-labels, t10k/test-images, t10k/test-labels; .gz or plain)")
 	letters := fs.String("letters", "", "SD19 by_class zip or folder for the letters (e.g. ../shared/data/sd19-vowels)")
-	classes := fs.String("letter-classes", "41-4a", "letter classes as hex codes: a list (41,45,49) or a range (41-4a)")
+	classes := fs.String("letter-classes", "41-4a", "letter classes by name or SD19 hex code: a list (A,E,I or 41,45,49) or a range (A-J or 41-4a)")
 	model := fs.String("model", "", "ONNX feature model (default: the CNN built into nistgmm, models/cnn.onnx when it was built)")
 	out := fs.String("out", defaultFeatures, "output folder")
 	limit := fs.Int("limit", 0, "extract at most this many images per set (0: all)")
@@ -71,7 +71,7 @@ func extract(ctx context.Context, job features.Job, modelPath string, summary io
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(summary, "features of %s (preprocess %s, sha256 %.12s) in %s:\n", modelPath, man.Preprocess, man.ModelSHA256, job.Out)
+	fmt.Fprintf(summary, "features of %s (preprocess %s, sha256 %.12s) in %s:\n", man.Model, man.Preprocess, man.ModelSHA256, job.Out)
 	for _, s := range man.Sets {
 		acc := ""
 		if s.Accuracy != nil {

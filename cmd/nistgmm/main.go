@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 
 	"github.com/nistgmm/nistgmm/internal/fastblas"
 )
@@ -93,7 +94,10 @@ func main() {
 			fmt.Fprintln(os.Stderr, "nistgmm: interrupted")
 			os.Exit(130)
 		}
-		fmt.Fprintf(os.Stderr, "nistgmm %s: %s\n", os.Args[1], err)
+		// Library errors often start with the command's own name (extract:,
+		// merge:): say it once.
+		msg := strings.TrimPrefix(err.Error(), os.Args[1]+": ")
+		fmt.Fprintf(os.Stderr, "nistgmm %s: %s\n", os.Args[1], msg)
 		os.Exit(1)
 	}
 }

@@ -16,7 +16,7 @@ func cmdPrepare(ctx context.Context, args []string) error {
 	fs := newFlagSet("prepare", "[--sd19 PATH] [--letters PATH] [--mode mnist|paper] --out DIR")
 	sd19 := fs.String("sd19", "", "NIST SD19 by_class.zip or folder (default: the built-in MNIST digits, already preprocessed)")
 	letters := fs.String("letters", "", "SD19 zip or folder for letters (default: --sd19 when given)")
-	classes := fs.String("letter-classes", "41-4a", "letter classes as hex codes, a list or a range")
+	classes := fs.String("letter-classes", "41-4a", "letter classes by name or SD19 hex code: a list (A,E,I or 41,45,49) or a range (A-J or 41-4a)")
 	mode := fs.String("mode", "mnist", "preprocessing: mnist or paper")
 	out := fs.String("out", "data/prepared", "output folder for the IDX files")
 	if err := parseFlags(fs, args); err != nil {
