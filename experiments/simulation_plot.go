@@ -3,8 +3,6 @@ package experiments
 import (
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -215,22 +213,7 @@ func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 			plots[i][j].Draw(canvases[i][j])
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+return saveCanvas(path, img)
 }
 
 // drawHeader writes the title and, below it, one legend entry per method

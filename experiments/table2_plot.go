@@ -2,6 +2,8 @@ package experiments
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"image/color"
 	"math"
 
@@ -9,6 +11,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/nistgmm/nistgmm/federated"
 )
@@ -31,13 +34,13 @@ func methodBox(width vg.Length, x float64, mi int, v plotter.Values) (*plotter.B
 	return box, nil
 }
 
-// Plot draws one box per method and alpha of the repetitions' ARI and saves
-// it (the format follows the file extension: .png, .svg, .pdf).
+// Plot draws the repetitions' ARI in two panels and saves them as PNG: on
+// top, one box per method
+// and alpha over the whole range, where methods that differ by 0.5 are
+// told apart; below, a zoom on the methods near the top (median and
+// interquartile range of each, every method named on the axis), where
+// methods that differ by 0.001 are.
 func Plot(path string, reps []Table2Rep, title string) error {
-	p := plot.New()
-	p.Title.Text = title
-	p.Y.Label.Text = "ARI on the digits test set"
-	p.X.Label.Text = "failure rate α"
 	var alphas []float64
 	values := map[float64]map[federated.Method]plotter.Values{}
 	for _, r := range reps {
@@ -52,18 +55,42 @@ func Plot(path string, reps []Table2Rep, title string) error {
 		}
 	}
 	nm := float64(len(federated.Methods))
+	pos := func(ai, mi int) float64 { return float64(ai)*(nm+1) + float64(mi) }
+	full, err := fullPanel(title, alphas, values, pos)
+	if err != nil {
+		return err
+	}
+	zoom, err := zoomPanel(alphas, values, pos)
+	if err != nil {
+		return err
+	}
+	w := vg.Length(len(alphas))*vg.Inch*1.8 + 1.2*vg.Inch
+	h := 8 * vg.Inch
+	img := vgimg.New(w, h)
+	dc := draw.New(img)
+	top := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: 0, Y: h * 0.45}, Max: vg.Point{X: w, Y: h}}}
+	bottom := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: 0, Y: 0}, Max: vg.Point{X: w, Y: h * 0.45}}}
+	full.Draw(top)
+	zoom.Draw(bottom)
+	return saveCanvas(path, img)
+}
+
+// fullPanel is the box plot over the whole range, with the legend above
+// the boxes.
+func fullPanel(title string, alphas []float64, values map[float64]map[federated.Method]plotter.Values, pos func(int, int) float64) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.Y.Label.Text = "ARI on the digits test set"
 	width := vg.Points(9)
-	var names []string
 	for ai, alpha := range alphas {
-		names = append(names, fmt.Sprintf("α = %.1f", alpha))
 		for mi, m := range federated.Methods {
 			v := values[alpha][m]
 			if len(v) == 0 {
 				continue
 			}
-			box, err := methodBox(width, float64(ai)*(nm+1)+float64(mi), mi, v)
+			box, err := methodBox(width, pos(ai, mi), mi, v)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			p.Add(box)
 			if ai == 0 {
@@ -73,12 +100,12 @@ func Plot(path string, reps []Table2Rep, title string) error {
 			}
 		}
 	}
+	nm := float64(len(federated.Methods))
 	ticks := make([]plot.Tick, len(alphas))
-	for i := range alphas {
-		ticks[i] = plot.Tick{Value: float64(i)*(nm+1) + (nm-1)/2, Label: names[i]}
+	for i, a := range alphas {
+		ticks[i] = plot.Tick{Value: pos(i, 0) + (nm-1)/2, Label: fmt.Sprintf("α = %.1f", a)}
 	}
 	p.X.Tick.Marker = plot.ConstantTicks(ticks)
-	// Room below the lowest box for the legend in the lower left corner.
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, byMethod := range values {
 		for _, v := range byMethod {
@@ -88,10 +115,128 @@ func Plot(path string, reps []Table2Rep, title string) error {
 		}
 	}
 	if hi > lo {
-		p.Y.Min, p.Y.Max = lo-0.35*(hi-lo), hi+0.02*(hi-lo)
+		// Room below the lowest box for the legend in the lower left
+		// corner, where the boxes of alpha = 0 (all near the top) leave it.
+		p.Y.Min, p.Y.Max = lo-0.35*(hi-lo), hi+0.03*(hi-lo)
 	}
 	p.Legend.Top = false
 	p.Legend.Left = true
-	w := vg.Length(len(alphas))*vg.Inch*1.6 + vg.Inch
-	return p.Save(w, 4.5*vg.Inch, path)
+	p.Legend.Padding = vg.Points(2)
+	p.Add(plotter.NewGrid())
+	return p, nil
+}
+
+// zoomPanel shows, for every method whose median is near the best, its
+// median and interquartile range on an axis spanning only those, with each
+// method named under its point; the others are said to be below.
+func zoomPanel(alphas []float64, values map[float64]map[federated.Method]plotter.Values, pos func(int, int) float64) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = "zoom on the methods within 0.01 of the best median (dot: median, bar: interquartile range); the others' medians in their labels"
+	p.Y.Label.Text = "ARI"
+	p.X.Label.Text = "failure rate α"
+	type stat struct{ q [3]float64 }
+	stats := map[float64]map[federated.Method]stat{}
+	best := math.Inf(-1)
+	for _, a := range alphas {
+		stats[a] = map[federated.Method]stat{}
+		for m, v := range values[a] {
+			q := quartiles(v)
+			stats[a][m] = stat{q}
+			best = math.Max(best, q[1])
+		}
+	}
+	// The zoom spans the methods within 0.01 of the best median at their
+	// alpha, with their interquartile ranges, and at least 0.004.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, a := range alphas {
+		top := math.Inf(-1)
+		for _, s := range stats[a] {
+			top = math.Max(top, s.q[1])
+		}
+		for _, s := range stats[a] {
+			if s.q[1] >= top-0.01 {
+				lo, hi = math.Min(lo, s.q[0]), math.Max(hi, s.q[2])
+			}
+		}
+	}
+	if math.IsInf(lo, 0) {
+		return p, nil
+	}
+	if hi-lo < 0.004 {
+		mid := (hi + lo) / 2
+		lo, hi = mid-0.002, mid+0.002
+	}
+	pad := 0.08 * (hi - lo)
+	p.Y.Min, p.Y.Max = lo-pad, hi+pad
+	var ticks []plot.Tick
+	for ai, a := range alphas {
+		for mi, m := range federated.Methods {
+			s, ok := stats[a][m]
+			if !ok {
+				continue
+			}
+			x := pos(ai, mi)
+			label := shortName(m)
+			if s.q[1] < p.Y.Min {
+				label += fmt.Sprintf(" %.3f", s.q[1]) // below the zoom: its median in the label
+			}
+			ticks = append(ticks, plot.Tick{Value: x, Label: label})
+			if s.q[1] < p.Y.Min || s.q[1] > p.Y.Max {
+				continue
+			}
+			pts := plotter.XYs{{X: x, Y: s.q[1]}}
+			sc, err := plotter.NewScatter(pts)
+			if err != nil {
+				return nil, err
+			}
+			sc.GlyphStyle = draw.GlyphStyle{Color: palette[mi%len(palette)], Radius: vg.Points(3.5), Shape: draw.CircleGlyph{}}
+			bar := plotter.XYs{{X: x, Y: math.Max(s.q[0], p.Y.Min)}, {X: x, Y: math.Min(s.q[2], p.Y.Max)}}
+			line, err := plotter.NewLine(bar)
+			if err != nil {
+				return nil, err
+			}
+			line.LineStyle = draw.LineStyle{Color: palette[mi%len(palette)], Width: vg.Points(2)}
+			p.Add(line, sc)
+		}
+		if ai > 0 {
+			sep, _ := plotter.NewLine(plotter.XYs{{X: pos(ai, 0) - 1, Y: p.Y.Min}, {X: pos(ai, 0) - 1, Y: p.Y.Max}})
+			sep.LineStyle = draw.LineStyle{Color: color.Gray{Y: 0xb0}, Width: vg.Points(0.5)}
+			p.Add(sep)
+		}
+		if lab, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: pos(ai, 0) - 0.6, Y: p.Y.Max}},
+			Labels: []string{fmt.Sprintf("α = %.1f", a)}}); err == nil {
+			lab.TextStyle[0].YAlign = draw.YTop
+			p.Add(lab)
+		}
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	p.X.Tick.Label.Rotation = math.Pi / 2
+	p.X.Tick.Label.XAlign = draw.XRight
+	p.X.Tick.Label.YAlign = draw.YCenter
+	p.Add(plotter.NewGrid())
+	return p, nil
+}
+
+// shortName is a method's name on the zoomed axis.
+func shortName(m federated.Method) string { return displayName(m) }
+
+// saveCanvas writes img as a PNG file, through a temporary file renamed
+// into place.
+func saveCanvas(path string, img *vgimg.Canvas) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/nistgmm/nistgmm/dataset"
-	"github.com/nistgmm/nistgmm/federated"
 	"github.com/nistgmm/nistgmm/features"
+	"github.com/nistgmm/nistgmm/federated"
 )
 
 // A mistyped flag gets one short error with the closest flag, not the
