@@ -42,6 +42,7 @@ func init() {
 		"run":       {"run the experiment once at one failure rate", cmdRun},
 		"reproduce": {"reproduce Table 2 over many repetitions", cmdReproduce},
 		"attacks":   {"run Table 2's experiment under every adaptive attack and write the attack table", cmdAttacks},
+		"explore":   {"draw random digit and letter images and a t-SNE embedding of their features (Figure 6)", cmdExplore},
 		"merge":     {"merge the shard folders of one reproduction or simulation into its tables", cmdMerge},
 		"simulate":  {"run the simulation study of Section 5, or draw one mixture with a given overlap ('simulate mixture')", cmdSimulate},
 		"overlap":   {"print the exact pairwise overlaps (MaxOmega, BarOmega, the map) of a mixture", cmdOverlap},

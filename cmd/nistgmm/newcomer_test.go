@@ -193,3 +193,58 @@ func TestRunJSONNamesMachines(t *testing.T) {
 		t.Errorf("machines named %v, COAT %q", doc.Result.Byzantine, doc.Result.Coat)
 	}
 }
+
+// explore draws the embedding (and, without image sources, says why there
+// are no examples) into the folder asked for.
+func TestExploreDrawsTheEmbedding(t *testing.T) {
+	dir := syntheticFeatures(t)
+	out := filepath.Join(t.TempDir(), "fig6")
+	if err := cmdExplore(context.Background(), []string{"--features", dir, "--out", out, "--n", "60", "--perplexity", "5",
+		"--iterations", "50"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(filepath.Join(out, "embedding.png")); err != nil || st.Size() < 1000 {
+		t.Errorf("embedding.png: %v", err)
+	}
+	if err := cmdExplore(context.Background(), []string{"--features", dir, "--out", out, "--n", "60", "--perplexity", "30"}); err == nil {
+		t.Error("perplexity 30 with 60 points accepted")
+	}
+}
+
+// fit-local and score read CSV tables with the same validation as .npy.
+func TestFitLocalAndScoreReadCSV(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("x,y,label\n")
+	for i := 0; i < 200; i++ {
+		fmt.Fprintf(&b, "%g,%g,%d\n", float64(8*(i%2))+math.Sin(float64(i)), math.Cos(float64(3*i)), i%2)
+	}
+	data := filepath.Join(dir, "m.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	est := filepath.Join(dir, "est.json")
+	for _, id := range []string{"a", "b", "c"} {
+		if err := cmdFitLocal(context.Background(), []string{"--data", data, "--label-column", "label", "--k", "2", "--id", id, "--out", est}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	agg := filepath.Join(dir, "agg.json")
+	if err := cmdAggregate(context.Background(), []string{"--estimates", est, "--method", "gmr", "--out", agg}); err != nil {
+		t.Fatal(err)
+	}
+	out := captureStdout(t, func() {
+		if err := cmdScore(context.Background(), []string{"--mixture", agg, "--features", data, "--label-column", "label"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if strings.TrimSpace(out) != "1.000000" {
+		t.Errorf("ARI %q, want 1.000000 on two separated classes", out)
+	}
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("x,y\n1,2\nNaN,3\n"), 0o644)
+	if err := cmdFitLocal(context.Background(), []string{"--data", bad, "--k", "1", "--id", "z", "--out", est}); err == nil ||
+		!strings.Contains(err.Error(), "NaN or infinite") {
+		t.Errorf("NaN in a CSV: %v", err)
+	}
+}
