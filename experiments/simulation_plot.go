@@ -213,7 +213,7 @@ func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 			plots[i][j].Draw(canvases[i][j])
 		}
 	}
-return saveCanvas(path, img)
+	return saveCanvas(path, img)
 }
 
 // drawHeader writes the title and, below it, one legend entry per method

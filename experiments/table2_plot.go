@@ -2,10 +2,10 @@ package experiments
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"image/color"
 	"math"
+	"os"
+	"path/filepath"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
