@@ -158,8 +158,6 @@ func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 		plots[i] = make([]*plot.Plot, cols)
 		for j, col := range l.cols {
 			p := plot.New()
-			p.Title.Text = col
-			p.Title.TextStyle.Font.Size = vg.Points(10)
 			if j == 0 { // the row's failure kind, once
 				p.Y.Label.Text = fmt.Sprintf("%s failure: W1", f)
 				if metric == MetricARI {
@@ -190,10 +188,19 @@ func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 			p.X.Min, p.X.Max = -1, float64(len(l.groups))*(nm+1)-1
 			if hi > lo {
 				if metric == MetricW1 {
-					p.Y.Min, p.Y.Max = lo/1.5, hi*1.5
+					p.Y.Min, p.Y.Max = lo/1.5, hi*4 // room for the column name
 				} else {
-					p.Y.Min, p.Y.Max = math.Max(-1, lo-0.02*(hi-lo)), math.Min(1, hi+0.02*(hi-lo))
+					p.Y.Min, p.Y.Max = math.Max(-1, lo-0.02*(hi-lo)), hi+0.12*(hi-lo) // room for the column name
 				}
+			}
+			// The column's name inside the data area, at its top: a title
+			// above would sit higher in the first column, whose rotated
+			// axis label changes the panel's layout.
+			if lab, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: (p.X.Min + p.X.Max) / 2, Y: p.Y.Max}},
+				Labels: []string{col}}); err == nil && hi > lo {
+				lab.TextStyle[0].XAlign, lab.TextStyle[0].YAlign = draw.XCenter, draw.YTop
+				lab.TextStyle[0].Font.Size = vg.Points(10)
+				p.Add(lab)
 			}
 			plots[i][j] = p
 		}

@@ -21,9 +21,22 @@ var palette = []color.Color{
 	color.RGBA{0xe7, 0x29, 0x8a, 0xff}, color.RGBA{0x66, 0xa6, 0x1e, 0xff}, color.RGBA{0xa6, 0x76, 0x1d, 0xff},
 }
 
-// methodBox is the box of method number mi (in federated.Methods) at x,
-// in that method's colour.
-func methodBox(width vg.Length, x float64, mi int, v plotter.Values) (*plotter.BoxPlot, error) {
+// methodBox draws method number mi's values (in federated.Methods) at x in
+// that method's colour: a box plot, or with fewer than five values, where a
+// box would collapse into a dash, each value as a coloured dot.
+func methodBox(width vg.Length, x float64, mi int, v plotter.Values) (plot.Plotter, error) {
+	if len(v) < 5 {
+		pts := make(plotter.XYs, len(v))
+		for i, y := range v {
+			pts[i] = plotter.XY{X: x, Y: y}
+		}
+		sc, err := plotter.NewScatter(pts)
+		if err != nil {
+			return nil, err
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: palette[mi%len(palette)], Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
+		return sc, nil
+	}
 	box, err := plotter.NewBoxPlot(width, x, v)
 	if err != nil {
 		return nil, err
