@@ -1,6 +1,10 @@
 package experiments
 
-import "github.com/nistgmm/nistgmm/federated"
+import (
+	"fmt"
+
+	"github.com/nistgmm/nistgmm/federated"
+)
 
 // Aggregation is the server's settings, shared by every experiment: the
 // distance, ARED's radius rule and its constant, eq. (5)'s power and the
@@ -11,19 +15,37 @@ type Aggregation struct {
 	RadiusScale float64              `json:"ared_radius_scale"`
 	AREDPower   float64              `json:"ared_power"`
 	SingleStart bool                 `json:"single_start"`
-	// Unhardened follows the paper where it trusts the machines (reported
-	// sample sizes, copies as votes, ARED's plain reduction); see
-	// federated.Server.Unhardened.
-	Unhardened bool `json:"unhardened,omitempty"`
+	// Hardening is HardeningFull (the default; "" means it too) or
+	// HardeningNone, which follows the paper where it trusts the machines
+	// (reported sample sizes, copies as votes, ARED's plain reduction); see
+	// federated.Server.Unhardened. It is always written to the
+	// configuration, so that a checkpoint made before the hardened server
+	// existed (which has no such key) is never resumed as one made by it.
+	Hardening string `json:"hardening"`
 }
+
+// The values of Aggregation.Hardening.
+const (
+	HardeningFull = "full"
+	HardeningNone = "none"
+)
 
 // DefaultAggregation is the product's default: the Jeffreys distance,
 // ARED's robust radius and a multi-start reduction (README).
 func DefaultAggregation() Aggregation {
-	return Aggregation{Distance: federated.Jeffreys, Radius: federated.RadiusRobust}
+	return Aggregation{Distance: federated.Jeffreys, Radius: federated.RadiusRobust, Hardening: HardeningFull}
+}
+
+// validate reports an unknown hardening.
+func (a Aggregation) validate() error {
+	switch a.Hardening {
+	case "", HardeningFull, HardeningNone:
+		return nil
+	}
+	return fmt.Errorf("hardening %q: want %s or %s", a.Hardening, HardeningFull, HardeningNone)
 }
 
 func (a Aggregation) server(k int, seed uint64, workers int) *federated.Server {
 	return &federated.Server{K: k, Distance: a.Distance, Radius: a.Radius, RadiusScale: a.RadiusScale,
-		AREDPower: a.AREDPower, SingleStart: a.SingleStart, Unhardened: a.Unhardened, Seed: seed, Workers: workers}
+		AREDPower: a.AREDPower, SingleStart: a.SingleStart, Unhardened: a.Hardening == HardeningNone, Seed: seed, Workers: workers}
 }

@@ -154,6 +154,9 @@ func (c SimConfig) Validate() error {
 	if err := c.em(nil).Validate(); err != nil {
 		return fmt.Errorf("simulation: %w", err)
 	}
+	if err := c.Aggregation.validate(); err != nil {
+		return err
+	}
 	return c.Aggregation.server(c.K, c.Seed, c.Workers).Validate()
 }
 

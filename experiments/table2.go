@@ -110,6 +110,9 @@ func (c Table2Config) Validate() error {
 	if err := c.EM().Validate(); err != nil {
 		return err
 	}
+	if err := c.Aggregation.validate(); err != nil {
+		return err
+	}
 	return c.Server().Validate()
 }
 

@@ -63,10 +63,8 @@ func (f *serverFlags) apply(c *experiments.Aggregation) error {
 	}
 	c.RadiusScale, c.AREDPower, c.SingleStart = f.radiusScale, f.power, f.singleStart
 	switch f.hardening {
-	case "full":
-		c.Unhardened = false
-	case "none":
-		c.Unhardened = true
+	case experiments.HardeningFull, experiments.HardeningNone:
+		c.Hardening = f.hardening
 	default:
 		return fmt.Errorf("--hardening %q: want full or none", f.hardening)
 	}
