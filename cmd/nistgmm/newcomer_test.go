@@ -248,3 +248,93 @@ func TestFitLocalAndScoreReadCSV(t *testing.T) {
 		t.Errorf("NaN in a CSV: %v", err)
 	}
 }
+
+// In a log (stderr not a terminal) progress is plain lines, no carriage
+// returns; --quiet silences it.
+func TestProgressInALogIsPlainLines(t *testing.T) {
+	var buf strings.Builder
+	p, add := newBar(10, "work")
+	if p.bar != nil {
+		t.Skip("stderr is a terminal here")
+	}
+	p.w, p.every = &buf, 0
+	for i := 0; i < 10; i++ {
+		add(1)
+	}
+	p.Finish()
+	if strings.Contains(buf.String(), "\r") || !strings.Contains(buf.String(), "work: 10 of 10 (100%)") {
+		t.Errorf("progress in a log:\n%q", buf.String())
+	}
+	quietProgress = true
+	defer func() { quietProgress = false }()
+	if q, _ := newBar(10, "work"); q.w != nil || q.bar != nil {
+		t.Error("--quiet still reports progress")
+	}
+	fs := newFlagSet("run", "")
+	if err := parseFlags(fs, []string{"--quiet"}); err != nil || !quietProgress {
+		t.Errorf("--quiet: %v, quiet %v", err, quietProgress)
+	}
+}
+
+// The CNN is built in: loading it needs no file, from any directory.
+func TestBuiltInModelLoadsFromAnyDirectory(t *testing.T) {
+	lib, err := features.FindLibrary()
+	if err != nil {
+		t.Skipf("onnxruntime is not installed here (%v): run make setup", err)
+	}
+	// The binary finds lib/ next to itself; a test binary lives elsewhere.
+	t.Setenv("ONNXRUNTIME_LIB", lib)
+	wd, _ := os.Getwd()
+	t.Chdir(t.TempDir())
+	m, err := loadModel("")
+	if err != nil {
+		t.Fatalf("built-in model from %s: %v", wd, err)
+	}
+	defer m.Close()
+	if m.Path != builtinModel || len(m.SHA256) != 64 {
+		t.Errorf("model %q, sha256 %q", m.Path, m.SHA256)
+	}
+}
+
+// fit-local says why a fit cannot work instead of what failed inside.
+func TestFitLocalSaysWhyAFitCannotWork(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := 0; i < 5; i++ {
+		fmt.Fprintf(&b, "%d,%d,%d,%d,%d,%d\n", i, i*i, i+1, 2*i, i%3, i%2)
+	}
+	small := filepath.Join(dir, "small.csv")
+	os.WriteFile(small, []byte(b.String()), 0o644)
+	err := cmdFitLocal(context.Background(), []string{"--data", small, "--k", "2", "--id", "a", "--out", filepath.Join(dir, "e.json")})
+	if err == nil || !strings.Contains(err.Error(), "5 observations in dimension 6: too few") {
+		t.Errorf("5 rows in d = 6: %v", err)
+	}
+	var c strings.Builder
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&c, "%g\n", math.Sin(float64(i)))
+	}
+	one := filepath.Join(dir, "one.csv")
+	os.WriteFile(one, []byte(c.String()), 0o644)
+	est := filepath.Join(dir, "e.json")
+	if err := cmdFitLocal(context.Background(), []string{"--data", one, "--k", "1", "--id", "a", "--out", est}); err != nil {
+		t.Fatal(err)
+	}
+	var two strings.Builder
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&two, "%g,%g\n", math.Sin(float64(i)), math.Cos(float64(i)))
+	}
+	twoPath := filepath.Join(dir, "two.csv")
+	os.WriteFile(twoPath, []byte(two.String()), 0o644)
+	err = cmdFitLocal(context.Background(), []string{"--data", twoPath, "--k", "1", "--id", "b", "--out", est})
+	if err == nil || !strings.Contains(err.Error(), "in dimension 1; this one would be order 1 in dimension 2") {
+		t.Errorf("a d = 2 machine added to a d = 1 file: %v", err)
+	}
+}
+
+// A merge error names the problem once, without a repeated prefix.
+func TestMergeErrorsSayMergeOnce(t *testing.T) {
+	err := cmdMerge(context.Background(), []string{"--out", t.TempDir(), t.TempDir()})
+	if err == nil || strings.HasPrefix(err.Error(), "merge:") {
+		t.Errorf("merge of an empty folder: %v", err)
+	}
+}

@@ -27,6 +27,7 @@ type progress struct {
 	mu    sync.Mutex
 	bar   *progressbar.ProgressBar // on a terminal
 	w     io.Writer                // plain lines, when not a terminal
+	every time.Duration            // between plain lines
 	what  string
 	total int
 	done  int
@@ -37,7 +38,7 @@ type progress struct {
 // newBar returns a progress report of total steps and a thread-safe
 // function that advances it.
 func newBar(total int, what string) (*progress, func(int)) {
-	p := &progress{what: what, total: total, start: time.Now()}
+	p := &progress{what: what, total: total, start: time.Now(), every: plainEvery}
 	p.last = p.start
 	switch {
 	case quietProgress:
@@ -65,7 +66,7 @@ func (p *progress) Add(n int) {
 	switch {
 	case p.bar != nil:
 		p.bar.Add(n)
-	case p.w != nil && time.Since(p.last) >= plainEvery:
+	case p.w != nil && time.Since(p.last) >= p.every:
 		p.last = time.Now()
 		p.line()
 	}
@@ -97,7 +98,7 @@ func (p *progress) Finish() {
 		p.bar.Finish()
 		return
 	}
-	if p.w != nil && time.Since(p.start) >= plainEvery {
+	if p.w != nil && time.Since(p.start) >= p.every {
 		p.line()
 	}
 }
