@@ -95,7 +95,7 @@ func TestSD19ZipAndFolder(t *testing.T) {
 		if len(s.Skipped) != 2 { // hsf_0 duplicate and README.txt
 			t.Fatalf("%s: skipped %v", name, s.Skipped)
 		}
-		digits, labels := s.Select(DigitClasses, Train)
+		digits, labels := s.Select(DigitClasses(), Train)
 		if len(digits) != 4 || labels[0] != 0 || labels[3] != 1 {
 			t.Fatalf("%s: digits %v labels %v", name, digits, labels)
 		}
@@ -116,7 +116,7 @@ func TestSD19ZipAndFolder(t *testing.T) {
 		if corrupt != 1 {
 			t.Fatalf("%s: %d corrupt images reported, want 1", name, corrupt)
 		}
-		letters, _ := s.Select(DefaultLetterClasses, Train)
+		letters, _ := s.Select(DefaultLetterClasses(), Train)
 		if len(letters) != 2 || letters[0].Char() != "A" {
 			t.Fatalf("%s: letters %v", name, letters)
 		}

@@ -47,10 +47,12 @@ type SimConfig struct {
 }
 
 // Figures lists the paper's simulation figures NewSimConfig knows.
-var Figures = []int{2, 3, 4, 5}
+func Figures() []int { return []int{2, 3, 4, 5} }
 
 // SimFailures are the failure kinds of Section 5.1.
-var SimFailures = []federated.Failure{federated.MeanFailure, federated.CovFailure, federated.WeightFailure}
+func SimFailures() []federated.Failure {
+	return []federated.Failure{federated.MeanFailure, federated.CovFailure, federated.WeightFailure}
+}
 
 // NewSimConfig returns the grid of the paper's Figure fig (and of its ARI
 // counterpart, Figures 7 to 10), with d = 10, K = 5, the three failure
@@ -61,7 +63,7 @@ var SimFailures = []federated.Failure{federated.MeanFailure, federated.CovFailur
 //	4: alpha = 0.1, MaxOmega = 0.3, N = 500,000, m in {20, 50, 100}
 //	5: alpha = 0.2, m = 100, n = 5,000, MaxOmega in {0.1, 0.2, 0.3}
 func NewSimConfig(fig int) (SimConfig, error) {
-	c := SimConfig{Figure: fig, Dim: 10, K: 5, Failures: append([]federated.Failure(nil), SimFailures...),
+	c := SimConfig{Figure: fig, Dim: 10, K: 5, Failures: SimFailures(),
 		TestN: 10000, Seed: 1, PenaltyScale: 1, Aggregation: DefaultAggregation()}
 	switch fig {
 	case 2:

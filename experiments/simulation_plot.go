@@ -152,7 +152,7 @@ func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 		}
 	}
 	rows, cols := len(l.failures), len(l.cols)
-	nm := float64(len(federated.Methods))
+	nm := float64(len(federated.Methods()))
 	plots := make([][]*plot.Plot, rows)
 	for i, f := range l.failures {
 		plots[i] = make([]*plot.Plot, cols)
@@ -171,7 +171,7 @@ func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 			var ticks []plot.Tick
 			for g, group := range l.groups {
 				k := string(f) + "|" + col + "|" + group
-				for mi, m := range federated.Methods {
+				for mi, m := range federated.Methods() {
 					v := values[k][m]
 					if len(v) == 0 {
 						continue
@@ -234,9 +234,9 @@ func drawHeader(dc draw.Canvas, width, height, headerH vg.Length, title string) 
 	label.Font.Size = vg.Points(9)
 	label.XAlign = draw.XLeft
 	entry := vg.Inch * 0.85
-	x := width/2 - entry*vg.Length(len(federated.Methods))/2
+	x := width/2 - entry*vg.Length(len(federated.Methods()))/2
 	y := height - headerH*0.72
-	for mi, m := range federated.Methods {
+	for mi, m := range federated.Methods() {
 		sq := vg.Points(8)
 		dc.SetColor(palette[mi%len(palette)])
 		var path vg.Path

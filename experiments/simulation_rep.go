@@ -203,7 +203,7 @@ func (c SimConfig) roundsOf(ctx context.Context, cell simCell, f federated.Failu
 			return nil, err
 		}
 		r := SimResult{Failure: f, Alpha: alpha, M: cell.M, N: cell.N, MaxOmega: cell.MaxOmega, Byzantine: nb}
-		for _, m := range federated.Methods {
+		for _, m := range federated.Methods() {
 			agg, err := round.Aggregate(ctx, m, byz)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", m, err)
@@ -230,7 +230,7 @@ func (c SimConfig) roundsOf(ctx context.Context, cell simCell, f federated.Failu
 }
 
 func failureIndex(f federated.Failure) int {
-	for i, g := range SimFailures {
+	for i, g := range SimFailures() {
 		if g == f {
 			return i
 		}

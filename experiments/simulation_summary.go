@@ -39,7 +39,7 @@ func (r SimResult) key() SimCellKey {
 
 // SummarizeSimulation computes the quartiles of W1 and ARI of every method
 // in every cell, in the grid's order: failure kind as configured, then
-// alpha, m, n, MaxOmega, then the methods in federated.Methods order.
+// alpha, m, n, MaxOmega, then the methods in federated.Methods() order.
 func SummarizeSimulation(c SimConfig, reps []SimRep) []SimSummaryRow {
 	type acc struct {
 		w1, ari         []float64
@@ -92,7 +92,7 @@ func SummarizeSimulation(c SimConfig, reps []SimRep) []SimSummaryRow {
 	})
 	var out []SimSummaryRow
 	for _, k := range keys {
-		for _, m := range federated.Methods {
+		for _, m := range federated.Methods() {
 			a := cells[k][m]
 			if a == nil {
 				continue
@@ -118,13 +118,15 @@ func quartiles(v []float64) [3]float64 {
 func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
 
 // SimSummaryColumns are the columns of summary.csv.
-var SimSummaryColumns = []string{"failure", "alpha", "m", "n", "max_omega", "method", "reps",
-	"w1_median", "w1_q1", "w1_q3", "ari_median", "ari_q1", "ari_q3"}
+func SimSummaryColumns() []string {
+	return []string{"failure", "alpha", "m", "n", "max_omega", "method", "reps",
+		"w1_median", "w1_q1", "w1_q3", "ari_median", "ari_q1", "ari_q3"}
+}
 
 // WriteSimSummaryCSV writes summary.csv: one row per cell and method.
 func WriteSimSummaryCSV(w io.Writer, rows []SimSummaryRow) error {
 	cw := csv.NewWriter(w)
-	cw.Write(SimSummaryColumns)
+	cw.Write(SimSummaryColumns())
 	for _, r := range rows {
 		cw.Write([]string{string(r.Failure), formatFloat(r.Alpha), strconv.Itoa(r.M), strconv.Itoa(r.N), formatFloat(r.MaxOmega),
 			string(r.Method), strconv.Itoa(r.Reps),
@@ -187,18 +189,18 @@ func WriteSimMarkdown(w io.Writer, rows []SimSummaryRow, reps int, title, comman
 		if c.key.Failure != failure {
 			failure = c.key.Failure
 			fmt.Fprintf(&b, "\n## %s failure\n\n| α | m | n | MaxOmega |", failure)
-			for _, m := range federated.Methods {
+			for _, m := range federated.Methods() {
 				fmt.Fprintf(&b, " %s |", displayName(m))
 			}
 			b.WriteString(" ARED flagged / caught |\n|---|---|---|---|")
-			for range federated.Methods {
+			for range federated.Methods() {
 				b.WriteString("---|")
 			}
 			b.WriteString("---|\n")
 		}
 		k := c.key
 		fmt.Fprintf(&b, "| %.1f | %d | %d | %.2f |", k.Alpha, k.M, k.N, k.MaxOmega)
-		for _, m := range federated.Methods {
+		for _, m := range federated.Methods() {
 			r, ok := c.rows[m]
 			if !ok {
 				b.WriteString(" – |")

@@ -15,7 +15,7 @@ import (
 // miniSim is a grid small enough for a test: d = 3, K = 3, two cells.
 func miniSim() SimConfig {
 	return SimConfig{Dim: 3, K: 3, Ms: []int{6}, Ns: []int{300, 600}, MaxOmegas: []float64{0.1}, Alphas: []float64{0.2, 0.4},
-		Failures: append([]federated.Failure(nil), SimFailures...), TestN: 500, Seed: 5, PenaltyScale: 1, Aggregation: DefaultAggregation()}
+		Failures: SimFailures(), TestN: 500, Seed: 5, PenaltyScale: 1, Aggregation: DefaultAggregation()}
 }
 
 func simCSV(t *testing.T, c SimConfig, reps []SimRep) (string, string) {
@@ -51,7 +51,7 @@ func TestSimulateResumesToTheSameCSV(t *testing.T) {
 	if a1 != b1 || a2 != b2 {
 		t.Fatalf("resumed run differs from the uninterrupted one:\n%s\n---\n%s", a1, b1)
 	}
-	if got := strings.SplitN(a1, "\n", 2)[0]; got != strings.Join(SimSummaryColumns, ",") {
+	if got := strings.SplitN(a1, "\n", 2)[0]; got != strings.Join(SimSummaryColumns(), ",") {
 		t.Errorf("summary header %q", got)
 	}
 	// 2 cells x 3 failures x 2 alphas x 6 methods.
@@ -106,7 +106,7 @@ func TestSimRepetitionIsDeterministicWhateverTheWorkers(t *testing.T) {
 }
 
 func TestSimConfigValidate(t *testing.T) {
-	for _, fig := range Figures {
+	for _, fig := range Figures() {
 		c, err := NewSimConfig(fig)
 		if err != nil {
 			t.Fatal(err)

@@ -456,7 +456,7 @@ func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, hones
 			return nil, err
 		}
 	}
-	for _, m := range federated.Methods {
+	for _, m := range federated.Methods() {
 		t := time.Now()
 		r, err := round.Aggregate(ctx, m, byz)
 		if err != nil {
@@ -514,7 +514,7 @@ func slotSeparability(slots *federated.SlotReport, round *federated.Round, isByz
 // one-sided kl it also scores the other direction, D(G, COAT).
 func separabilityByDistance(ctx context.Context, c Table2Config, ests []federated.Estimate, isByz map[int]bool) (map[string]float64, error) {
 	out := map[string]float64{}
-	for _, d := range federated.Distances {
+	for _, d := range federated.Distances() {
 		srv := c.Server()
 		srv.Distance = d
 		round, err := srv.Prepare(ctx, ests)

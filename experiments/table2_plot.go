@@ -21,7 +21,7 @@ var palette = []color.Color{
 	color.RGBA{0xe7, 0x29, 0x8a, 0xff}, color.RGBA{0x66, 0xa6, 0x1e, 0xff}, color.RGBA{0xa6, 0x76, 0x1d, 0xff},
 }
 
-// methodBox draws method number mi's values (in federated.Methods) at x in
+// methodBox draws method number mi's values (in federated.Methods()) at x in
 // that method's colour: a box plot, or with fewer than five values, where a
 // box would collapse into a dash, each value as a coloured dot.
 func methodBox(width vg.Length, x float64, mi int, v plotter.Values) (plot.Plotter, error) {
@@ -67,7 +67,7 @@ func Plot(path string, reps []Table2Rep, title string) error {
 			}
 		}
 	}
-	nm := float64(len(federated.Methods))
+	nm := float64(len(federated.Methods()))
 	pos := func(ai, mi int) float64 { return float64(ai)*(nm+1) + float64(mi) }
 	full, err := fullPanel(title, alphas, values, pos)
 	if err != nil {
@@ -96,7 +96,7 @@ func fullPanel(title string, alphas []float64, values map[float64]map[federated.
 	p.Y.Label.Text = "ARI on the digits test set"
 	width := vg.Points(9)
 	for ai, alpha := range alphas {
-		for mi, m := range federated.Methods {
+		for mi, m := range federated.Methods() {
 			v := values[alpha][m]
 			if len(v) == 0 {
 				continue
@@ -113,7 +113,7 @@ func fullPanel(title string, alphas []float64, values map[float64]map[federated.
 			}
 		}
 	}
-	nm := float64(len(federated.Methods))
+	nm := float64(len(federated.Methods()))
 	ticks := make([]plot.Tick, len(alphas))
 	for i, a := range alphas {
 		ticks[i] = plot.Tick{Value: pos(i, 0) + (nm-1)/2, Label: fmt.Sprintf("α = %.1f", a)}
@@ -183,7 +183,7 @@ func zoomPanel(alphas []float64, values map[float64]map[federated.Method]plotter
 	p.Y.Min, p.Y.Max = lo-pad, hi+pad
 	var ticks []plot.Tick
 	for ai, a := range alphas {
-		for mi, m := range federated.Methods {
+		for mi, m := range federated.Methods() {
 			s, ok := stats[a][m]
 			if !ok {
 				continue

@@ -114,17 +114,17 @@ func WriteMarkdown(w io.Writer, rows []AlphaSummary, reps int, title, command st
 	}
 	fmt.Fprintf(&b, "Median (IQR) ARI on the digits test set over %s.\n\n", plural.Count(reps, "repetition"))
 	b.WriteString("| α |")
-	for _, m := range federated.Methods {
+	for _, m := range federated.Methods() {
 		fmt.Fprintf(&b, " %s |", displayName(m))
 	}
 	b.WriteString("\n|---|")
-	for range federated.Methods {
+	for range federated.Methods() {
 		b.WriteString("---|")
 	}
 	b.WriteString("\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %.1f |", r.Alpha)
-		for _, m := range federated.Methods {
+		for _, m := range federated.Methods() {
 			c, ok := r.Cells[m]
 			if !ok {
 				b.WriteString(" – |")

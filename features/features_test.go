@@ -153,7 +153,7 @@ func TestExtractSkipsCorruptAndIsOrderStable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	es, _ := s.Select(dataset.DigitClasses, dataset.Train)
+	es, _ := s.Select(dataset.DigitClasses(), dataset.Train)
 	src := SD19Source{SD19: s, Entries: es}
 	one, err := m.Extract(context.Background(), src, Options{Workers: 1, Batch: 7})
 	if err != nil {

@@ -19,7 +19,7 @@ type Job struct {
 	SD19          string // by_class.zip or folder: digits (and letters unless Letters is set)
 	IDXDir        string // folder of MNIST/EMNIST-style IDX digit files
 	Letters       string // by_class.zip or folder for the letters
-	LetterClasses []byte // default dataset.DefaultLetterClasses
+	LetterClasses []byte // default dataset.DefaultLetterClasses()
 	Limit         int    // at most this many images per set (0: all)
 	Out           string
 	Options       Options
@@ -50,7 +50,7 @@ func (m *Model) Run(ctx context.Context, job Job) (*Manifest, error) {
 	}
 	letterClasses := job.LetterClasses
 	if len(letterClasses) == 0 {
-		letterClasses = dataset.DefaultLetterClasses
+		letterClasses = dataset.DefaultLetterClasses()
 	}
 	digitNames := make([]string, 10)
 	for i := range digitNames {
@@ -87,7 +87,7 @@ func (m *Model) Run(ctx context.Context, job Job) (*Manifest, error) {
 			name string
 			part dataset.Partition
 		}{{DigitsTrain, dataset.Train}, {DigitsTest, dataset.Test}} {
-			es, ls := s.Select(dataset.DigitClasses, p.part)
+			es, ls := s.Select(dataset.DigitClasses(), p.part)
 			if len(es) == 0 {
 				return nil, fmt.Errorf("extract: %s has no %s digits (classes 30-39)", job.SD19, p.part)
 			}

@@ -171,7 +171,7 @@ func TestReductionsReturnACommonInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range Methods {
+	for _, m := range Methods() {
 		res, err := round.Aggregate(context.Background(), m, nil)
 		if err != nil {
 			t.Fatal(m, err)

@@ -70,7 +70,7 @@ func TestRadiusKeepsIdenticalEstimates(t *testing.T) {
 		}
 		ests = append(ests, Estimate{ID: string(rune('a' + i)), N: 100, Mixture: c})
 	}
-	for _, d := range Distances {
+	for _, d := range Distances() {
 		for _, rule := range []RadiusRule{RadiusRobust, RadiusEq5} {
 			round, err := (&Server{Distance: d, Radius: rule, Unhardened: true}).Prepare(context.Background(), ests)
 			if err != nil {
@@ -101,7 +101,7 @@ func TestCopiesCountOnce(t *testing.T) {
 	for i := 0; i < 8; i++ { // honest scatter around the copies
 		ests = append(ests, Estimate{ID: string(rune('A' + i)), N: 100, Mixture: localFit(t, g, 400, newRNG(uint64(100+i)))})
 	}
-	for _, d := range Distances {
+	for _, d := range Distances() {
 		round, err := (&Server{Distance: d}).Prepare(context.Background(), ests)
 		if err != nil {
 			t.Fatal(err)
@@ -212,15 +212,15 @@ func TestPenaltySearchChoosesOnOwnData(t *testing.T) {
 		return info
 	}
 	a, b := fit(), fit()
-	if a.PenaltyScale != b.PenaltyScale || !slices.ContainsFunc(DefaultPenaltyGrid, func(c float64) bool { return c == a.PenaltyScale }) {
+	if a.PenaltyScale != b.PenaltyScale || !slices.ContainsFunc(DefaultPenaltyGrid(), func(c float64) bool { return c == a.PenaltyScale }) {
 		t.Fatalf("chose %v then %v, want one grid value twice", a.PenaltyScale, b.PenaltyScale)
 	}
 	if a.PenaltyScale <= 1 {
 		t.Errorf("chose c = %v with 50 points per component in d = 15; scores %v", a.PenaltyScale, a.PenaltyScores)
 	}
 	for g, s := range a.PenaltyScores {
-		if !math.IsNaN(s) && s > a.PenaltyScores[slices.Index(DefaultPenaltyGrid, a.PenaltyScale)] {
-			t.Errorf("candidate %v scores %v, above the chosen one", DefaultPenaltyGrid[g], s)
+		if !math.IsNaN(s) && s > a.PenaltyScores[slices.Index(DefaultPenaltyGrid(), a.PenaltyScale)] {
+			t.Errorf("candidate %v scores %v, above the chosen one", DefaultPenaltyGrid()[g], s)
 		}
 	}
 }

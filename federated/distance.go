@@ -36,11 +36,11 @@ const (
 )
 
 // Distances lists every distance.
-var Distances = []Distance{Jeffreys, KLSym, KL, ISE, CS}
+func Distances() []Distance { return []Distance{Jeffreys, KLSym, KL, ISE, CS} }
 
 // ParseDistance accepts the names in Distances.
 func ParseDistance(s string) (Distance, error) {
-	for _, d := range Distances {
+	for _, d := range Distances() {
 		if string(d) == s {
 			return d, nil
 		}

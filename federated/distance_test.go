@@ -112,7 +112,7 @@ func TestDistancesZeroOnIdenticalAndSymmetry(t *testing.T) {
 	rng := newRNG(11)
 	a := randomMixture(rng, 4, 6, 2)
 	b := randomMixture(rng, 4, 6, 2)
-	for _, d := range Distances {
+	for _, d := range Distances() {
 		self, err := d.Between(a, a.Clone())
 		if err != nil {
 			t.Fatal(err)

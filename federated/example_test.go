@@ -77,7 +77,7 @@ func ExampleEM_Fit() {
 		lo, hi = hi, lo
 	}
 	fmt.Printf("means near %.0f and %.0f, converged %v, penalty constant chosen from the grid: %v\n",
-		lo, hi, info.Converged, slices.Contains(federated.DefaultPenaltyGrid, info.PenaltyScale))
+		lo, hi, info.Converged, slices.Contains(federated.DefaultPenaltyGrid(), info.PenaltyScale))
 	// Output:
 	// means near 0 and 6, converged true, penalty constant chosen from the grid: true
 }

@@ -26,8 +26,8 @@ func FuzzAggregateDocument(f *testing.F) {
 	f.Add([]byte(`{"format":"nistgmm/estimates/v1","machines":[null,{},{"weights":[1e308]}]}`))
 	f.Add([]byte(`{"format":"nistgmm/estimates/v1","machines":[{"id":"x","n":5,"weights":[NaN],"means":[[-Infinity]],"covariances":[[[Infinity]]]}]}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		for _, m := range Methods {
-			for _, d := range Distances {
+		for _, m := range Methods() {
+			for _, d := range Distances() {
 				rep, err := (&Server{Distance: d, MaxIter: 50}).AggregateDocument(context.Background(), bytes.NewReader(doc), m, []string{"a"})
 				if err != nil {
 					continue

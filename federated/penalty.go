@@ -14,7 +14,7 @@ import (
 // half-decades from the paper's 1 upwards. On n = 500 and n = 1,200 slices
 // of the digit features the held-out likelihood rises from c = 1 to a peak
 // in the hundreds; the top of the grid leaves room above that peak.
-var DefaultPenaltyGrid = []float64{1, 3, 10, 30, 100, 300, 1000}
+func DefaultPenaltyGrid() []float64 { return []float64{1, 3, 10, 30, 100, 300, 1000} }
 
 // PenaltySearch chooses the penalty's constant c on one machine's own data:
 // for every candidate, penalized EM is fitted on all folds but one of a
@@ -57,7 +57,7 @@ func (p *PenaltySearch) grid() []float64 {
 	if len(p.Grid) > 0 {
 		return p.Grid
 	}
-	return DefaultPenaltyGrid
+	return DefaultPenaltyGrid()
 }
 
 func (p *PenaltySearch) folds() int {

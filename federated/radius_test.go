@@ -34,7 +34,7 @@ func BenchmarkRadiusCalibration(b *testing.B) {
 		rule  RadiusRule
 		scale float64
 	}{{"eq5", RadiusEq5, 0}, {"robust-s2", RadiusRobust, 2}, {"robust-s3", RadiusRobust, 3}, {"robust-s4", RadiusRobust, 4}}
-	for _, dist := range Distances {
+	for _, dist := range Distances() {
 		for _, r := range rules {
 			b.Run(fmt.Sprintf("%s/%s", dist, r.name), func(b *testing.B) {
 				for it := 0; it < b.N; it++ {

@@ -36,11 +36,11 @@ const (
 )
 
 // Methods lists every method in the column order of the paper's Table 2.
-var Methods = []Method{Oracle, ARED, CRED, TRIM, COAT, GMR}
+func Methods() []Method { return []Method{Oracle, ARED, CRED, TRIM, COAT, GMR} }
 
 // ParseMethod accepts the lower-case method names.
 func ParseMethod(s string) (Method, error) {
-	for _, m := range Methods {
+	for _, m := range Methods() {
 		if string(m) == s {
 			return m, nil
 		}

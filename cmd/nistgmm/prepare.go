@@ -55,7 +55,7 @@ func cmdPrepare(ctx context.Context, args []string) error {
 		}
 		defer s.Close()
 		for name, part := range map[string]dataset.Partition{"digits-train": dataset.Train, "digits-test": dataset.Test} {
-			es, ls := s.Select(dataset.DigitClasses, part)
+			es, ls := s.Select(dataset.DigitClasses(), part)
 			if err := prepareSet(ctx, s, es, ls, pm, *out, name); err != nil {
 				return err
 			}
