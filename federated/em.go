@@ -175,7 +175,7 @@ func (e *EM) Fit(ctx context.Context, X *mat.Dense, rng *rand.Rand) (*Mixture, F
 	}
 	for _, v := range X.RawMatrix().Data {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, FitInfo{}, errors.New("EM: data contain NaN or Inf")
+			return nil, FitInfo{}, fmt.Errorf("EM: %w", ErrNonFinite)
 		}
 	}
 	c, scores := e.penaltyScale(), []float64(nil)
@@ -230,7 +230,7 @@ func (e *EM) Fit(ctx context.Context, X *mat.Dense, rng *rand.Rand) (*Mixture, F
 			}
 		}
 		if start == nil {
-			return nil, FitInfo{}, errors.New("EM: every initialization gave a degenerate mixture")
+			return nil, FitInfo{}, fmt.Errorf("EM: %w", ErrDegenerateFit)
 		}
 		startPLL = best
 	}

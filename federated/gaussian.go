@@ -1,7 +1,6 @@
 package federated
 
 import (
-	"errors"
 	"fmt"
 	"math"
 
@@ -23,8 +22,6 @@ const MaxMagnitude = 1e100
 // the transport solver and the JSON report.
 const maxDistance = 1e300
 
-// errNotPD reports a covariance matrix whose Cholesky factorization fails.
-var errNotPD = errors.New("covariance is not positive definite")
 
 // gaussian is one mixture component with the factorizations every distance
 // and density computation reuses.
@@ -48,7 +45,7 @@ func newGaussian(mean []float64, cov *mat.SymDense) (*gaussian, error) {
 	inv := make([]float64, d*d)
 	copy(inv, g.upper.Data)
 	if _, ok := lapack64.Potri(blas64.Triangular{N: d, Stride: d, Data: inv, Uplo: blas.Upper, Diag: blas.NonUnit}); !ok {
-		return nil, errNotPD
+		return nil, ErrNotPositiveDefinite
 	}
 	for i := 0; i < d; i++ {
 		for j := 0; j < i; j++ {
@@ -57,7 +54,7 @@ func newGaussian(mean []float64, cov *mat.SymDense) (*gaussian, error) {
 	}
 	for _, v := range inv {
 		if math.IsNaN(v) || math.Abs(v) > MaxMagnitude {
-			return nil, fmt.Errorf("covariance is numerically singular: %w", errNotPD)
+			return nil, fmt.Errorf("covariance is numerically singular: %w", ErrNotPositiveDefinite)
 		}
 	}
 	g.inv = inv
@@ -86,7 +83,7 @@ func factorGaussian(mean []float64, cov *mat.SymDense) (*gaussian, error) {
 	copy(u, g.cov)
 	g.upper = blas64.Triangular{N: d, Stride: d, Data: u, Uplo: blas.Upper, Diag: blas.NonUnit}
 	if _, ok := lapack64.Potrf(blas64.Symmetric{N: d, Stride: d, Data: u, Uplo: blas.Upper}); !ok {
-		return nil, errNotPD
+		return nil, ErrNotPositiveDefinite
 	}
 	for i := 0; i < d; i++ {
 		for j := 0; j < i; j++ {
@@ -95,7 +92,7 @@ func factorGaussian(mean []float64, cov *mat.SymDense) (*gaussian, error) {
 		g.logDet += 2 * math.Log(u[i*d+i])
 	}
 	if math.IsNaN(g.logDet) || math.IsInf(g.logDet, 0) {
-		return nil, errNotPD
+		return nil, ErrNotPositiveDefinite
 	}
 	return g, nil
 }
@@ -158,7 +155,7 @@ func logOverlap(a, b *gaussian, s *overlapScratch) (float64, error) {
 		s.diff[i] = a.mean[i] - b.mean[i]
 	}
 	if _, ok := lapack64.Potrf(blas64.Symmetric{N: d, Stride: d, Data: s.sum, Uplo: blas.Upper}); !ok {
-		return 0, errNotPD
+		return 0, ErrNotPositiveDefinite
 	}
 	var logDet float64
 	for i := 0; i < d; i++ {

@@ -282,7 +282,7 @@ func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
 		preps = append(preps, prepareFrom(e.Mixture, r.comps[i]))
 	}
 	if len(r.Valid) == 0 {
-		return nil, errors.New("no valid estimate to aggregate")
+		return nil, ErrNoValidEstimate
 	}
 	var mixtures []*Mixture
 	for _, i := range r.Valid {
@@ -416,7 +416,7 @@ func commonShape(ests []Estimate, k, d int) (int, int, error) {
 		}
 	}
 	if total == 0 {
-		return 0, 0, errors.New("no valid estimate to aggregate")
+		return 0, 0, ErrNoValidEstimate
 	}
 	var parts []string
 	for _, s := range order {

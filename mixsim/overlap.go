@@ -86,7 +86,7 @@ type component struct {
 func newComponent(mean []float64, cov *mat.SymDense) (component, error) {
 	var ch mat.Cholesky
 	if !ch.Factorize(cov) {
-		return component{}, errors.New("covariance is not positive definite")
+		return component{}, federated.ErrNotPositiveDefinite
 	}
 	var l mat.TriDense
 	ch.LTo(&l)

@@ -1,0 +1,27 @@
+package federated
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// The exported errors come back wrapped with context, and errors.Is finds
+// them.
+func TestErrorsAreComparable(t *testing.T) {
+	bad := &Mixture{Weights: []float64{1}, Means: [][]float64{{0, 0}}, Covs: []*mat.SymDense{mat.NewSymDense(2, []float64{1, 2, 2, 1})}}
+	if err := bad.Validate(); !errors.Is(err, ErrNotPositiveDefinite) {
+		t.Errorf("indefinite covariance: %v", err)
+	}
+	if _, err := (&Server{}).Prepare(context.Background(), []Estimate{{ID: "a", N: 1, Mixture: bad}}); !errors.Is(err, ErrNoValidEstimate) {
+		t.Errorf("no valid estimate: %v", err)
+	}
+	X := mat.NewDense(20, 2, nil)
+	X.Set(3, 1, math.NaN())
+	if _, _, err := (&EM{K: 1}).Fit(context.Background(), X, newRNG(1)); !errors.Is(err, ErrNonFinite) {
+		t.Errorf("NaN data: %v", err)
+	}
+}
