@@ -22,7 +22,6 @@ const MaxMagnitude = 1e100
 // the transport solver and the JSON report.
 const maxDistance = 1e300
 
-
 // gaussian is one mixture component with the factorizations every distance
 // and density computation reuses.
 type gaussian struct {
