@@ -1,0 +1,260 @@
+package federated
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Invalid is an estimate excluded before any distance is computed.
+type Invalid struct {
+	Index  int
+	ID     string
+	Reason string
+}
+
+// Round is one set of received estimates, validated, with their pairwise
+// distances and centre of attention. Every aggregation of the round reuses
+// them.
+type Round struct {
+	server    *Server
+	Estimates []Estimate
+	Valid     []int      // indices into Estimates, ascending
+	Invalid   []Invalid  // excluded estimates and why
+	Distances *mat.Dense // len(Valid) x len(Valid), D(G_Valid[a], G_Valid[b])
+	Distance  Distance
+	Coat      int     // index into Estimates
+	Radius    float64 // r_coat
+	// SetAside lists valid estimates the robust methods (COAT, CRED, ARED)
+	// neither count nor reduce, with why: near copies of another estimate
+	// (the group's first one stays) and absurd reported sample sizes.
+	SetAside []Invalid
+	// Capped lists the valid estimates whose reported sample size was
+	// above the median report and were weighted as the median.
+	Capped  []int
+	coatPos int           // COAT's position in Valid and in Distances
+	comps   [][]*gaussian // per estimate, its factorized components (nil when invalid)
+	caps    map[int]float64
+	voter   []bool // per position in Valid: counted by the robust methods
+}
+
+// Result is the outcome of one aggregation. Indices refer to the estimates
+// given to Prepare.
+type Result struct {
+	Method  Method
+	Mixture *Mixture
+	Kept    []int // estimates the aggregate was built from
+	Flagged []int // estimates the method judged Byzantine, invalid ones included
+	// Objective is the final transportation cost of GMR-based methods and
+	// the trimmed cost of TRIM; 0 for COAT.
+	Objective float64
+	// Radius is the radius of the ball CRED and ARED kept; 0 otherwise.
+	Radius float64
+	// Warning, when not empty, says why the result may not be what the
+	// method promises (for example ARED's factor below 1 with few machines).
+	Warning string
+	// Slots describes ARED's componentwise combination; nil for the other
+	// methods and for an unhardened server.
+	Slots *SlotReport
+}
+
+// Prepare validates the estimates, sets aside the invalid ones with their
+// reasons, computes the pairwise distances among the rest and finds COAT.
+// It fails only when the settings are invalid or no valid estimate remains.
+func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Round{server: s, Estimates: ests, Distance: s.distance()}
+	k, d := s.K, s.Dim
+	if k == 0 || d == 0 {
+		ck, cd, err := commonShape(ests, k, d)
+		if err != nil {
+			return nil, err
+		}
+		if k == 0 {
+			k = ck
+		}
+		if d == 0 {
+			d = cd
+		}
+	}
+	var (
+		preps []*prepared
+		err   error
+	)
+	r.comps = make([][]*gaussian, len(ests))
+	for i, e := range ests {
+		reason := ""
+		switch {
+		case e.Malformed != "":
+			reason = e.Malformed
+		case e.Mixture == nil:
+			reason = "no mixture"
+		case e.N <= 0:
+			reason = fmt.Sprintf("sample size %d is not positive", e.N)
+		case e.Mixture.K() != k:
+			reason = fmt.Sprintf("order %d, want %d", e.Mixture.K(), k)
+		case e.Mixture.Dim() != d:
+			reason = fmt.Sprintf("dimension %d, want %d", e.Mixture.Dim(), d)
+		default:
+			// The factorizations validate the estimate and are kept for
+			// the distances and the aggregations.
+			if r.comps[i], err = e.Mixture.components(); err != nil {
+				reason = err.Error()
+			}
+		}
+		if reason != "" {
+			r.Invalid = append(r.Invalid, Invalid{Index: i, ID: e.ID, Reason: reason})
+			continue
+		}
+		r.Valid = append(r.Valid, i)
+		preps = append(preps, prepareFrom(e.Mixture, r.comps[i]))
+	}
+	if len(r.Valid) == 0 {
+		return nil, ErrNoValidEstimate
+	}
+	var mixtures []*Mixture
+	for _, i := range r.Valid {
+		mixtures = append(mixtures, ests[i].Mixture)
+	}
+	dist := s.Known.lookup(r.Distance, mixtures)
+	if dist == nil {
+		if dist, err = pairwisePrepared(ctx, preps, r.Distance, s.Workers, maxComponentKL); err != nil {
+			return nil, err
+		}
+	}
+	r.Distances = dist
+	r.setAside()
+	var voters []int
+	for a, v := range r.voter {
+		if v {
+			voters = append(voters, a)
+		}
+	}
+	pos, radius, _ := CenterOfAttention(subMatrix(dist, voters))
+	r.coatPos, r.Radius = voters[pos], radius
+	r.Coat = r.Valid[r.coatPos]
+	return r, nil
+}
+
+// setAside sets every valid estimate's weight (its sample size, capped at
+// the median report unless the server is unhardened) and decides which
+// estimates the robust methods count: all of them when unhardened;
+// otherwise not near copies of an earlier estimate, nor absurd reports.
+func (r *Round) setAside() {
+	r.voter = make([]bool, len(r.Valid))
+	for a := range r.voter {
+		r.voter[a] = true
+	}
+	r.caps = make(map[int]float64, len(r.Valid))
+	if r.server.Unhardened {
+		for _, i := range r.Valid {
+			r.caps[i] = float64(r.Estimates[i].N)
+		}
+		return
+	}
+	caps, absurd := sampleSizeCaps(r.Estimates, r.Valid)
+	r.caps = caps
+	for _, i := range r.Valid {
+		if caps[i] < float64(r.Estimates[i].N) {
+			r.Capped = append(r.Capped, i)
+		}
+	}
+	aside := map[int]string{}
+	for _, inv := range absurd {
+		aside[inv.Index] = inv.Reason
+	}
+	rep, typical := nearCopies(r.Distances, r.server.copyFraction())
+	for a, of := range rep {
+		if of != a {
+			aside[r.Valid[a]] = copyReason(r, a, of, typical, r.server.copyFraction())
+		}
+	}
+	for a, i := range r.Valid {
+		if reason, ok := aside[i]; ok {
+			r.voter[a] = false
+			r.SetAside = append(r.SetAside, Invalid{Index: i, ID: r.Estimates[i].ID, Reason: reason})
+		}
+	}
+	if !slices.Contains(r.voter, true) { // cannot happen: the median report is not absurd
+		for a := range r.voter {
+			r.voter[a] = true
+		}
+		r.SetAside = nil
+	}
+}
+
+// subMatrix returns dist restricted to the rows and columns at.
+func subMatrix(dist *mat.Dense, at []int) *mat.Dense {
+	if n, _ := dist.Dims(); n == len(at) {
+		return dist
+	}
+	out := mat.NewDense(len(at), len(at), nil)
+	for a, i := range at {
+		for b, j := range at {
+			out.Set(a, b, dist.At(i, j))
+		}
+	}
+	return out
+}
+
+// voterCoatDistances returns D(COAT, G) over the counted estimates and
+// COAT's position among them.
+func (r *Round) voterCoatDistances() ([]float64, int) {
+	all := r.CoatDistances()
+	var out []float64
+	pos := 0
+	for a, v := range r.voter {
+		if !v {
+			continue
+		}
+		if a == r.coatPos {
+			pos = len(out)
+		}
+		out = append(out, all[a])
+	}
+	return out, pos
+}
+
+// commonShape returns the (K, d) that more than half of the decoded
+// estimates share, among those matching the declared k or d when one is
+// given (0: any). Without such a majority it refuses: which machines are
+// genuine must not be decided by which shape happened to come first.
+func commonShape(ests []Estimate, k, d int) (int, int, error) {
+	type shape struct{ k, d int }
+	counts := map[shape]int{}
+	var order []shape
+	total := 0
+	for _, e := range ests {
+		if e.Mixture == nil || e.Malformed != "" {
+			continue
+		}
+		s := shape{e.Mixture.K(), e.Mixture.Dim()}
+		if k != 0 && s.k != k || d != 0 && s.d != d {
+			continue
+		}
+		if counts[s] == 0 {
+			order = append(order, s)
+		}
+		counts[s]++
+		total++
+	}
+	for _, s := range order {
+		if 2*counts[s] > total {
+			return s.k, s.d, nil
+		}
+	}
+	if total == 0 {
+		return 0, 0, ErrNoValidEstimate
+	}
+	var parts []string
+	for _, s := range order {
+		parts = append(parts, fmt.Sprintf("%d of order %d in dimension %d", counts[s], s.k, s.d))
+	}
+	return 0, 0, fmt.Errorf("no shape is shared by more than half of the estimates (%s): declare the order and dimension "+
+		"to aggregate (Server.K and Server.Dim; --k and --d)", strings.Join(parts, ", "))
+}
