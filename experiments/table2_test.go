@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -125,6 +126,8 @@ func TestStratifiedPartition(t *testing.T) {
 	}
 }
 
+// Each refused configuration is refused for its own reason, and the same
+// configuration with that one thing fixed passes.
 func TestConfigCheck(t *testing.T) {
 	d := synthetic(3, 2, 100, 50, 10, 3)
 	d.Letters = nil
@@ -132,13 +135,21 @@ func TestConfigCheck(t *testing.T) {
 	c.NTotal = 80
 	c.Machines = 4
 	c.K = 2
-	if err := c.Check(d); err == nil {
-		t.Fatal("letters failure without letters accepted")
+	if err := c.Check(d); err == nil || !strings.Contains(err.Error(), "the letters failure needs letter features") {
+		t.Errorf("letters failure without letters: %v", err)
 	}
 	c.Failure = federated.MeanFailure
+	if err := c.Check(d); err != nil {
+		t.Fatalf("the mean failure on these data: %v", err)
+	}
 	c.Alphas = []float64{0.6}
-	if err := c.Check(d); err == nil {
-		t.Fatal("alpha 0.6 accepted")
+	if err := c.Check(d); err == nil || !strings.Contains(err.Error(), "failure rate 0.6 is outside [0, 0.5)") {
+		t.Errorf("alpha 0.6: %v", err)
+	}
+	c.Alphas = []float64{0.25}
+	c.Machines = 40
+	if err := c.Check(d); err == nil || !strings.Contains(err.Error(), "leave 2 observations per machine") {
+		t.Errorf("2 observations per machine in d = 3: %v", err)
 	}
 }
 

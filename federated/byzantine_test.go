@@ -2,6 +2,7 @@ package federated
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"strings"
@@ -226,6 +227,12 @@ func TestPenaltySearchChoosesOnOwnData(t *testing.T) {
 }
 
 func TestSettingsRejectBadValues(t *testing.T) {
+	truth := randomMixture(newRNG(61), 2, 2, 4)
+	good, _, err := truth.Sample(200, newRNG(62))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ests, _, _ := honestRound(t, 5, 0, 63)
 	for name, em := range map[string]*EM{
 		"no K":          {},
 		"negative tol":  {K: 2, Tol: -1},
@@ -235,12 +242,16 @@ func TestSettingsRejectBadValues(t *testing.T) {
 		"folds":         {K: 2, PenaltySearch: &PenaltySearch{Folds: 1}},
 		"grid":          {K: 2, PenaltySearch: &PenaltySearch{Grid: []float64{0}}},
 	} {
-		if err := em.Validate(); err == nil {
-			t.Errorf("%s: EM accepted", name)
+		if err := em.Validate(); !errors.Is(err, ErrInvalidSetting) {
+			t.Errorf("%s: EM.Validate gave %v", name, err)
 		}
-		if _, _, err := em.Fit(context.Background(), mat.NewDense(10, 1, make([]float64, 10)), newRNG(1)); err == nil {
-			t.Errorf("%s: Fit accepted", name)
+		// Data a valid EM fits: only the setting can make Fit fail.
+		if _, _, err := em.Fit(context.Background(), good, newRNG(1)); !errors.Is(err, ErrInvalidSetting) {
+			t.Errorf("%s: Fit gave %v", name, err)
 		}
+	}
+	if _, _, err := (&EM{K: 2}).Fit(context.Background(), good, newRNG(1)); err != nil {
+		t.Fatalf("the data fail a valid EM: %v", err)
 	}
 	for name, s := range map[string]*Server{
 		"trim 1":       {Trim: 1},
@@ -253,12 +264,16 @@ func TestSettingsRejectBadValues(t *testing.T) {
 		"workers":      {Workers: -2},
 		"scale":        {RadiusScale: math.Inf(1)},
 	} {
-		if err := s.Validate(); err == nil {
-			t.Errorf("%s: Server accepted", name)
+		if err := s.Validate(); !errors.Is(err, ErrInvalidSetting) {
+			t.Errorf("%s: Server.Validate gave %v", name, err)
 		}
-		if _, err := s.Prepare(context.Background(), nil); err == nil {
-			t.Errorf("%s: Prepare accepted", name)
+		// Estimates a valid server aggregates: only the setting can fail.
+		if _, err := s.Prepare(context.Background(), ests); !errors.Is(err, ErrInvalidSetting) {
+			t.Errorf("%s: Prepare gave %v", name, err)
 		}
+	}
+	if _, err := (&Server{}).Prepare(context.Background(), ests); err != nil {
+		t.Fatalf("the estimates fail a valid server: %v", err)
 	}
 }
 

@@ -51,6 +51,13 @@ type EM struct {
 // defaults documented on each field; negative or non-finite ones are errors,
 // never replaced.
 func (e *EM) Validate() error {
+	if err := e.validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidSetting, err)
+	}
+	return nil
+}
+
+func (e *EM) validate() error {
 	switch {
 	case e.K < 1:
 		return fmt.Errorf("EM: order K = %d, want at least 1", e.K)

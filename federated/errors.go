@@ -15,6 +15,9 @@ var (
 	// gave a degenerate mixture (a component without observations or a
 	// singular covariance).
 	ErrDegenerateFit = errors.New("every initialization gave a degenerate mixture")
+	// ErrInvalidSetting reports a setting of a Server or an EM (its
+	// PenaltySearch included) that cannot be used; the message names it.
+	ErrInvalidSetting = errors.New("invalid setting")
 	// ErrNonFinite reports data holding NaN or infinite values.
 	ErrNonFinite = errors.New("data contain NaN or Inf")
 )

@@ -11,9 +11,9 @@ import (
 	"github.com/nistgmm/nistgmm/federated"
 )
 
-// Six machines send 1-D two-component mixtures; machine 4's transmission
-// was corrupted. The server finds COAT among the honest ones, and CRED
-// aggregates only estimates in COAT's ball.
+// Nine machines send 1-D two-component mixtures; machine e's transmission
+// was corrupted. The server finds COAT among the honest ones; CRED reduces
+// COAT's ball, ARED a wider one, and GMR everything.
 func ExampleServer() {
 	mix := func(mu1, mu2 float64) *federated.Mixture {
 		return &federated.Mixture{
@@ -29,15 +29,17 @@ func ExampleServer() {
 		{ID: "d", N: 500, Mixture: mix(0.04, 4.97)},
 		{ID: "e", N: 500, Mixture: mix(-120, 87)}, // mean failure
 		{ID: "f", N: 500, Mixture: mix(-0.01, 5.00)},
+		{ID: "g", N: 500, Mixture: mix(0.03, 5.02)},
+		{ID: "h", N: 500, Mixture: mix(-0.02, 4.99)},
+		{ID: "i", N: 500, Mixture: mix(0.00, 5.04)},
 	}
-	srv := &federated.Server{Distance: federated.KL}
-	round, err := srv.Prepare(context.Background(), ests)
+	round, err := (&federated.Server{}).Prepare(context.Background(), ests)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println("COAT:", ests[round.Coat].ID)
-	for _, m := range []federated.Method{federated.CRED, federated.GMR} {
+	for _, m := range []federated.Method{federated.CRED, federated.ARED, federated.GMR} {
 		res, err := round.Aggregate(context.Background(), m, nil)
 		if err != nil {
 			fmt.Println(err)
@@ -46,11 +48,16 @@ func ExampleServer() {
 		fmt.Printf("%s kept %v flagged %v, means %.2f %.2f\n", m, res.Kept, res.Flagged,
 			res.Mixture.Means[0][0], res.Mixture.Means[1][0])
 	}
-	// GMR keeps the corrupted estimate, which captures a component.
+	// CRED keeps COAT's ball, the half of the estimates nearest COAT, by
+	// definition, so it also leaves out honest ones; ARED's wider ball
+	// flags only e. GMR keeps e, which drags both components away from 0
+	// and 5.
+
 	// Output:
 	// COAT: a
-	// cred kept [0 2 5] flagged [1 3 4], means 0.01 5.01
-	// gmr kept [0 1 2 3 4 5] flagged [], means -120.00 12.00
+	// cred kept [0 2 5 6 8] flagged [1 3 4 7], means 0.01 5.02
+	// ared kept [0 1 2 3 5 6 7 8] flagged [4], means 0.01 5.01
+	// gmr kept [0 1 2 3 4 5 6 7 8] flagged [], means 4.20 3.01
 }
 
 // A machine fits an order-2 mixture to its own observations. With a

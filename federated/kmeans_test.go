@@ -113,7 +113,6 @@ func TestKMeansMatchesThePlainScan(t *testing.T) {
 			}
 		}
 	}
-	_ = math.Inf
 }
 
 // Empty clusters are re-seeded at the point farthest from its centre, which

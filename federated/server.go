@@ -79,6 +79,13 @@ type Server struct {
 // Validate reports settings that cannot be used. Zero values mean the
 // defaults documented on each field; bad values are errors, never replaced.
 func (s *Server) Validate() error {
+	if err := s.validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidSetting, err)
+	}
+	return nil
+}
+
+func (s *Server) validate() error {
 	if _, err := ParseDistance(string(s.distance())); err != nil {
 		return err
 	}

@@ -58,11 +58,5 @@ func CoreName() string { return C.GoString(C.openblas_get_corename()) }
 // slow). A CPU with AVX2 and FMA reported as Prescott has been
 // misdetected; an OPENBLAS_CORETYPE set by the user is always kept.
 func CoreTypeFix() string {
-	if os.Getenv("OPENBLAS_CORETYPE") != "" {
-		return ""
-	}
-	if CoreName() == "Prescott" && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		return "Haswell"
-	}
-	return ""
+	return chooseCoreType(os.Getenv("OPENBLAS_CORETYPE"), CoreName(), cpu.X86.HasAVX2, cpu.X86.HasFMA)
 }
