@@ -11,69 +11,97 @@ import (
 // Byzantine and is read only by Oracle. Invalid estimates are always among
 // the flagged ones.
 func (r *Round) Aggregate(ctx context.Context, method Method, byzantine []int) (*Result, error) {
-	res := &Result{Method: method}
-	var kept, flagged []int
-	switch method {
-	case COAT:
-		res.Mixture = r.Estimates[r.Coat].Mixture.Clone()
-		res.Kept = []int{r.Coat}
-		// A single estimate is not a filter: COAT judges no machine, so
-		// only the invalid ones count as flagged.
-		res.Flagged = r.withInvalid(nil)
-		return res, nil
-	case GMR:
-		kept = append(kept, r.Valid...)
-	case CRED:
-		// The round-off floor keeps identical estimates together here too.
-		res.Radius = math.Max(r.Radius, r.Distance.roundOff())
-		kept, flagged = r.ball(res.Radius)
-	case ARED:
-		var err error
-		if kept, flagged, res.Radius, res.Warning, err = r.aredBall(); err != nil {
-			return nil, err
-		}
-		if !r.server.Unhardened {
-			ref, obj, err := r.reduce(ctx, kept)
+	for _, k := range methodKinds() {
+		if k.name == method {
+			res, err := k.aggregate(ctx, r, byzantine)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", method, err)
 			}
-			var voters []int
-			for a, i := range r.Valid {
-				if r.voter[a] {
-					voters = append(voters, i)
-				}
-			}
-			mix, slots, err := r.combineSlots(ctx, ref, voters)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", method, err)
-			}
-			res.Mixture, res.Kept, res.Flagged, res.Objective, res.Slots = mix, kept, r.withInvalid(flagged), obj, slots
+			res.Method = method
 			return res, nil
 		}
-	case Oracle:
-		bad := map[int]bool{}
-		for _, b := range byzantine {
-			bad[b] = true
-		}
-		for _, i := range r.Valid {
-			if bad[i] {
-				flagged = append(flagged, i)
-			} else {
-				kept = append(kept, i)
-			}
-		}
-		if len(kept) == 0 {
-			return nil, errors.New("oracle: every valid estimate is Byzantine")
-		}
-	case TRIM:
-		return r.trim(ctx)
-	default:
-		return nil, fmt.Errorf("unknown method %q", method)
 	}
+	return nil, fmt.Errorf("unknown method %q", method)
+}
+
+// reduced is the Result of reducing kept, with flagged (and every invalid
+// estimate) flagged.
+func (r *Round) reduced(ctx context.Context, kept, flagged []int) (*Result, error) {
 	mix, obj, err := r.reduce(ctx, kept)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", method, err)
+		return nil, err
 	}
-	res.Mixture, res.Kept, res.Flagged, res.Objective = mix, kept, r.withInvalid(flagged), obj
+	return &Result{Mixture: mix, Kept: kept, Flagged: r.withInvalid(flagged), Objective: obj}, nil
+}
+
+func aggregateCOAT(_ context.Context, r *Round, _ []int) (*Result, error) {
+	// A single estimate is not a filter: COAT judges no machine, so only
+	// the invalid ones count as flagged.
+	return &Result{Mixture: r.Estimates[r.Coat].Mixture.Clone(), Kept: []int{r.Coat}, Flagged: r.withInvalid(nil)}, nil
+}
+
+func aggregateGMR(ctx context.Context, r *Round, _ []int) (*Result, error) {
+	return r.reduced(ctx, append([]int(nil), r.Valid...), nil)
+}
+
+func aggregateCRED(ctx context.Context, r *Round, _ []int) (*Result, error) {
+	// The round-off floor keeps identical estimates together here too.
+	radius := math.Max(r.Radius, r.Distance.roundOff())
+	kept, flagged := r.ball(radius)
+	res, err := r.reduced(ctx, kept, flagged)
+	if err != nil {
+		return nil, err
+	}
+	res.Radius = radius
 	return res, nil
+}
+
+func aggregateARED(ctx context.Context, r *Round, _ []int) (*Result, error) {
+	kept, flagged, radius, warning, err := r.aredBall()
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.reduced(ctx, kept, flagged)
+	if err != nil {
+		return nil, err
+	}
+	res.Radius, res.Warning = radius, warning
+	if r.server.Unhardened {
+		return res, nil
+	}
+	// The reduction of the ball is the reference of the componentwise
+	// combination over every counted estimate.
+	var voters []int
+	for a, i := range r.Valid {
+		if r.voter[a] {
+			voters = append(voters, i)
+		}
+	}
+	if res.Mixture, res.Slots, err = r.combineSlots(ctx, res.Mixture, voters); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func aggregateOracle(ctx context.Context, r *Round, byzantine []int) (*Result, error) {
+	bad := map[int]bool{}
+	for _, b := range byzantine {
+		bad[b] = true
+	}
+	var kept, flagged []int
+	for _, i := range r.Valid {
+		if bad[i] {
+			flagged = append(flagged, i)
+		} else {
+			kept = append(kept, i)
+		}
+	}
+	if len(kept) == 0 {
+		return nil, errors.New("every valid estimate is Byzantine")
+	}
+	return r.reduced(ctx, kept, flagged)
+}
+
+func aggregateTRIM(ctx context.Context, r *Round, _ []int) (*Result, error) {
+	return r.trim(ctx)
 }

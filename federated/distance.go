@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/nistgmm/nistgmm/internal/parallel"
 	"gonum.org/v1/gonum/floats"
@@ -45,7 +46,11 @@ func ParseDistance(s string) (Distance, error) {
 			return d, nil
 		}
 	}
-	return "", fmt.Errorf("unknown distance %q: want jeffreys, kl-sym, kl, ise or cs", s)
+	var names []string
+	for _, d := range Distances() {
+		names = append(names, string(d))
+	}
+	return "", fmt.Errorf("unknown distance %q: want one of %s", s, strings.Join(names, ", "))
 }
 
 // roundOff is the size below which a distance is indistinguishable from 0:

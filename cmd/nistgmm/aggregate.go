@@ -16,7 +16,7 @@ import (
 func cmdAggregate(ctx context.Context, args []string) error {
 	fs := newFlagSet("aggregate", "--estimates est.json [--method ared] [flags]")
 	estimates := fs.String("estimates", "", "estimates file (format nistgmm/estimates/v1, see README)")
-	method := fs.String("method", "ared", "gmr, coat, cred, ared, trim or oracle")
+	method := fs.String("method", "ared", "aggregation method:\n"+indent(federated.MethodHelp()))
 	var sf serverFlags
 	sf.register(fs)
 	byz := fs.String("byzantine", "", "comma-separated ids known to be Byzantine (oracle only)")

@@ -16,7 +16,7 @@ import (
 	"github.com/nistgmm/nistgmm/federated"
 )
 
-const distanceHelp = "distance choosing COAT and the balls: jeffreys, kl-sym, kl, ise (the paper's) or cs. " +
+var distanceHelp = "distance choosing COAT and the balls: " + distanceNames() + " (ise is the paper's). " +
 	"Default jeffreys (transportation divergence with the symmetric KL cost): with ise or the one-sided kl a " +
 	"broad Byzantine fit sits nearer COAT than honest ones (see README)"
 
@@ -248,4 +248,13 @@ func parseAlphas(s string) ([]float64, error) {
 func indent(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return "\t" + strings.Join(lines, "\n\t")
+}
+
+// distanceNames lists the distances, from federated's list.
+func distanceNames() string {
+	var names []string
+	for _, d := range federated.Distances() {
+		names = append(names, string(d))
+	}
+	return strings.Join(names, ", ")
 }

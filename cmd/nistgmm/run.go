@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/nistgmm/nistgmm/experiments"
+	"github.com/nistgmm/nistgmm/federated"
 )
 
 func cmdRun(ctx context.Context, args []string) error {
@@ -63,9 +64,11 @@ func cmdRun(ctx context.Context, args []string) error {
 	fmt.Println()
 	if len(a.SeparabilityByDistance) > 0 {
 		fmt.Print("separability AUC by distance:")
-		for _, name := range []string{"jeffreys", "kl-sym", "kl", "kl-column", "ise", "cs"} {
-			if v, ok := a.SeparabilityByDistance[name]; ok {
-				fmt.Printf(" %s %.3f", name, v)
+		for _, d := range federated.Distances() {
+			for _, name := range []string{string(d), string(d) + "-column"} {
+				if v, ok := a.SeparabilityByDistance[name]; ok {
+					fmt.Printf(" %s %.3f", name, v)
+				}
 			}
 		}
 		fmt.Println()
