@@ -73,8 +73,7 @@ func rows(X *mat.Dense, idx []int) *mat.Dense {
 	return out
 }
 
-// maxByzantine is the largest number of Byzantine machines over the alphas.
-// RunRepetition runs repetition rep: it partitions NTotal training digits
+// RunTable2Repetition runs repetition rep: it partitions NTotal training digits
 // across the machines and fits each; picks the Byzantine machines as a
 // prefix of one random order (so the set at a lower alpha is inside the set
 // at a higher one) and fits or corrupts their replacements once; then for

@@ -142,6 +142,7 @@ func (c Table2Config) Check(d *Data) error {
 	return nil
 }
 
+// maxByzantine is the largest number of Byzantine machines over the alphas.
 func (c Table2Config) maxByzantine() int {
 	most := 0
 	for _, a := range c.Alphas {
@@ -150,6 +151,4 @@ func (c Table2Config) maxByzantine() int {
 	return most
 }
 
-func (c Table2Config) byzantineCount(alpha float64) int {
-	return int(math.Floor(alpha*float64(c.Machines) + 1e-9))
-}
+func (c Table2Config) byzantineCount(alpha float64) int { return byzantineCount(alpha, c.Machines) }

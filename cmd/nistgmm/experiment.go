@@ -181,21 +181,9 @@ func (f *experimentFlags) load(ctx context.Context) (*experiments.Data, string, 
 			}
 		}
 	}
-	man, err := features.ReadManifest(dir)
+	d, man, err := experiments.LoadData(dir)
 	if err != nil {
-		return nil, "", fmt.Errorf("--features %s is not a features folder (%w); make one with 'nistgmm extract --out %s'", dir, err, dir)
-	}
-	d := &experiments.Data{}
-	if d.Train, d.TrainLabels, err = features.ReadSet(dir, features.DigitsTrain); err != nil {
-		return nil, "", err
-	}
-	if d.Test, d.TestLabels, err = features.ReadSet(dir, features.DigitsTest); err != nil {
-		return nil, "", err
-	}
-	if _, err := os.Stat(filepath.Join(dir, features.Letters+".npy")); err == nil {
-		if d.Letters, _, err = features.ReadSet(dir, features.Letters); err != nil {
-			return nil, "", err
-		}
+		return nil, "", fmt.Errorf("--features: %w", err)
 	}
 	f.loadedDir, f.loadedModel = dir, man.ModelSHA256
 	sum := man.ModelSHA256

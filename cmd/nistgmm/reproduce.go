@@ -143,8 +143,15 @@ func writeCommand(dir, command string) error {
 func defaultOut(setup experiments.Table2Setup) string {
 	s := setup
 	s.Reps, s.Config.Workers = 0, 0
-	b, _ := json.Marshal(s)
 	c := setup.Config
+	return runFolder(fmt.Sprintf("%s-n%d-%s", c.Distance, c.NTotal/c.Machines, c.Failure), s)
+}
+
+// runFolder is runs/<name>-<hash of what the run computes>: the same
+// command always resumes its own folder, and two experiments never share
+// one.
+func runFolder(name string, setup any) string {
+	b, _ := json.Marshal(setup)
 	sum := sha256.Sum256(b)
-	return filepath.Join("runs", fmt.Sprintf("%s-n%d-%s-%x", c.Distance, c.NTotal/c.Machines, c.Failure, sum[:4]))
+	return filepath.Join("runs", fmt.Sprintf("%s-%x", name, sum[:4]))
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -202,13 +200,11 @@ func writeSimulation(dir string, setup experiments.SimSetup, results []experimen
 func defaultSimOut(setup experiments.SimSetup) string {
 	s := setup
 	s.Reps, s.Config.Workers = 0, 0
-	b, _ := json.Marshal(s)
-	sum := sha256.Sum256(b)
 	name := "sim"
 	if setup.Config.Figure != 0 {
 		name = fmt.Sprintf("sim-fig%d", setup.Config.Figure)
 	}
-	return filepath.Join("runs", fmt.Sprintf("%s-%x", name, sum[:4]))
+	return runFolder(name, s)
 }
 
 func parseInts(flag, s string) ([]int, error) {
