@@ -2,6 +2,7 @@ package federated
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -276,6 +277,40 @@ func TestHardenedServerOnTinyRounds(t *testing.T) {
 					t.Errorf("K=%d, m=%d, %s: %v", K, m, method, err)
 				}
 			}
+		}
+	}
+}
+
+// BenchmarkARED times the hardened ARED (distances, COAT, the ball's
+// reduction and the componentwise combination) against the paper's ARED
+// on rounds of m local fits of one order-10 mixture in d = 50, in one
+// command: the combination compares every pair of components within a
+// slot, so its cost grows like m^2.
+func BenchmarkARED(b *testing.B) {
+	rng := newRNG(17)
+	truth := randomMixture(rng, 10, 50, 3)
+	base := make([]Estimate, 0, 200)
+	for i := 0; i < 200; i++ {
+		base = append(base, Estimate{ID: "m" + string(rune('A'+i%26)) + string(rune('a'+i/26)), N: 2000, Mixture: localFit(b, truth, 2000, rng)})
+	}
+	for _, m := range []int{50, 100, 200} {
+		for _, unhardened := range []bool{true, false} {
+			name := fmt.Sprintf("m%d-hardened", m)
+			if unhardened {
+				name = fmt.Sprintf("m%d-paper", m)
+			}
+			b.Run(name, func(b *testing.B) {
+				srv := &Server{Unhardened: unhardened, SingleStart: true, Workers: 1}
+				for i := 0; i < b.N; i++ {
+					round, err := srv.Prepare(context.Background(), base[:m])
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := round.Aggregate(context.Background(), ARED, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }
