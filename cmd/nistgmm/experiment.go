@@ -147,6 +147,13 @@ func (f *experimentFlags) config(alphas []float64) (experiments.Table2Config, er
 	if err := c.Validate(); err != nil {
 		return c, flagged(err)
 	}
+	// The features extract writes have features.Dim columns: a split that
+	// cannot fit them is refused before anything is loaded (Check repeats
+	// this on the data, whatever their dimension).
+	if per := c.NTotal / c.Machines; per <= features.Dim {
+		return c, fmt.Errorf("--n-total %d over --machines %d leaves %d observations per machine, too few for a covariance of the "+
+			"%d CNN features (at least %d are needed): use fewer machines or more digits", c.NTotal, c.Machines, per, features.Dim, features.Dim+1)
+	}
 	return c, nil
 }
 

@@ -153,9 +153,10 @@ func TestNonFiniteFeaturesAreRefusedByTheCommands(t *testing.T) {
 	}
 }
 
-// Infeasible machine counts are refused in one message before any fit.
+// Infeasible machine counts are refused in one message before anything is
+// loaded (the features folder does not exist).
 func TestInfeasibleSplitIsOneMessage(t *testing.T) {
-	dir := syntheticFeatures(t)
+	dir := filepath.Join(t.TempDir(), "nowhere")
 	err := cmdRun(context.Background(), []string{"--features", dir, "--machines", "90", "--n-total", "900"})
 	if err == nil || strings.Count(err.Error(), "\n") > 0 || !strings.Contains(err.Error(), "10 observations per machine") {
 		t.Errorf("90 machines of 10 observations in d = 50: %v", err)
