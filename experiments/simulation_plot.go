@@ -123,6 +123,19 @@ func newSimLayout(c SimConfig, reps []SimRep) simLayout {
 // PlotSimulation draws the repetitions' metric as box plots laid out like
 // the paper's Figures 2-5 (W1) or 7-10 (ARI) and saves a PNG.
 func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, title string) error {
+	return plotSimulation(path, c, reps, metric, title, false)
+}
+
+// PlotSimulationZoom draws the same layout zoomed, panel by panel, on the
+// methods near the best: within 25% of the smallest median W1, or within
+// 0.01 of the largest median ARI, each as its median and interquartile
+// range on a linear axis, so that methods that differ by a few thousandths
+// are told apart; the others are left out of the panel.
+func PlotSimulationZoom(path string, c SimConfig, reps []SimRep, metric SimMetric, title string) error {
+	return plotSimulation(path, c, reps, metric, title, true)
+}
+
+func plotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, title string, zoom bool) error {
 	l := newSimLayout(c, reps)
 	if len(l.cols) == 0 {
 		return fmt.Errorf("plot: no results to draw")
@@ -164,29 +177,43 @@ func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 					p.Y.Label.Text = fmt.Sprintf("%s failure: ARI", f)
 				}
 			}
-			if metric == MetricW1 {
+			if metric == MetricW1 && !zoom {
 				p.Y.Scale = plot.LogScale{}
 				p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 			}
 			var ticks []plot.Tick
+			zlo, zhi := math.Inf(1), math.Inf(-1)
 			for g, group := range l.groups {
 				k := string(f) + "|" + col + "|" + group
-				for mi, m := range federated.Methods() {
-					v := values[k][m]
-					if len(v) == 0 {
-						continue
-					}
-					box, err := methodBox(vg.Points(7), float64(g)*(nm+1)+float64(mi), mi, v)
+				if zoom {
+					lo, hi, err := addZoomedGroup(p, values[k], metric, float64(g)*(nm+1))
 					if err != nil {
 						return err
 					}
-					p.Add(box)
+					zlo, zhi = math.Min(zlo, lo), math.Max(zhi, hi)
+				} else {
+					for mi, m := range federated.Methods() {
+						v := values[k][m]
+						if len(v) == 0 {
+							continue
+						}
+						box, err := methodBox(vg.Points(7), float64(g)*(nm+1)+float64(mi), mi, v)
+						if err != nil {
+							return err
+						}
+						p.Add(box)
+					}
 				}
 				ticks = append(ticks, plot.Tick{Value: float64(g)*(nm+1) + (nm-1)/2, Label: group})
 			}
 			p.X.Tick.Marker = plot.ConstantTicks(ticks)
 			p.X.Min, p.X.Max = -1, float64(len(l.groups))*(nm+1)-1
-			if hi > lo {
+			if zoom && zhi > zlo {
+				pad := 0.08 * (zhi - zlo)
+				p.Y.Min, p.Y.Max = zlo-pad, zhi+3*pad
+			} else if zoom {
+				p.Y.Min, p.Y.Max = zlo-0.001, zhi+0.003
+			} else if hi > lo {
 				if metric == MetricW1 {
 					p.Y.Min, p.Y.Max = lo/1.5, hi*4 // room for the column name
 				} else {
@@ -249,4 +276,47 @@ func drawHeader(dc draw.Canvas, width, height, headerH vg.Length, title string) 
 		dc.FillText(label, vg.Point{X: x + sq + vg.Points(3), Y: y}, displayName(m))
 		x += entry
 	}
+}
+
+// addZoomedGroup draws, at x and after, the median and interquartile range
+// of every method near the best of the group, and returns the range they
+// span.
+func addZoomedGroup(p *plot.Plot, byMethod map[federated.Method]plotter.Values, metric SimMetric, x float64) (float64, float64, error) {
+	q := map[federated.Method][3]float64{}
+	best := math.Inf(1)
+	if metric == MetricARI {
+		best = math.Inf(-1)
+	}
+	for m, v := range byMethod {
+		if len(v) == 0 {
+			continue
+		}
+		q[m] = quartiles(v)
+		if metric == MetricARI {
+			best = math.Max(best, q[m][1])
+		} else {
+			best = math.Min(best, q[m][1])
+		}
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for mi, m := range federated.Methods() {
+		s, ok := q[m]
+		if !ok || metric == MetricARI && s[1] < best-0.01 || metric != MetricARI && s[1] > 1.25*best {
+			continue
+		}
+		xm := x + float64(mi)
+		line, err := plotter.NewLine(plotter.XYs{{X: xm, Y: s[0]}, {X: xm, Y: s[2]}})
+		if err != nil {
+			return 0, 0, err
+		}
+		line.LineStyle = draw.LineStyle{Color: palette[mi%len(palette)], Width: vg.Points(2)}
+		dot, err := plotter.NewScatter(plotter.XYs{{X: xm, Y: s[1]}})
+		if err != nil {
+			return 0, 0, err
+		}
+		dot.GlyphStyle = draw.GlyphStyle{Color: palette[mi%len(palette)], Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
+		p.Add(line, dot)
+		lo, hi = math.Min(lo, s[0]), math.Max(hi, s[2])
+	}
+	return lo, hi, nil
 }

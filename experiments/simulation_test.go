@@ -71,6 +71,13 @@ func TestSimulateResumesToTheSameCSV(t *testing.T) {
 		if st, err := os.Stat(path); err != nil || st.Size() < 1000 {
 			t.Errorf("plot %s: %v", m, err)
 		}
+		zoom := filepath.Join(t.TempDir(), string(m)+"-zoom.png")
+		if err := PlotSimulationZoom(zoom, setup.Config, full, m, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Stat(zoom); err != nil || st.Size() < 1000 {
+			t.Errorf("zoomed plot %s: %v", m, err)
+		}
 	}
 }
 

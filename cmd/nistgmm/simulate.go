@@ -179,6 +179,15 @@ func writeSimulation(dir string, setup experiments.SimSetup, results []experimen
 	if err := experiments.PlotSimulation(filepath.Join(dir, "ari.png"), c, results, experiments.MetricARI, title+": ARI"); err != nil {
 		return err
 	}
+	for _, z := range []struct {
+		name   string
+		metric experiments.SimMetric
+	}{{"w1-zoom.png", experiments.MetricW1}, {"ari-zoom.png", experiments.MetricARI}} {
+		if err := experiments.PlotSimulationZoom(filepath.Join(dir, z.name), c, results, z.metric,
+			title+": "+strings.ToUpper(string(z.metric))+", zoom on the methods near the best"); err != nil {
+			return err
+		}
+	}
 	if err := writeCommand(dir, command); err != nil {
 		return err
 	}
@@ -191,7 +200,7 @@ func writeSimulation(dir string, setup experiments.SimSetup, results []experimen
 	n := float64(max(len(results), 1))
 	fmt.Fprintf(os.Stderr, "\nmean seconds per repetition (one goroutine each, %d at once): local fits %.1f, aggregation and scoring %.1f\n",
 		parallel, fit/n, agg/n)
-	fmt.Fprintf(os.Stderr, "wrote summary.csv, reps.csv, summary.md, w1.png, ari.png and command.txt in %s\n", dir)
+	fmt.Fprintf(os.Stderr, "wrote summary.csv, reps.csv, summary.md, w1.png, ari.png, their zooms w1-zoom.png and ari-zoom.png, and command.txt in %s\n", dir)
 	return nil
 }
 
