@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // honestRound returns m local fits of one truth (K = 4, d = 3, n = 1,000
@@ -311,6 +313,48 @@ func BenchmarkARED(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// A slot's divergences read from the last pass are the ones computed
+// afresh: the same kept set, radius and component, whether every pair, some
+// or none come from the cache.
+func TestSlotCacheGivesTheComputedNumbers(t *testing.T) {
+	ests, byz, _ := honestRound(t, 20, 6, 75)
+	attacked, _, err := (&Server{}).Craft(context.Background(), CaptureJitter, ests, byz, newRNG(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	round, err := (&Server{}).Prepare(context.Background(), attacked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := round.Estimates[round.Coat].Mixture
+	refComps, _ := ref.components()
+	perms := make([][]int, len(round.Valid))
+	for a, i := range round.Valid {
+		perms[a] = alignTo(refComps, round.comps[i], ref.Dim())
+	}
+	// Another alignment for some machines: swap two of their components.
+	other := make([][]int, len(perms))
+	for a, p := range perms {
+		other[a] = slices.Clone(p)
+		if a%3 == 0 {
+			other[a][0], other[a][1] = other[a][1], other[a][0]
+		}
+	}
+	for k := 0; k < ref.K(); k++ {
+		for _, second := range [][][]int{perms, other} {
+			var fresh, warm slotCache
+			if _, _, _, _, _, err := round.combineSlot(round.Valid, perms, k, 3, &warm); err != nil {
+				t.Fatal(err)
+			}
+			k1, r1, w1, m1, c1, _ := round.combineSlot(round.Valid, second, k, 3, &fresh)
+			k2, r2, w2, m2, c2, _ := round.combineSlot(round.Valid, second, k, 3, &warm)
+			if !slices.Equal(k1, k2) || r1 != r2 || w1 != w2 || !slices.Equal(m1, m2) || !mat.Equal(c1, c2) {
+				t.Fatalf("slot %d: the cached pass differs from the fresh one", k)
+			}
 		}
 	}
 }

@@ -67,6 +67,9 @@ func (r *Round) combineSlots(ctx context.Context, ref *Mixture, machines []int) 
 	var perms [][]int
 	report := &SlotReport{}
 	cur := ref
+	// Each slot's divergences of the last pass: a pass that aligns a pair
+	// of machines as the last one did reads them instead of computing them.
+	caches := make([]slotCache, K)
 	for pass := 0; pass < maxSlotPasses; pass++ {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
@@ -84,7 +87,7 @@ func (r *Round) combineSlots(ctx context.Context, ref *Mixture, machines []int) 
 		mix := &Mixture{Weights: make([]float64, K), Means: make([][]float64, K), Covs: make([]*mat.SymDense, K)}
 		err = parallel.For(ctx, K, r.server.Workers, func(k int) error {
 			var err error
-			kept[k], radius[k], mix.Weights[k], mix.Means[k], mix.Covs[k], err = r.combineSlot(machines, next, k, scale)
+			kept[k], radius[k], mix.Weights[k], mix.Means[k], mix.Covs[k], err = r.combineSlot(machines, next, k, scale, &caches[k])
 			return err
 		})
 		if err != nil {
@@ -126,27 +129,42 @@ func alignTo(ref, comps []*gaussian, d int) []int {
 	return assignment(cost, K)
 }
 
+// slotCache holds a slot's divergences of one pass and, per machine, the
+// component they were computed for.
+type slotCache struct {
+	used []int
+	dist *mat.Dense
+}
+
 // combineSlot combines slot k: the components perms[a][k] of machines[a],
 // compared by the Jeffreys divergence, the centre and radius by COAT's and
 // RadiusRobust's rules, the kept ones moment-matched with their capped
 // sample sizes as masses. It returns the kept estimates, the radius, the
 // slot's (unnormalized) weight, mean and covariance.
-func (r *Round) combineSlot(machines []int, perms [][]int, k int, scale float64) ([]int, float64, float64, []float64, *mat.SymDense, error) {
+func (r *Round) combineSlot(machines []int, perms [][]int, k int, scale float64, cache *slotCache) ([]int, float64, float64, []float64, *mat.SymDense, error) {
 	m := len(machines)
 	comps := make([]*gaussian, m)
+	used := make([]int, m)
 	for a, i := range machines {
-		comps[a] = r.comps[i][perms[a][k]]
+		used[a] = perms[a][k]
+		comps[a] = r.comps[i][used[a]]
 	}
 	d := len(comps[0].mean)
 	diff := make([]float64, d)
 	dist := mat.NewDense(m, m, nil)
 	for a := 0; a < m; a++ {
 		for b := a + 1; b < m; b++ {
-			v := klGauss(comps[a], comps[b], diff) + klGauss(comps[b], comps[a], diff)
+			var v float64
+			if cache.dist != nil && cache.used[a] == used[a] && cache.used[b] == used[b] {
+				v = cache.dist.At(a, b)
+			} else {
+				v = klGauss(comps[a], comps[b], diff) + klGauss(comps[b], comps[a], diff)
+			}
 			dist.Set(a, b, v)
 			dist.Set(b, a, v)
 		}
 	}
+	cache.used, cache.dist = used, dist
 	centre, rc, _ := CenterOfAttention(dist)
 	row := dist.RawRowView(centre)
 	radius := max(robustRadius(row, centre, rc, scale), Jeffreys.roundOff())
