@@ -46,7 +46,7 @@ func miniSetup() Table2Setup {
 
 func csvOf(t *testing.T, reps []Table2Rep) string {
 	var b bytes.Buffer
-	if err := WriteCSV(&b, reps); err != nil {
+	if err := WriteTable2CSV(&b, reps); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
@@ -94,7 +94,7 @@ func TestReproduceResumesToTheSameCSV(t *testing.T) {
 		t.Fatal("resuming a different experiment was accepted")
 	}
 
-	rows := Summarize(full, setup.Config.Machines)
+	rows := SummarizeTable2(full, setup.Config.Machines)
 	if len(rows) != 3 || rows[2].Cells[federated.Oracle].N != 2 {
 		t.Fatalf("summary %+v", rows)
 	}
@@ -103,14 +103,14 @@ func TestReproduceResumesToTheSameCSV(t *testing.T) {
 		t.Fatalf("alpha 0.4: ARED recall %v, ARED %v vs GMR %v", rows[2].AREDRecall, rows[2].Cells[federated.ARED], rows[2].Cells[federated.GMR])
 	}
 	var md bytes.Buffer
-	if err := WriteMarkdown(&md, rows, 2, "mini", "nistgmm reproduce"); err != nil {
+	if err := WriteTable2Markdown(&md, rows, 2, "mini", "nistgmm reproduce"); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(md.String(), "| Oracle | ARED | CRED | TRIM | COAT | GMR |") {
 		t.Fatalf("markdown header:\n%s", md.String())
 	}
 	png := filepath.Join(t.TempDir(), "box.png")
-	if err := Plot(png, full, "mini"); err != nil {
+	if err := PlotTable2(png, full, "mini"); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(png); err != nil || st.Size() < 1000 {

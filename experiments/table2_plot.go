@@ -47,13 +47,13 @@ func methodBox(width vg.Length, x float64, mi int, v plotter.Values) (plot.Plott
 	return box, nil
 }
 
-// Plot draws the repetitions' ARI in two panels and saves them as PNG: on
+// PlotTable2 draws the repetitions' ARI in two panels and saves them as PNG: on
 // top, one box per method
 // and alpha over the whole range, where methods that differ by 0.5 are
 // told apart; below, a zoom on the methods near the top (median and
 // interquartile range of each, every method named on the axis), where
 // methods that differ by 0.001 are.
-func Plot(path string, reps []Table2Rep, title string) error {
+func PlotTable2(path string, reps []Table2Rep, title string) error {
 	var alphas []float64
 	values := map[float64]map[federated.Method]plotter.Values{}
 	for _, r := range reps {

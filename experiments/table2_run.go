@@ -64,8 +64,8 @@ func Reproduce(ctx context.Context, d *Data, setup Table2Setup, dir string, opt 
 	})
 }
 
-// Finished counts the repetitions of the shard already in dir.
-func Finished(dir string, setup Table2Setup, shard Shard) int {
+// Table2Finished counts the repetitions of the shard already in dir.
+func Table2Finished(dir string, setup Table2Setup, shard Shard) int {
 	return table2Store.finished(dir, setup, shard)
 }
 

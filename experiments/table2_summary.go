@@ -39,8 +39,8 @@ type AlphaSummary struct {
 	SeparabilityAUC float64
 }
 
-// Summarize computes Table 2 from the repetitions.
-func Summarize(reps []Table2Rep, machines int) []AlphaSummary {
+// SummarizeTable2 computes Table 2 from the repetitions.
+func SummarizeTable2(reps []Table2Rep, machines int) []AlphaSummary {
 	type acc struct {
 		ari             map[federated.Method][]float64
 		flag, prec, rec float64
@@ -104,9 +104,9 @@ func Summarize(reps []Table2Rep, machines int) []AlphaSummary {
 	return out
 }
 
-// WriteMarkdown writes Table 2 in the paper's layout, then the detection
+// WriteTable2Markdown writes Table 2 in the paper's layout, then the detection
 // table. title heads the file; command is the exact command that made it.
-func WriteMarkdown(w io.Writer, rows []AlphaSummary, reps int, title, command string) error {
+func WriteTable2Markdown(w io.Writer, rows []AlphaSummary, reps int, title, command string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n", title)
 	if command != "" {
@@ -156,8 +156,8 @@ func displayName(m federated.Method) string {
 	return strings.ToUpper(string(m))
 }
 
-// WriteCSV writes one row per repetition, alpha and method.
-func WriteCSV(w io.Writer, reps []Table2Rep) error {
+// WriteTable2CSV writes one row per repetition, alpha and method.
+func WriteTable2CSV(w io.Writer, reps []Table2Rep) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"rep", "alpha", "method", "ari", "kept", "flagged", "byzantine", "byzantine_caught", "byzantine_missed",
 		"honest_flagged", "coat", "coat_byzantine", "separability_auc"})
@@ -191,8 +191,8 @@ type TimingSummary struct {
 	HonestFits, LetterFits, Aggregation, Total float64
 }
 
-// MeanTiming averages the repetitions' timings.
-func MeanTiming(reps []Table2Rep) TimingSummary {
+// MeanTable2Timing averages the repetitions' timings.
+func MeanTable2Timing(reps []Table2Rep) TimingSummary {
 	var t TimingSummary
 	for _, r := range reps {
 		t.HonestFits += r.Timing.HonestFits

@@ -130,7 +130,7 @@ func (s *Server) copyFraction() float64 {
 	return CopyFraction
 }
 
-func (s *Server) trim() float64 {
+func (s *Server) trimLevel() float64 {
 	if s.Trim > 0 {
 		return s.Trim
 	}

@@ -16,7 +16,7 @@ import (
 // centre that keeps no mass keeps its previous parameters with weight 0.
 // Machines none of whose mass survives the final trimming are flagged.
 func (r *Round) trim(ctx context.Context) (*Result, error) {
-	eta := r.server.trim()
+	eta := r.server.trimLevel()
 	atoms, err := r.atoms(r.Valid)
 	if err != nil {
 		return nil, err

@@ -80,7 +80,7 @@ func cmdAttacks(ctx context.Context, args []string) error {
 				dir += "-inflated-n"
 			}
 			setup := experiments.Table2Setup{Config: c, Reps: *reps, Features: source}
-			done := experiments.Finished(dir, setup, experiments.Shard{})
+			done := experiments.Table2Finished(dir, setup, experiments.Shard{})
 			fmt.Fprintf(os.Stderr, "%s, Byzantine n %s -> %s\n", f, describeN(n), dir)
 			results, _, err := runRepetitions(experiments.Shard{}, *reps, done, experiments.StepsPerRep(c), dir,
 				func(step func()) ([]experiments.Table2Rep, error) {

@@ -56,7 +56,7 @@ func cmdReproduce(ctx context.Context, args []string) error {
 			*out = filepath.Join(*out, fmt.Sprintf("shard-%d-of-%d", shard.Index, shard.Count))
 		}
 	}
-	done := experiments.Finished(*out, setup, shard)
+	done := experiments.Table2Finished(*out, setup, shard)
 	results, summarize, err := runRepetitions(shard, *reps, done, experiments.StepsPerRep(c), *out,
 		func(step func()) ([]experiments.Table2Rep, error) {
 			return experiments.Reproduce(ctx, d, setup, *out, experiments.Options{Parallel: *parallel, Step: step, Shard: shard})
@@ -107,23 +107,23 @@ func writeTable2(dir string, setup experiments.Table2Setup, results []experiment
 	if title == "" {
 		title = fmt.Sprintf("Table 2: %s distance, m=%d, n=%d per machine, %s failures", c.Distance, c.Machines, c.NTotal/c.Machines, c.Failure)
 	}
-	rows := experiments.Summarize(results, c.Machines)
+	rows := experiments.SummarizeTable2(results, c.Machines)
 	if err := atomicfile.WriteFile(filepath.Join(dir, "table2.md"), func(w io.Writer) error {
-		return experiments.WriteMarkdown(w, rows, len(results), title, command)
+		return experiments.WriteTable2Markdown(w, rows, len(results), title, command)
 	}); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, "table2.csv"), func(w io.Writer) error { return experiments.WriteCSV(w, results) }); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "table2.csv"), func(w io.Writer) error { return experiments.WriteTable2CSV(w, results) }); err != nil {
 		return err
 	}
-	if err := experiments.Plot(filepath.Join(dir, "table2.png"), results, title); err != nil {
+	if err := experiments.PlotTable2(filepath.Join(dir, "table2.png"), results, title); err != nil {
 		return err
 	}
 	if err := writeCommand(dir, command); err != nil {
 		return err
 	}
-	experiments.WriteMarkdown(os.Stdout, rows, len(results), title, "")
-	t := experiments.MeanTiming(results)
+	experiments.WriteTable2Markdown(os.Stdout, rows, len(results), title, "")
+	t := experiments.MeanTable2Timing(results)
 	fmt.Fprintf(os.Stderr, "\nmean seconds per repetition (one goroutine each, %d at once): local fits %.1f, Byzantine fits %.1f, aggregation %.1f, total %.1f\n",
 		parallel, t.HonestFits, t.LetterFits, t.Aggregation, t.Total)
 	fmt.Fprintf(os.Stderr, "wrote table2.md, table2.csv, table2.png and command.txt in %s\n", dir)
