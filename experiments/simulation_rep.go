@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
-	"sort"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -187,15 +186,7 @@ func (c SimConfig) roundsOf(ctx context.Context, cell simCell, f federated.Failu
 	var out []SimResult
 	for _, alpha := range c.Alphas {
 		nb := byzantineCount(alpha, cell.M)
-		byz := append([]int(nil), order[:nb]...)
-		sort.Ints(byz)
-		ests := make([]federated.Estimate, cell.M)
-		for i := range ests {
-			ests[i] = federated.Estimate{ID: fmt.Sprintf("m%03d", i), N: cell.N, Mixture: honest[i]}
-		}
-		for j := 0; j < nb; j++ {
-			ests[order[j]].Mixture = corrupted[j]
-		}
+		ests, byz := byzantineRound(honest, func(int) int { return cell.N }, order, corrupted, nb)
 		srv := c.Aggregation.server(c.K, c.Seed^uint64(rep)<<20, c.Workers)
 		srv.Known = known
 		round, err := srv.Prepare(ctx, ests)
@@ -203,25 +194,25 @@ func (c SimConfig) roundsOf(ctx context.Context, cell simCell, f federated.Failu
 			return nil, err
 		}
 		r := SimResult{Failure: f, Alpha: alpha, M: cell.M, N: cell.N, MaxOmega: cell.MaxOmega, Byzantine: nb}
-		for _, m := range federated.Methods() {
-			agg, err := round.Aggregate(ctx, m, byz)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", m, err)
-			}
+		err = eachMethod(ctx, round, byz, func(m federated.Method, agg *federated.Result, _ time.Duration) error {
 			w1, err := eval.W1(agg.Mixture, truth)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", m, err)
+				return err
 			}
 			labels, err := agg.Mixture.Predict(test)
 			if err != nil {
-				return nil, fmt.Errorf("%s: clustering the test sample: %w", m, err)
+				return fmt.Errorf("clustering the test sample: %w", err)
 			}
 			ari, err := eval.ARI(labels, truthLabels)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			det := eval.Detect(agg.Flagged, byz)
 			r.Methods = append(r.Methods, SimMethod{Method: m, W1: w1, ARI: ari, Flagged: len(agg.Flagged), Caught: det.TruePositives})
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, r)
 		step()

@@ -190,12 +190,11 @@ func firstFitError(errs []error) error {
 
 func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, honest []*federated.Mixture, order []int, replacement []*federated.Mixture, known *federated.KnownDistances, alpha float64, rng *rand.Rand) (*AlphaResult, error) {
 	nb := c.byzantineCount(alpha)
-	byz := append([]int(nil), order[:nb]...)
-	sort.Ints(byz)
-	ests := make([]federated.Estimate, c.Machines)
-	for i := range ests {
-		ests[i] = federated.Estimate{ID: MachineName(i), N: len(parts[i]), Mixture: honest[i]}
+	var fixed []*federated.Mixture // adaptive failures are crafted below, from the honest fits
+	if !c.Failure.Adaptive() {
+		fixed = replacement
 	}
+	ests, byz := byzantineRound(honest, func(i int) int { return len(parts[i]) }, order, fixed, nb)
 	if c.ByzantineN > 0 {
 		for _, b := range byz {
 			ests[b].N = c.ByzantineN
@@ -208,10 +207,6 @@ func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, hones
 		var err error
 		if ests, attack, err = srv.Craft(ctx, c.Failure, ests, byz, rng); err != nil {
 			return nil, err
-		}
-	} else {
-		for j := 0; j < nb; j++ {
-			ests[order[j]].Mixture = replacement[j]
 		}
 	}
 	t0 := time.Now()
@@ -245,19 +240,15 @@ func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, hones
 			return nil, err
 		}
 	}
-	for _, m := range federated.Methods() {
+	err = eachMethod(ctx, round, byz, func(m federated.Method, r *federated.Result, took time.Duration) error {
 		t := time.Now()
-		r, err := round.Aggregate(ctx, m, byz)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m, err)
-		}
 		labels, err := r.Mixture.Predict(d.Test)
 		if err != nil {
-			return nil, fmt.Errorf("%s: clustering the test set: %w", m, err)
+			return fmt.Errorf("clustering the test set: %w", err)
 		}
 		ari, err := eval.ARI(labels, d.TestLabels)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if m == federated.ARED && r.Slots != nil {
 			ar.SlotSeparabilityAUC = slotSeparability(r.Slots, round, isByz)
@@ -265,7 +256,11 @@ func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, hones
 		det := eval.Detect(r.Flagged, byz)
 		ar.Methods = append(ar.Methods, MethodResult{Method: m, ARI: ari, Kept: r.Kept, Flagged: r.Flagged,
 			Caught: det.TruePositives, Missed: det.FalseNegatives, HonestFlagged: det.FalsePositives,
-			Radius: r.Radius, Warning: r.Warning, Seconds: time.Since(t).Seconds()})
+			Radius: r.Radius, Warning: r.Warning, Seconds: (took + time.Since(t)).Seconds()})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return ar, nil
 }
