@@ -36,18 +36,77 @@ const (
 	KLSym Distance = "kl-sym"
 )
 
+// distanceKind is one entry of the distance registry. A distance is either
+// transported (a composite transportation divergence: component costs from
+// the KL table, Jeffreys when jeffreys, both directions summed when
+// sumTranspose) or computed from the log inner products <f,f>, <g,g>,
+// <f,g> by fromLogs.
+type distanceKind struct {
+	name Distance
+	help string
+	// order is the power of the estimation error the distance grows with
+	// (see Order); roundOff the size below which it is rounding (see
+	// roundOff).
+	order, roundOff float64
+	symmetric       bool
+	transported     bool
+	jeffreys        bool // transported with the symmetric Jeffreys cost
+	sumTranspose    bool // transported, D(a, b) + D(b, a)
+	fromLogs        func(la, lb, lc float64) float64
+}
+
+// distanceKinds is the registry: parsing, help texts, the lists of
+// distances and every property a round asks for derive from it. A new
+// distance computed from the inner products is one file with its fromLogs
+// function and one entry here.
+func distanceKinds() []distanceKind {
+	return []distanceKind{
+		{name: Jeffreys, help: "transportation divergence with the symmetric KL cost (the default)", order: 1, roundOff: 1e-9,
+			symmetric: true, transported: true, jeffreys: true},
+		{name: KLSym, help: "the one-sided transportation divergence plus its transpose", order: 1, roundOff: 1e-9,
+			symmetric: true, transported: true, sumTranspose: true},
+		{name: KL, help: "transportation divergence with the KL cost, one-sided (the authors' NIST code)", order: 1, roundOff: 1e-9,
+			transported: true},
+		{name: ISE, help: "integrated squared error, the L2 distance between the densities (the paper's)", order: 1,
+			symmetric: true, fromLogs: iseFromLogs},
+		{name: CS, help: "Cauchy-Schwarz divergence, scale invariant", order: 2, symmetric: true, fromLogs: csFromLogs},
+	}
+}
+
+func (d Distance) kind() distanceKind {
+	for _, k := range distanceKinds() {
+		if k.name == d {
+			return k
+		}
+	}
+	return distanceKind{name: d, order: 1}
+}
+
 // Distances lists every distance.
-func Distances() []Distance { return []Distance{Jeffreys, KLSym, KL, ISE, CS} }
+func Distances() []Distance {
+	var out []Distance
+	for _, k := range distanceKinds() {
+		out = append(out, k.name)
+	}
+	return out
+}
+
+// DistanceHelp describes every distance in one line each.
+func DistanceHelp() string {
+	var b strings.Builder
+	for _, k := range distanceKinds() {
+		fmt.Fprintf(&b, "%s: %s\n", k.name, k.help)
+	}
+	return b.String()
+}
 
 // ParseDistance accepts the names in Distances.
 func ParseDistance(s string) (Distance, error) {
+	var names []string
 	for _, d := range Distances() {
 		if string(d) == s {
 			return d, nil
 		}
-	}
-	var names []string
-	for _, d := range Distances() {
 		names = append(names, string(d))
 	}
 	return "", fmt.Errorf("unknown distance %q: want one of %s", s, strings.Join(names, ", "))
@@ -58,13 +117,7 @@ func ParseDistance(s string) (Distance, error) {
 // error near 1e-14, so identical estimates must not be told apart by it.
 // ISE and CS give exactly 0 on identical inputs, and on inputs that differ
 // by rounding (see logRoundOff).
-func (d Distance) roundOff() float64 {
-	switch d {
-	case KL, KLSym, Jeffreys:
-		return 1e-9
-	}
-	return 0
-}
+func (d Distance) roundOff() float64 { return d.kind().roundOff }
 
 // Order is the power of the estimation error a distance grows with between
 // root-n consistent estimates. ISE behaves like ||G - G'||: O(n^-1/2). CS is
@@ -73,19 +126,14 @@ func (d Distance) roundOff() float64 {
 // (a weight error of delta moves mass delta between distinct components), so
 // its leading term is O(n^-1/2) like ISE. ARED's inflation factor is derived
 // for a distance of order 1 and is raised to this power.
-func (d Distance) Order() float64 {
-	if d == CS {
-		return 2
-	}
-	return 1
-}
+func (d Distance) Order() float64 { return d.kind().order }
 
 // Symmetric reports whether D(a, b) = D(b, a) for every a, b.
-func (d Distance) Symmetric() bool { return d != KL }
+func (d Distance) Symmetric() bool { return d.kind().symmetric }
 
 // transported reports whether d is a composite transportation divergence
 // (computed from the component pairs' KL costs, without overlap integrals).
-func (d Distance) transported() bool { return d == KL || d == KLSym || d == Jeffreys }
+func (d Distance) transported() bool { return d.kind().transported }
 
 // prepared is a validated mixture with its factorized components.
 type prepared struct {
@@ -240,7 +288,8 @@ func pairwisePrepared(ctx context.Context, preps []*prepared, d Distance, worker
 	// One job per row; for symmetric distances only j > i is computed and
 	// mirrored (KLSym needs both directions of KL first, summed below).
 	// Each entry is written by exactly one job.
-	mirror := d.Symmetric() && d != KLSym
+	kind := d.kind()
+	mirror := kind.symmetric && !kind.sumTranspose
 	err := parallel.For(ctx, m, workers, func(i int) error {
 		s := newOverlapScratch(dim)
 		tr := newTransport()
@@ -251,29 +300,24 @@ func pairwisePrepared(ctx context.Context, preps []*prepared, d Distance, worker
 				continue
 			}
 			var v float64
-			switch d {
-			case KL, KLSym, Jeffreys:
+			if kind.transported {
 				var c float64
 				var err error
 				if table != nil {
-					c, err = ctdFromTable(table, preps, i, j, d == Jeffreys, tr)
+					c, err = ctdFromTable(table, preps, i, j, kind.jeffreys, tr)
 				} else {
-					c, err = ctd(preps[i], preps[j], d == Jeffreys, tr, diff)
+					c, err = ctd(preps[i], preps[j], kind.jeffreys, tr, diff)
 				}
 				if err != nil {
 					return fmt.Errorf("D(%d, %d): %w", i, j, err)
 				}
 				v = c
-			default:
+			} else {
 				lc, err := logInner(preps[i], preps[j], s, terms)
 				if err != nil {
 					return fmt.Errorf("D(%d, %d): %w", i, j, err)
 				}
-				if d == ISE {
-					v = iseFromLogs(preps[i].logSelf, preps[j].logSelf, lc)
-				} else {
-					v = csFromLogs(preps[i].logSelf, preps[j].logSelf, lc)
-				}
+				v = kind.fromLogs(preps[i].logSelf, preps[j].logSelf, lc)
 			}
 			out.Set(i, j, v)
 			if mirror {
@@ -285,7 +329,7 @@ func pairwisePrepared(ctx context.Context, preps []*prepared, d Distance, worker
 	if err != nil {
 		return nil, err
 	}
-	if d == KLSym {
+	if kind.sumTranspose {
 		for i := 0; i < m; i++ {
 			for j := i + 1; j < m; j++ {
 				v := math.Min(out.At(i, j)+out.At(j, i), maxDistance)

@@ -16,7 +16,7 @@ import (
 	"github.com/nistgmm/nistgmm/federated"
 )
 
-var distanceHelp = "distance choosing COAT and the balls: " + distanceNames() + " (ise is the paper's). " +
+var distanceHelp = "distance choosing COAT and the balls:\n" + indent(federated.DistanceHelp()) + "\n" +
 	"Default jeffreys (transportation divergence with the symmetric KL cost): with ise or the one-sided kl a " +
 	"broad Byzantine fit sits nearer COAT than honest ones (see README)"
 
