@@ -156,7 +156,8 @@ func displayName(m federated.Method) string {
 	return strings.ToUpper(string(m))
 }
 
-// WriteTable2CSV writes one row per repetition, alpha and method.
+// WriteTable2CSV writes one row per repetition, alpha and method; machines
+// are named as everywhere else (m00, m01, ...).
 func WriteTable2CSV(w io.Writer, reps []Table2Rep) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"rep", "alpha", "method", "ari", "kept", "flagged", "byzantine", "byzantine_caught", "byzantine_missed",
@@ -164,7 +165,7 @@ func WriteTable2CSV(w io.Writer, reps []Table2Rep) error {
 	ids := func(v []int) string {
 		s := make([]string, len(v))
 		for i, x := range v {
-			s[i] = strconv.Itoa(x)
+			s[i] = MachineName(x)
 		}
 		return strings.Join(s, " ")
 	}
@@ -177,7 +178,7 @@ func WriteTable2CSV(w io.Writer, reps []Table2Rep) error {
 			for _, m := range a.Methods {
 				cw.Write([]string{strconv.Itoa(r.Rep), strconv.FormatFloat(a.Alpha, 'f', -1, 64), string(m.Method),
 					strconv.FormatFloat(m.ARI, 'f', 6, 64), ids(m.Kept), ids(m.Flagged), ids(a.Byzantine),
-					strconv.Itoa(m.Caught), strconv.Itoa(m.Missed), strconv.Itoa(m.HonestFlagged), strconv.Itoa(a.Coat),
+					strconv.Itoa(m.Caught), strconv.Itoa(m.Missed), strconv.Itoa(m.HonestFlagged), MachineName(a.Coat),
 					strconv.FormatBool(a.CoatByzantine), auc})
 			}
 		}
