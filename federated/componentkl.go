@@ -30,7 +30,7 @@ type componentKL struct {
 // memory grows as the square); above it the pairs are computed one by one.
 const maxComponentKL = 4000
 
-func newComponentKL(ctx context.Context, preps []*prepared, workers int) (*componentKL, error) {
+func newComponentKL(ctx context.Context, preps []*distanceInput, workers int) (*componentKL, error) {
 	t := &componentKL{offset: make([]int, len(preps))}
 	var all []*gaussian
 	for i, p := range preps {

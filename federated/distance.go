@@ -135,8 +135,8 @@ func (d Distance) Symmetric() bool { return d.kind().symmetric }
 // (computed from the component pairs' KL costs, without overlap integrals).
 func (d Distance) transported() bool { return d.kind().transported }
 
-// prepared is a validated mixture with its factorized components.
-type prepared struct {
+// distanceInput is a validated mixture with its factorized components.
+type distanceInput struct {
 	weights []float64
 	logw    []float64
 	comps   []*gaussian
@@ -144,17 +144,17 @@ type prepared struct {
 	logSelf float64
 }
 
-func prepare(m *Mixture) (*prepared, error) {
+func newDistanceInput(m *Mixture) (*distanceInput, error) {
 	comps, err := m.components()
 	if err != nil {
 		return nil, err
 	}
-	return prepareFrom(m, comps), nil
+	return distanceInputFrom(m, comps), nil
 }
 
-// prepareFrom is prepare with m's components already factorized.
-func prepareFrom(m *Mixture, comps []*gaussian) *prepared {
-	p := &prepared{weights: m.Weights, comps: comps, logw: make([]float64, len(m.Weights))}
+// distanceInputFrom is newDistanceInput with m's components already factorized.
+func distanceInputFrom(m *Mixture, comps []*gaussian) *distanceInput {
+	p := &distanceInput{weights: m.Weights, comps: comps, logw: make([]float64, len(m.Weights))}
 	for k, w := range m.Weights {
 		p.logw[k] = math.Log(w)
 	}
@@ -163,7 +163,7 @@ func prepareFrom(m *Mixture, comps []*gaussian) *prepared {
 
 // logInner returns log <f_a, f_b> = log sum_kl w_k w'_l phi(mu_k; mu'_l, S_k + S'_l),
 // by log-sum-exp over the component pairs.
-func logInner(a, b *prepared, s *overlapScratch, terms []float64) (float64, error) {
+func logInner(a, b *distanceInput, s *overlapScratch, terms []float64) (float64, error) {
 	terms = terms[:0]
 	for k, ga := range a.comps {
 		if math.IsInf(a.logw[k], -1) {
@@ -232,9 +232,9 @@ func Pairwise(ctx context.Context, mixtures []*Mixture, d Distance, workers int)
 // pairwise is Pairwise reading the transportation costs from a
 // componentKL table when there are at most tableLimit components in all.
 func pairwise(ctx context.Context, mixtures []*Mixture, d Distance, workers, tableLimit int) (*mat.Dense, error) {
-	preps := make([]*prepared, len(mixtures))
+	preps := make([]*distanceInput, len(mixtures))
 	for i, g := range mixtures {
-		p, err := prepare(g)
+		p, err := newDistanceInput(g)
 		if err != nil {
 			return nil, fmt.Errorf("mixture %d: %w", i, err)
 		}
@@ -243,12 +243,12 @@ func pairwise(ctx context.Context, mixtures []*Mixture, d Distance, workers, tab
 		}
 		preps[i] = p
 	}
-	return pairwisePrepared(ctx, preps, d, workers, tableLimit)
+	return pairwiseInputs(ctx, preps, d, workers, tableLimit)
 }
 
-// pairwisePrepared is pairwise on mixtures already prepared, all of one
+// pairwiseInputs is pairwise on mixtures already distanceInput, all of one
 // dimension.
-func pairwisePrepared(ctx context.Context, preps []*prepared, d Distance, workers, tableLimit int) (*mat.Dense, error) {
+func pairwiseInputs(ctx context.Context, preps []*distanceInput, d Distance, workers, tableLimit int) (*mat.Dense, error) {
 	if _, err := ParseDistance(string(d)); err != nil {
 		return nil, err
 	}
@@ -343,7 +343,7 @@ func pairwisePrepared(ctx context.Context, preps []*prepared, d Distance, worker
 
 // ctd returns the composite transportation divergence from a to b with
 // cost KL(phi_ak || phi_bl), plus KL(phi_bl || phi_ak) when jeffreys.
-func ctd(a, b *prepared, jeffreys bool, tr *transport, diff []float64) (float64, error) {
+func ctd(a, b *distanceInput, jeffreys bool, tr *transport, diff []float64) (float64, error) {
 	ka, kb := len(a.comps), len(b.comps)
 	cost := tr.cost(ka, kb)
 	for k, ga := range a.comps {
@@ -359,7 +359,7 @@ func ctd(a, b *prepared, jeffreys bool, tr *transport, diff []float64) (float64,
 }
 
 // ctdFromTable is ctd with the component costs read from a table.
-func ctdFromTable(t *componentKL, preps []*prepared, a, b int, jeffreys bool, tr *transport) (float64, error) {
+func ctdFromTable(t *componentKL, preps []*distanceInput, a, b int, jeffreys bool, tr *transport) (float64, error) {
 	ka, kb := len(preps[a].comps), len(preps[b].comps)
 	cost := tr.cost(ka, kb)
 	for k := 0; k < ka; k++ {

@@ -148,11 +148,11 @@ func TestISENearlyDisjointIn50D(t *testing.T) {
 			b.Means[k][i] += 40
 		}
 	}
-	pa, err := prepare(a)
+	pa, err := newDistanceInput(a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pb, err := prepare(b)
+	pb, err := newDistanceInput(b)
 	if err != nil {
 		t.Fatal(err)
 	}

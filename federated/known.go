@@ -28,7 +28,7 @@ func (s *Server) KnownDistances(ctx context.Context, mixtures []*Mixture) (*Know
 		return nil, err
 	}
 	kd := &KnownDistances{distance: s.distance(), index: map[*Mixture]int{}}
-	var preps []*prepared
+	var preps []*distanceInput
 	components := 0
 	for _, m := range mixtures {
 		if m == nil {
@@ -42,7 +42,7 @@ func (s *Server) KnownDistances(ctx context.Context, mixtures []*Mixture) (*Know
 			continue
 		}
 		kd.index[m] = len(preps)
-		preps = append(preps, prepareFrom(m, comps))
+		preps = append(preps, distanceInputFrom(m, comps))
 		components += len(comps)
 	}
 	// The transported distances of a round come from a table of component
@@ -52,7 +52,7 @@ func (s *Server) KnownDistances(ctx context.Context, mixtures []*Mixture) (*Know
 		return &KnownDistances{distance: kd.distance}, nil
 	}
 	var err error
-	if kd.matrix, err = pairwisePrepared(ctx, preps, kd.distance, s.Workers, maxComponentKL); err != nil {
+	if kd.matrix, err = pairwiseInputs(ctx, preps, kd.distance, s.Workers, maxComponentKL); err != nil {
 		return nil, err
 	}
 	return kd, nil

@@ -58,7 +58,7 @@ func (r *Round) reduce(ctx context.Context, machines []int) (*Mixture, float64, 
 	}
 	mixes := make([]*Mixture, len(starts))
 	objs := make([]float64, len(starts))
-	table := newKLTable(atoms)
+	table := newAssignTable(atoms)
 	err = parallel.For(ctx, len(starts), r.server.Workers, func(s int) error {
 		var err error
 		mixes[s], objs[s], err = r.mm(ctx, table, starts[s])
@@ -172,7 +172,7 @@ func seedAtoms(atoms []atom, K int, rng *rand.Rand) *Mixture {
 // (the worst-served part of the average mixture): this lowers the
 // objective, so the iterations stay monotone, and the reduction keeps K
 // components.
-func (r *Round) mm(ctx context.Context, table *klTable, start *Mixture) (*Mixture, float64, error) {
+func (r *Round) mm(ctx context.Context, table *assignTable, start *Mixture) (*Mixture, float64, error) {
 	atoms := table.atoms
 	K := start.K()
 	centers, err := start.components()

@@ -83,7 +83,7 @@ func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
 		}
 	}
 	var (
-		preps []*prepared
+		preps []*distanceInput
 		err   error
 	)
 	r.comps = make([][]*gaussian, len(ests))
@@ -112,7 +112,7 @@ func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
 			continue
 		}
 		r.Valid = append(r.Valid, i)
-		preps = append(preps, prepareFrom(e.Mixture, r.comps[i]))
+		preps = append(preps, distanceInputFrom(e.Mixture, r.comps[i]))
 	}
 	if len(r.Valid) == 0 {
 		return nil, ErrNoValidEstimate
@@ -123,7 +123,7 @@ func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
 	}
 	dist := s.Known.lookup(r.Distance, mixtures)
 	if dist == nil {
-		if dist, err = pairwisePrepared(ctx, preps, r.Distance, s.Workers, maxComponentKL); err != nil {
+		if dist, err = pairwiseInputs(ctx, preps, r.Distance, s.Workers, maxComponentKL); err != nil {
 			return nil, err
 		}
 	}

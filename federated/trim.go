@@ -34,7 +34,7 @@ func (r *Round) trim(ctx context.Context) (*Result, error) {
 	kappa := make([]float64, len(atoms))
 	order := make([]int, len(atoms))
 	prev := math.Inf(1)
-	table := newKLTable(atoms)
+	table := newAssignTable(atoms)
 	var obj float64
 	for it := 0; it < r.server.maxIter(); it++ {
 		if err := ctx.Err(); err != nil {

@@ -62,7 +62,7 @@ func cmdAttacks(ctx context.Context, args []string) error {
 		return err
 	}
 	ef.failure = string(kinds[0])
-	d, base, source, err := ef.prepare(ctx, as)
+	d, base, source, err := ef.loadChecked(ctx, as)
 	if err != nil {
 		return err
 	}

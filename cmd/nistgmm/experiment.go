@@ -200,9 +200,9 @@ func (f *experimentFlags) load(ctx context.Context) (*experiments.Data, string, 
 	return d, dir + " (model " + sum + ")", nil
 }
 
-// prepare checks the flags, loads the features and checks the
+// loadChecked checks the flags, loads the features and checks the
 // configuration against them.
-func (f *experimentFlags) prepare(ctx context.Context, alphas []float64) (*experiments.Data, experiments.Table2Config, string, error) {
+func (f *experimentFlags) loadChecked(ctx context.Context, alphas []float64) (*experiments.Data, experiments.Table2Config, string, error) {
 	c, err := f.config(alphas)
 	if err != nil {
 		return nil, c, "", err

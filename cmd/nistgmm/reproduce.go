@@ -45,7 +45,7 @@ func cmdReproduce(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, c, source, err := ef.prepare(ctx, as)
+	d, c, source, err := ef.loadChecked(ctx, as)
 	if err != nil {
 		return err
 	}
@@ -108,26 +108,15 @@ func writeTable2(dir string, setup experiments.Table2Setup, results []experiment
 		title = fmt.Sprintf("Table 2: %s distance, m=%d, n=%d per machine, %s failures", c.Distance, c.Machines, c.NTotal/c.Machines, c.Failure)
 	}
 	rows := experiments.SummarizeTable2(results, c.Machines)
-	if err := atomicfile.WriteFile(filepath.Join(dir, "table2.md"), func(w io.Writer) error {
-		return experiments.WriteTable2Markdown(w, rows, len(results), title, command)
-	}); err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, "table2.csv"), func(w io.Writer) error { return experiments.WriteTable2CSV(w, results) }); err != nil {
-		return err
-	}
-	if err := experiments.PlotTable2(filepath.Join(dir, "table2.png"), results, title); err != nil {
-		return err
-	}
-	if err := writeCommand(dir, command); err != nil {
-		return err
-	}
 	experiments.WriteTable2Markdown(os.Stdout, rows, len(results), title, "")
 	t := experiments.MeanTable2Timing(results)
 	fmt.Fprintf(os.Stderr, "\nmean seconds per repetition (one goroutine each, %d at once): local fits %.1f, Byzantine fits %.1f, aggregation %.1f, total %.1f\n",
 		parallel, t.HonestFits, t.LetterFits, t.Aggregation, t.Total)
-	fmt.Fprintf(os.Stderr, "wrote table2.md, table2.csv, table2.png and command.txt in %s\n", dir)
-	return nil
+	return writeOutputs(dir, command, []output{
+		{name: "table2.md", text: func(w io.Writer) error { return experiments.WriteTable2Markdown(w, rows, len(results), title, command) }},
+		{name: "table2.csv", text: func(w io.Writer) error { return experiments.WriteTable2CSV(w, results) }},
+		{name: "table2.png", image: func(path string) error { return experiments.PlotTable2(path, results, title) }},
+	})
 }
 
 func writeCommand(dir, command string) error {

@@ -24,7 +24,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	if !(*alpha >= 0 && *alpha < 0.5) {
 		return fmt.Errorf("--alpha %v: want a share of Byzantine machines in [0, 0.5)", *alpha)
 	}
-	d, c, source, err := ef.prepare(ctx, []float64{*alpha})
+	d, c, source, err := ef.loadChecked(ctx, []float64{*alpha})
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/nistgmm/nistgmm/experiments"
 	"github.com/nistgmm/nistgmm/federated"
-	"github.com/nistgmm/nistgmm/internal/atomicfile"
 	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
@@ -160,35 +159,22 @@ func writeSimulation(dir string, setup experiments.SimSetup, results []experimen
 		title += fmt.Sprintf(": d=%d, K=%d, %s distance, %s", c.Dim, c.K, c.Distance, plural.Count(len(results), "repetition"))
 	}
 	rows := experiments.SummarizeSimulation(c, results)
-	files := []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{"summary.csv", func(w io.Writer) error { return experiments.WriteSimSummaryCSV(w, rows) }},
-		{"reps.csv", func(w io.Writer) error { return experiments.WriteSimRepsCSV(w, results) }},
-		{"summary.md", func(w io.Writer) error { return experiments.WriteSimMarkdown(w, rows, len(results), title, command) }},
+	outs := []output{
+		{name: "summary.csv", text: func(w io.Writer) error { return experiments.WriteSimSummaryCSV(w, rows) }},
+		{name: "reps.csv", text: func(w io.Writer) error { return experiments.WriteSimRepsCSV(w, results) }},
+		{name: "summary.md", text: func(w io.Writer) error { return experiments.WriteSimMarkdown(w, rows, len(results), title, command) }},
 	}
-	for _, f := range files {
-		if err := atomicfile.WriteFile(filepath.Join(dir, f.name), f.write); err != nil {
-			return err
-		}
+	for _, m := range []experiments.SimMetric{experiments.MetricW1, experiments.MetricARI} {
+		name := strings.ToUpper(string(m))
+		outs = append(outs,
+			output{name: string(m) + ".png", image: func(path string) error {
+				return experiments.PlotSimulation(path, c, results, m, title+": "+name)
+			}},
+			output{name: string(m) + "-zoom.png", image: func(path string) error {
+				return experiments.PlotSimulationZoom(path, c, results, m, title+": "+name+", zoom on the methods near the best")
+			}})
 	}
-	if err := experiments.PlotSimulation(filepath.Join(dir, "w1.png"), c, results, experiments.MetricW1, title+": W1"); err != nil {
-		return err
-	}
-	if err := experiments.PlotSimulation(filepath.Join(dir, "ari.png"), c, results, experiments.MetricARI, title+": ARI"); err != nil {
-		return err
-	}
-	for _, z := range []struct {
-		name   string
-		metric experiments.SimMetric
-	}{{"w1-zoom.png", experiments.MetricW1}, {"ari-zoom.png", experiments.MetricARI}} {
-		if err := experiments.PlotSimulationZoom(filepath.Join(dir, z.name), c, results, z.metric,
-			title+": "+strings.ToUpper(string(z.metric))+", zoom on the methods near the best"); err != nil {
-			return err
-		}
-	}
-	if err := writeCommand(dir, command); err != nil {
+	if err := writeOutputs(dir, command, outs); err != nil {
 		return err
 	}
 	experiments.WriteSimMarkdown(os.Stdout, rows, len(results), title, "")
@@ -200,7 +186,6 @@ func writeSimulation(dir string, setup experiments.SimSetup, results []experimen
 	n := float64(max(len(results), 1))
 	fmt.Fprintf(os.Stderr, "\nmean seconds per repetition (one goroutine each, %d at once): local fits %.1f, aggregation and scoring %.1f\n",
 		parallel, fit/n, agg/n)
-	fmt.Fprintf(os.Stderr, "wrote summary.csv, reps.csv, summary.md, w1.png, ari.png, their zooms w1-zoom.png and ari-zoom.png, and command.txt in %s\n", dir)
 	return nil
 }
 

@@ -57,7 +57,7 @@ func TestKLTableAssignsExactly(t *testing.T) {
 		wantC, gotC := make([]float64, n), make([]float64, n)
 		diff := make([]float64, c.d)
 		exactAssign(atoms, centers, wantA, wantC, diff)
-		newKLTable(atoms).assignNearest(centers, gotA, gotC, diff)
+		newAssignTable(atoms).assignNearest(centers, gotA, gotC, diff)
 		for a := range atoms {
 			if gotA[a] != wantA[a] || gotC[a] != wantC[a] {
 				t.Fatalf("%+v atom %d: table gives centre %d at %v, exact scan %d at %v", c, a, gotA[a], gotC[a], wantA[a], wantC[a])
@@ -78,7 +78,7 @@ func BenchmarkAssignNearest(b *testing.B) {
 		}
 	})
 	b.Run("table", func(b *testing.B) {
-		table := newKLTable(atoms)
+		table := newAssignTable(atoms)
 		for i := 0; i < b.N; i++ {
 			table.assignNearest(centers, assign, cost, diff)
 		}

@@ -7,7 +7,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
-// klTable finds, for many atoms at once, the centre of least KL(atom ||
+// assignTable finds, for many atoms at once, the centre of least KL(atom ||
 // centre), which the reductions (GMR's MM and TRIM) ask for at every
 // iteration. Writing c for a common centring point, mu~ = mu - c, and
 // P = Sigma_centre^-1,
@@ -21,7 +21,7 @@ import (
 // centres within a small window of the least screened cost are then
 // compared by the exact klGauss, so the assignment and its cost are the
 // exact ones (ties to the lower index), as without the table.
-type klTable struct {
+type assignTable struct {
 	atoms  []atom
 	d, p   int       // dimension; columns d(d+1)/2 + d
 	rows   []float64 // len(atoms) x p: packed second moments, then centred means
@@ -34,12 +34,12 @@ type klTable struct {
 // of the terms), far below any real difference that matters.
 const screenWindow = 1e-7
 
-func newKLTable(atoms []atom) *klTable {
+func newAssignTable(atoms []atom) *assignTable {
 	if len(atoms) == 0 {
-		return &klTable{}
+		return &assignTable{}
 	}
 	d := len(atoms[0].g.mean)
-	t := &klTable{atoms: atoms, d: d, p: d*(d+1)/2 + d, centre: make([]float64, d)}
+	t := &assignTable{atoms: atoms, d: d, p: d*(d+1)/2 + d, centre: make([]float64, d)}
 	for _, a := range atoms {
 		for i, v := range a.g.mean {
 			t.centre[i] += v / float64(len(atoms))
@@ -72,7 +72,7 @@ func newKLTable(atoms []atom) *klTable {
 
 // assignNearest assigns every atom to the centre of least KL cost (ties to
 // the lower index) and records that cost.
-func (t *klTable) assignNearest(centers []*gaussian, assign []int, cost, diff []float64) {
+func (t *assignTable) assignNearest(centers []*gaussian, assign []int, cost, diff []float64) {
 	n, K, d, p := len(t.atoms), len(centers), t.d, t.p
 	if n == 0 {
 		return
