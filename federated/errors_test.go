@@ -25,3 +25,19 @@ func TestErrorsAreComparable(t *testing.T) {
 		t.Errorf("NaN data: %v", err)
 	}
 }
+
+// Bad arguments are errors or documented, never panics.
+func TestBadArgumentsDoNotPanic(t *testing.T) {
+	m := randomMixture(newRNG(1), 2, 2, 3)
+	if _, _, err := m.Sample(0, newRNG(1)); err == nil {
+		t.Error("Sample(0) accepted")
+	}
+	if _, _, err := m.Sample(5, nil); err == nil {
+		t.Error("Sample without a random source accepted")
+	}
+	m.Covs[1] = nil
+	c := m.Clone()
+	if c.Covs[1] != nil || c.Validate() == nil {
+		t.Error("a missing covariance was not kept missing by Clone")
+	}
+}

@@ -34,15 +34,21 @@ func (m *Mixture) Dim() int {
 	return len(m.Means[0])
 }
 
-// Clone returns a deep copy.
+// Clone returns a deep copy, of an invalid mixture too (a missing
+// covariance stays missing, so Validate still reports it).
 func (m *Mixture) Clone() *Mixture {
 	c := &Mixture{Weights: append([]float64(nil), m.Weights...)}
 	for _, mu := range m.Means {
 		c.Means = append(c.Means, append([]float64(nil), mu...))
 	}
 	for _, s := range m.Covs {
-		c.Covs = append(c.Covs, mat.NewSymDense(s.SymmetricDim(), nil))
-		c.Covs[len(c.Covs)-1].CopySym(s)
+		if s == nil {
+			c.Covs = append(c.Covs, nil)
+			continue
+		}
+		cov := mat.NewSymDense(s.SymmetricDim(), nil)
+		cov.CopySym(s)
+		c.Covs = append(c.Covs, cov)
 	}
 	return c
 }
@@ -170,6 +176,12 @@ func transposed(X *mat.Dense) blas64.General {
 // Sample draws n observations from the mixture and returns them with the
 // component each came from.
 func (m *Mixture) Sample(n int, rng *rand.Rand) (*mat.Dense, []int, error) {
+	if n < 1 {
+		return nil, nil, fmt.Errorf("sample size %d: want at least 1", n)
+	}
+	if rng == nil {
+		return nil, nil, errors.New("sampling needs a random source")
+	}
 	comps, err := m.components()
 	if err != nil {
 		return nil, nil, err
