@@ -45,6 +45,11 @@ func (a Aggregation) validate() error {
 	return fmt.Errorf("hardening %q: want %s or %s", a.Hardening, HardeningFull, HardeningNone)
 }
 
+// Server is the server these settings describe, for estimates of the order
+// and dimension more than half of them share, with seed 0 for the
+// reduction's starts and one worker per core.
+func (a Aggregation) Server() *federated.Server { return a.server(0, 0, 0) }
+
 func (a Aggregation) server(k int, seed uint64, workers int) *federated.Server {
 	return &federated.Server{K: k, Distance: a.Distance, Radius: a.Radius, RadiusScale: a.RadiusScale,
 		AREDPower: a.AREDPower, SingleStart: a.SingleStart, Unhardened: a.Hardening == HardeningNone, Seed: seed, Workers: workers}

@@ -73,11 +73,11 @@ func (f *serverFlags) apply(c *experiments.Aggregation) error {
 
 // server returns the checked server the flags describe.
 func (f *serverFlags) server() (*federated.Server, error) {
-	var c experiments.Table2Config
-	if err := f.apply(&c.Aggregation); err != nil {
+	var a experiments.Aggregation
+	if err := f.apply(&a); err != nil {
 		return nil, err
 	}
-	s := c.Server()
+	s := a.Server()
 	return s, s.Validate()
 }
 
