@@ -129,16 +129,24 @@ func DecodeEstimates(r io.Reader) ([]Estimate, error) {
 	if doc.Format != EstimatesFormat {
 		return nil, fmt.Errorf("estimates: format %q, want %q (see the README's estimates format)", doc.Format, EstimatesFormat)
 	}
-	ests := make([]Estimate, 0, len(doc.Machines))
+	type decoded struct {
+		id, problem string
+		n           int
+		mj          MixtureJSON
+	}
+	entries := make([]decoded, len(doc.Machines))
 	count := map[string]int{}
-	for _, raw := range doc.Machines {
-		if id, _, _, _ := decodeMachine(raw); id != "" {
-			count[id]++
+	for i, raw := range doc.Machines {
+		e := &entries[i]
+		e.id, e.n, e.mj, e.problem = decodeMachine(raw)
+		if e.id != "" {
+			count[e.id]++
 		}
 	}
-	for i, raw := range doc.Machines {
+	ests := make([]Estimate, 0, len(doc.Machines))
+	for i, d := range entries {
 		e := Estimate{ID: fmt.Sprintf("#%d", i)}
-		id, n, mj, problem := decodeMachine(raw)
+		id, n, mj, problem := d.id, d.n, d.mj, d.problem
 		if id != "" {
 			e.ID = id
 		}
