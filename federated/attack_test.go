@@ -358,3 +358,37 @@ func TestSlotCacheGivesTheComputedNumbers(t *testing.T) {
 		}
 	}
 }
+
+// The same seed gives the same attack and the same answer whatever the
+// number of goroutines.
+func TestAttacksAndAREDDoNotDependOnWorkers(t *testing.T) {
+	ests, byz, _ := honestRound(t, 20, 8, 77)
+	for _, f := range []Failure{CaptureJitter, Inside} {
+		var answers [][]float64
+		for _, workers := range []int{1, 4} {
+			srv := &Server{Workers: workers}
+			attacked, _, err := srv.Craft(context.Background(), f, ests, byz, newRNG(9))
+			if err != nil {
+				t.Fatal(err)
+			}
+			round, err := srv.Prepare(context.Background(), attacked)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := round.Aggregate(context.Background(), ARED, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var flat []float64
+			for k := range res.Mixture.Means {
+				flat = append(flat, res.Mixture.Weights[k])
+				flat = append(flat, res.Mixture.Means[k]...)
+				flat = append(flat, res.Mixture.Covs[k].RawSymmetric().Data...)
+			}
+			answers = append(answers, flat)
+		}
+		if !slices.Equal(answers[0], answers[1]) {
+			t.Errorf("%s: ARED's answer depends on the number of workers", f)
+		}
+	}
+}
