@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make demo   set up, build, and run the experiment on the built-in MNIST digits
 #   make test   set up, then run every test
-.PHONY: setup build demo test bench bench-numpy check-overlap vowels fuzz
+.PHONY: setup build demo test bench bench-numpy check-overlap vowels fuzz slurm-check
 
 setup:
 	./scripts/setup.sh
@@ -44,3 +44,10 @@ check-overlap: build
 	@set -e; for spec in "2 4 0.2" "3 3 0.1" "10 5 0.3"; do set -- $$spec; \
 		./bin/nistgmm simulate mixture --d $$1 --k $$2 --max-omega $$3 --seed 11 --out /tmp/nistgmm-mixture-$$1.json; \
 		/usr/bin/python3 scripts/check_overlap.py /tmp/nistgmm-mixture-$$1.json --nistgmm ./bin/nistgmm; done
+
+# The Slurm job files run for real: slurm-wlm and munge on this machine,
+# one node on localhost, reproduce.sbatch and simulate.sbatch as two-task
+# arrays plus merge.sbatch, each merged table compared byte for byte with an
+# unsharded run. Needs root; a few minutes.
+slurm-check: setup
+	./scripts/slurm_check.sh
