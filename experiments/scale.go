@@ -1,0 +1,210 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/nistgmm/nistgmm/eval"
+	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/mixsim"
+)
+
+// ScaleConfig is a measurement of the server against the number of
+// machines: for each m, m estimates of one random mixture (MixSim, MaxOmega
+// 0.3), a share Alpha of them replaced by a failure, aggregated by ARED.
+// The estimates are made without EM, as the moments of each component's
+// own points in an n-point sample (the sampling noise of a local fit
+// without its optimization cost), so thousands of machines are cheap.
+type ScaleConfig struct {
+	Ms      []int             `json:"ms"`
+	K       int               `json:"k"`
+	Dim     int               `json:"d"`
+	N       int               `json:"n"` // observations per machine
+	Alpha   float64           `json:"alpha"`
+	Failure federated.Failure `json:"failure"`
+	Seed    uint64            `json:"seed"`
+	Aggregation
+}
+
+// ScaleRow is one m's measurement.
+type ScaleRow struct {
+	M       int     `json:"m"`
+	Seconds float64 `json:"seconds"` // Prepare (validation, distances, COAT) and ARED
+	// PeakHeapBytes is the largest heap in use sampled every 10 ms during
+	// the aggregation, less the heap before it.
+	PeakHeapBytes uint64  `json:"peak_heap_bytes"`
+	Recall        float64 `json:"recall"`
+	HonestFlagged float64 `json:"honest_flagged"`
+	W1            float64 `json:"w1"` // ARED's answer to the truth
+}
+
+// Validate reports a measurement that cannot run.
+func (c ScaleConfig) Validate() error {
+	switch {
+	case len(c.Ms) == 0:
+		return fmt.Errorf("no machine counts")
+	case c.K < 1 || c.Dim < 1:
+		return fmt.Errorf("order %d and dimension %d, want at least 1 each", c.K, c.Dim)
+	case c.N <= c.K*(c.Dim+1):
+		return fmt.Errorf("%d observations per machine cannot give %d covariances in dimension %d", c.N, c.K, c.Dim)
+	case !(c.Alpha >= 0 && c.Alpha < 0.5):
+		return fmt.Errorf("failure rate %v is outside [0, 0.5)", c.Alpha)
+	}
+	for _, m := range c.Ms {
+		if m < 3 {
+			return fmt.Errorf("%d machines: the robust methods need at least 3", m)
+		}
+	}
+	if _, err := federated.ParseFailure(string(c.Failure)); err != nil {
+		return err
+	}
+	if c.Failure.Adaptive() || c.Failure == federated.Letters {
+		return fmt.Errorf("failure %s: want one that corrupts an estimate on its own (mean, cov, weight)", c.Failure)
+	}
+	return c.Aggregation.validate()
+}
+
+// RunScale measures every m of the configuration, in order.
+func RunScale(ctx context.Context, c ScaleConfig, step func()) ([]ScaleRow, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if step == nil {
+		step = func() {}
+	}
+	gen := mixsim.Generator{K: c.K, Dim: c.Dim, MaxOmega: 0.3, MaxEccentricity: 0.9}
+	truth, _, err := gen.Generate(rand.New(rand.NewPCG(c.Seed, 0x7363616c)))
+	if err != nil {
+		return nil, err
+	}
+	var rows []ScaleRow
+	for _, m := range c.Ms {
+		rng := rand.New(rand.NewPCG(c.Seed, uint64(m)))
+		ests := make([]federated.Estimate, m)
+		nb := byzantineCount(c.Alpha, m)
+		order := rng.Perm(m)
+		for i := range ests {
+			g, err := momentEstimate(truth, c.N, rng)
+			if err != nil {
+				return nil, err
+			}
+			ests[i] = federated.Estimate{ID: MachineName(i), N: c.N, Mixture: g}
+		}
+		byz := append([]int(nil), order[:nb]...)
+		sort.Ints(byz)
+		for _, b := range byz {
+			if ests[b].Mixture, err = federated.Corrupt(ests[b].Mixture, c.Failure, rng); err != nil {
+				return nil, err
+			}
+		}
+		row, err := measure(ctx, c, ests, byz, truth)
+		if err != nil {
+			return nil, fmt.Errorf("m = %d: %w", m, err)
+		}
+		row.M = m
+		rows = append(rows, *row)
+		step()
+	}
+	return rows, nil
+}
+
+// measure aggregates with ARED, timing it and sampling the heap.
+func measure(ctx context.Context, c ScaleConfig, ests []federated.Estimate, byz []int, truth *federated.Mixture) (*ScaleRow, error) {
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(10 * time.Millisecond):
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > peak.Load() {
+					peak.Store(ms.HeapInuse)
+				}
+			}
+		}
+	}()
+	start := time.Now()
+	srv := c.Aggregation.server(c.K, c.Seed, 0)
+	round, err := srv.Prepare(ctx, ests)
+	var res *federated.Result
+	if err == nil {
+		res, err = round.Aggregate(ctx, federated.ARED, nil)
+	}
+	seconds := time.Since(start).Seconds()
+	close(done)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	row := &ScaleRow{Seconds: seconds}
+	if p := peak.Load(); p > before.HeapInuse {
+		row.PeakHeapBytes = p - before.HeapInuse
+	}
+	det := eval.Detect(res.Flagged, byz)
+	row.Recall = det.Recall()
+	if honest := len(ests) - len(byz); honest > 0 {
+		row.HonestFlagged = float64(det.FalsePositives) / float64(honest)
+	}
+	if row.W1, err = eval.W1(res.Mixture, truth); err != nil {
+		return nil, err
+	}
+	return row, nil
+}
+
+// momentEstimate draws n points of truth and returns, per component, the
+// share, mean and covariance of the points it generated.
+func momentEstimate(truth *federated.Mixture, n int, rng *rand.Rand) (*federated.Mixture, error) {
+	X, labels, err := truth.Sample(n, rng)
+	if err != nil {
+		return nil, err
+	}
+	K, d := truth.K(), truth.Dim()
+	out := &federated.Mixture{Weights: make([]float64, K)}
+	for k := 0; k < K; k++ {
+		var idx []int
+		for i, l := range labels {
+			if l == k {
+				idx = append(idx, i)
+			}
+		}
+		if len(idx) <= d {
+			return truth.Clone(), nil // too few points for a covariance: the truth itself
+		}
+		out.Weights[k] = float64(len(idx)) / float64(n)
+		mean := make([]float64, d)
+		for _, i := range idx {
+			for j := 0; j < d; j++ {
+				mean[j] += X.At(i, j) / float64(len(idx))
+			}
+		}
+		cov := mat.NewSymDense(d, nil)
+		for _, i := range idx {
+			for a := 0; a < d; a++ {
+				da := X.At(i, a) - mean[a]
+				for b := a; b < d; b++ {
+					cov.SetSym(a, b, cov.At(a, b)+da*(X.At(i, b)-mean[b])/float64(len(idx)-1))
+				}
+			}
+		}
+		out.Means = append(out.Means, mean)
+		out.Covs = append(out.Covs, cov)
+	}
+	return out, nil
+}
