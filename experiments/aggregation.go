@@ -22,6 +22,13 @@ type Aggregation struct {
 	// configuration, so that a checkpoint made before the hardened server
 	// existed (which has no such key) is never resumed as one made by it.
 	Hardening string `json:"hardening"`
+	// Centre is how COAT is found ("" exact up to ExactUpTo valid
+	// estimates, sampled above; see federated.CentreSearch), with the
+	// sampled search's Candidates and Refined (0: the defaults).
+	Centre     federated.CentreSearch `json:"centre,omitempty"`
+	ExactUpTo  int                    `json:"exact_up_to,omitempty"`
+	Candidates int                    `json:"candidates,omitempty"`
+	Refined    int                    `json:"refined,omitempty"`
 }
 
 // The values of Aggregation.Hardening.
@@ -52,5 +59,6 @@ func (a Aggregation) Server() *federated.Server { return a.server(0, 0, 0) }
 
 func (a Aggregation) server(k int, seed uint64, workers int) *federated.Server {
 	return &federated.Server{K: k, Distance: a.Distance, Radius: a.Radius, RadiusScale: a.RadiusScale,
-		AREDPower: a.AREDPower, SingleStart: a.SingleStart, Unhardened: a.Hardening == HardeningNone, Seed: seed, Workers: workers}
+		AREDPower: a.AREDPower, SingleStart: a.SingleStart, Unhardened: a.Hardening == HardeningNone, Seed: seed, Workers: workers,
+		Centre: a.Centre, ExactUpTo: a.ExactUpTo, Candidates: a.Candidates, Refined: a.Refined}
 }

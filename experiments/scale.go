@@ -24,13 +24,16 @@ import (
 // own points in an n-point sample (the sampling noise of a local fit
 // without its optimization cost), so thousands of machines are cheap.
 type ScaleConfig struct {
-	Ms      []int             `json:"ms"`
-	K       int               `json:"k"`
-	Dim     int               `json:"d"`
-	N       int               `json:"n"` // observations per machine
-	Alpha   float64           `json:"alpha"`
-	Failure federated.Failure `json:"failure"`
-	Seed    uint64            `json:"seed"`
+	Ms  []int `json:"ms"`
+	K   int   `json:"k"`
+	Dim int   `json:"d"`
+	N   int   `json:"n"` // observations per machine
+	// MaxOmega is the largest pairwise overlap of the true mixture (MixSim);
+	// 0 means 0.3. In high dimension smaller overlaps are the reachable ones.
+	MaxOmega float64           `json:"max_omega,omitempty"`
+	Alpha    float64           `json:"alpha"`
+	Failure  federated.Failure `json:"failure"`
+	Seed     uint64            `json:"seed"`
 	Aggregation
 }
 
@@ -55,6 +58,8 @@ func (c ScaleConfig) Validate() error {
 		return fmt.Errorf("order %d and dimension %d, want at least 1 each", c.K, c.Dim)
 	case c.N <= c.K*(c.Dim+1):
 		return fmt.Errorf("%d observations per machine cannot give %d covariances in dimension %d", c.N, c.K, c.Dim)
+	case !(c.MaxOmega >= 0 && c.MaxOmega < 1):
+		return fmt.Errorf("largest overlap %v is outside (0, 1)", c.MaxOmega)
 	case !(c.Alpha >= 0 && c.Alpha < 0.5):
 		return fmt.Errorf("failure rate %v is outside [0, 0.5)", c.Alpha)
 	}
@@ -72,15 +77,21 @@ func (c ScaleConfig) Validate() error {
 	return c.Aggregation.validate()
 }
 
-// RunScale measures every m of the configuration, in order.
-func RunScale(ctx context.Context, c ScaleConfig, step func()) ([]ScaleRow, error) {
+// RunScale measures every m of the configuration, in order. save, when
+// not nil, receives each m's estimates and the indices of the Byzantine
+// ones before they are aggregated (to write them for `aggregate`).
+func RunScale(ctx context.Context, c ScaleConfig, step func(), save func(m int, ests []federated.Estimate, byzantine []int) error) ([]ScaleRow, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	if step == nil {
 		step = func() {}
 	}
-	gen := mixsim.Generator{K: c.K, Dim: c.Dim, MaxOmega: 0.3, MaxEccentricity: 0.9}
+	omega := c.MaxOmega
+	if omega == 0 {
+		omega = 0.3
+	}
+	gen := mixsim.Generator{K: c.K, Dim: c.Dim, MaxOmega: omega, MaxEccentricity: 0.9}
 	truth, _, err := gen.Generate(rand.New(rand.NewPCG(c.Seed, 0x7363616c)))
 	if err != nil {
 		return nil, err
@@ -102,6 +113,11 @@ func RunScale(ctx context.Context, c ScaleConfig, step func()) ([]ScaleRow, erro
 		sort.Ints(byz)
 		for _, b := range byz {
 			if ests[b].Mixture, err = federated.Corrupt(ests[b].Mixture, c.Failure, rng); err != nil {
+				return nil, err
+			}
+		}
+		if save != nil {
+			if err := save(m, ests, byz); err != nil {
 				return nil, err
 			}
 		}

@@ -12,7 +12,7 @@ import (
 func TestRunScaleMeasuresEveryM(t *testing.T) {
 	c := ScaleConfig{Ms: []int{20, 40}, K: 3, Dim: 2, N: 300, Alpha: 0.2, Failure: federated.MeanFailure, Seed: 1,
 		Aggregation: DefaultAggregation()}
-	rows, err := RunScale(context.Background(), c, nil)
+	rows, err := RunScale(context.Background(), c, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

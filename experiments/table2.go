@@ -214,7 +214,7 @@ func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, hones
 	if err != nil {
 		return nil, err
 	}
-	ar := &AlphaResult{Alpha: alpha, Byzantine: byz, Coat: round.Coat, Invalid: len(round.Invalid),
+	ar := &AlphaResult{Alpha: alpha, Byzantine: byz, Coat: round.Coat, Invalid: len(round.Invalid), Estimates: ests,
 		DistanceSeconds: time.Since(t0).Seconds(), Attack: attack}
 	ar.Radius = round.Radius
 	ar.CoatDistances = make([]float64, c.Machines)

@@ -29,6 +29,9 @@ type AlphaResult struct {
 	// one); Radius is r_coat.
 	CoatDistances []float64 `json:"coat_distances"`
 	Radius        float64   `json:"radius"`
+	// Estimates are the round's estimates as the server received them
+	// (for `run --estimates-out`); not stored in checkpoints.
+	Estimates []federated.Estimate `json:"-"`
 	// SeparabilityAUC is the ROC AUC of the distance to COAT as a score for
 	// "is Byzantine" over the valid machines; absent without Byzantine ones.
 	SeparabilityAUC *float64 `json:"separability_auc,omitempty"`

@@ -31,7 +31,12 @@ func CenterOfAttention(dist *mat.Dense) (int, float64, []float64) {
 // CoatDistances returns D(COAT, G) for every valid estimate, in the order of
 // Valid (0 for COAT itself). ARED's and CRED's balls are taken over these.
 func (r *Round) CoatDistances() []float64 {
-	out := append([]float64(nil), r.Distances.RawRowView(r.coatPos)...)
+	var out []float64
+	if r.Distances != nil {
+		out = append(out, r.Distances.RawRowView(r.coatPos)...)
+	} else {
+		out = append(out, r.coatRow...)
+	}
 	out[r.coatPos] = 0
 	return out
 }

@@ -1,6 +1,7 @@
 package federated
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -71,11 +72,12 @@ func nearCopies(dist *mat.Dense, fraction float64) (rep []int, typical float64) 
 	return rep, typical
 }
 
-// copyReason says why position a is set aside as a near copy.
-func copyReason(r *Round, a, of int, typical, fraction float64) string {
+// copyReason says why position a is set aside as a near copy of position
+// of, at distance gap from it.
+func copyReason(r *Round, a, of int, gap, typical, fraction float64) string {
 	return fmt.Sprintf("near copy of %s (distance %.4g, at most %g of the typical nearest-neighbour distance %.4g): "+
 		"independent samples do not give near-identical fits, so the group counts once",
-		QuoteID(r.Estimates[r.Valid[of]].ID), r.Distances.At(of, a), fraction, typical)
+		QuoteID(r.Estimates[r.Valid[of]].ID), gap, fraction, typical)
 }
 
 // MaxIDLength bounds how much of an estimate's id human-readable output
@@ -94,4 +96,106 @@ func QuoteID(id string) string {
 		return strconv.Quote(id[:cut]) + "..."
 	}
 	return strconv.Quote(id)
+}
+
+// nearCopiesSampled is nearCopies without the m x m matrix. The typical
+// distance is the median nearest-neighbour distance of the random
+// candidates cands, whose rows are exact (a random sample of the nearest-
+// neighbour distances nearCopies takes the median of). The pairs compared
+// are those whose distances to every candidate c agree:
+// |sqrt D(c, x) - sqrt D(c, y)| <= 2 sqrt(limit). Two estimates within
+// limit of each other pass whenever D or its square root satisfies the
+// triangle inequality up to a factor of two at that scale (ISE is a metric;
+// the Jeffreys divergence is locally a squared metric, the Fisher-Rao
+// distance), and exact copies always pass; each passing pair is then
+// compared by its own distance, so nothing is grouped on the screen alone.
+// It returns the groups and the typical distance as nearCopies does.
+func nearCopiesSampled(ctx context.Context, rows *rowSource, cands []int, m int, fraction float64) (rep []int, typical float64, err error) {
+	rep = make([]int, m)
+	for a := range rep {
+		rep[a] = a
+	}
+	if m < 3 || fraction <= 0 || len(cands) == 0 {
+		return rep, 0, nil
+	}
+	sym := func(a, b int) float64 { return math.Max(rows.out[a][b], rows.in[a][b]) }
+	nearest := make([]float64, 0, len(cands))
+	for _, a := range cands {
+		nn := math.Inf(1)
+		for b := 0; b < m; b++ {
+			if b != a {
+				nn = math.Min(nn, sym(a, b))
+			}
+		}
+		nearest = append(nearest, nn)
+	}
+	sort.Float64s(nearest)
+	typical = quantileSorted(nearest, 0.5)
+	limit := fraction * typical
+	window := 2 * math.Sqrt(limit)
+	c := len(cands)
+	prof := make([]float64, m*c)
+	for j, a := range cands {
+		for x := 0; x < m; x++ {
+			prof[x*c+j] = math.Sqrt(sym(a, x))
+		}
+	}
+	byFirst := make([]int, m)
+	for x := range byFirst {
+		byFirst[x] = x
+	}
+	sort.SliceStable(byFirst, func(i, j int) bool { return prof[byFirst[i]*c] < prof[byFirst[j]*c] })
+	find := func(a int) int {
+		for rep[a] != a {
+			rep[a] = rep[rep[a]]
+			a = rep[a]
+		}
+		return a
+	}
+	type link struct{ a, b int }
+	var links []link
+	for i, x := range byFirst {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, 0, err
+			}
+		}
+		px := prof[x*c : x*c+c]
+	next:
+		for _, y := range byFirst[i+1:] {
+			py := prof[y*c : y*c+c]
+			if py[0]-px[0] > window {
+				break
+			}
+			for j := 1; j < c; j++ {
+				if math.Abs(py[j]-px[j]) > window {
+					continue next
+				}
+			}
+			dxy, dyx, err := rows.pair(x, y)
+			if err != nil {
+				return nil, 0, err
+			}
+			if dxy <= limit && dyx <= limit {
+				links = append(links, link{min(x, y), max(x, y)})
+			}
+		}
+	}
+	// Union in index order, as nearCopies does.
+	sort.Slice(links, func(i, j int) bool {
+		if links[i].a != links[j].a {
+			return links[i].a < links[j].a
+		}
+		return links[i].b < links[j].b
+	})
+	for _, l := range links {
+		ra, rb := find(l.a), find(l.b)
+		if ra != rb {
+			rep[max(ra, rb)] = min(ra, rb)
+		}
+	}
+	for a := range rep {
+		rep[a] = find(a)
+	}
+	return rep, typical, nil
 }

@@ -144,28 +144,82 @@ func newOverlapScratch(d int) *overlapScratch {
 // logOverlap returns log of the integral of phi(x; a) phi(x; b) dx, which is
 // log phi(mu_a; mu_b, Sigma_a + Sigma_b). It never underflows: the result is
 // a log density, however far apart the components are.
+//
+// ISE and CS need it for every pair of components of every pair of
+// estimates, each with a Cholesky factorization of its own. LAPACK's
+// unblocked factorization calls the BLAS three times per column, and with
+// a BLAS library behind cgo those calls, not the arithmetic, were three
+// quarters of the time; the blocked factorization below makes a few calls
+// per block instead (see choleskyLower).
 func logOverlap(a, b *gaussian, s *overlapScratch) (float64, error) {
 	d := len(a.mean)
+	L := s.sum
 	for i := 0; i < d; i++ {
-		// Potrf with Upper reads only the upper triangle.
-		for j := i; j < d; j++ {
-			s.sum[i*d+j] = a.cov[i*d+j] + b.cov[i*d+j]
+		for j := 0; j <= i; j++ {
+			L[i*d+j] = a.cov[i*d+j] + b.cov[i*d+j]
 		}
 		s.diff[i] = a.mean[i] - b.mean[i]
 	}
-	if _, ok := lapack64.Potrf(blas64.Symmetric{N: d, Stride: d, Data: s.sum, Uplo: blas.Upper}); !ok {
+	if !choleskyLower(L, d) {
 		return 0, ErrNotPositiveDefinite
 	}
-	var logDet float64
+	// (Sa+Sb) = L L^T, so diff^T (Sa+Sb)^-1 diff = |L^-1 diff|^2, by
+	// forward substitution.
+	var logDet, q float64
 	for i := 0; i < d; i++ {
-		logDet += 2 * math.Log(s.sum[i*d+i])
-	}
-	// (Sa+Sb) = U^T U, so diff^T (Sa+Sb)^-1 diff = |U^-T diff|^2.
-	blas64.Trsv(blas.Trans, blas64.Triangular{N: d, Stride: d, Data: s.sum, Uplo: blas.Upper, Diag: blas.NonUnit},
-		blas64.Vector{N: d, Inc: 1, Data: s.diff})
-	var q float64
-	for _, v := range s.diff {
-		q += v * v
+		row := L[i*d : i*d+i+1]
+		y := s.diff[i]
+		for j, v := range row[:i] {
+			y -= v * s.diff[j]
+		}
+		y /= row[i]
+		s.diff[i] = y
+		q += y * y
+		logDet += 2 * math.Log(row[i])
 	}
 	return -0.5 * (float64(d)*log2Pi + logDet + q), nil
+}
+
+// choleskyBlock is the block size of choleskyLower: with d = 50 (Table
+// 2), 8 to 12 were fastest, 1.4 times LAPACK's unblocked factorization.
+const choleskyBlock = 12
+
+// choleskyLower factors the d x d row-major matrix a, of which it reads the
+// lower triangle, in place into L with a = L L^T (lower triangle; the
+// upper is left as it was), block by block: each diagonal block by the
+// plain algorithm, the blocks below it by one triangular solve, the
+// trailing matrix by one symmetric rank-k update. It reports whether a is
+// positive definite.
+func choleskyLower(a []float64, d int) bool {
+	for k0 := 0; k0 < d; k0 += choleskyBlock {
+		kb := min(choleskyBlock, d-k0)
+		for i := k0; i < k0+kb; i++ {
+			row := a[i*d : i*d+i+1]
+			for j := k0; j < i; j++ {
+				v := row[j]
+				other := a[j*d : j*d+j]
+				for l := k0; l < j; l++ {
+					v -= row[l] * other[l]
+				}
+				row[j] = v / a[j*d+j]
+			}
+			v := row[i]
+			for l := k0; l < i; l++ {
+				v -= row[l] * row[l]
+			}
+			if !(v > 0) || math.IsInf(v, 0) {
+				return false
+			}
+			row[i] = math.Sqrt(v)
+		}
+		rest := d - k0 - kb
+		if rest == 0 {
+			break
+		}
+		l11 := blas64.Triangular{N: kb, Stride: d, Data: a[k0*d+k0:], Uplo: blas.Lower, Diag: blas.NonUnit}
+		l21 := blas64.General{Rows: rest, Cols: kb, Stride: d, Data: a[(k0+kb)*d+k0:]}
+		blas64.Trsm(blas.Right, blas.Trans, 1, l11, l21)
+		blas64.Syrk(blas.NoTrans, -1, l21, 1, blas64.Symmetric{N: rest, Stride: d, Data: a[(k0+kb)*d+k0+kb:], Uplo: blas.Lower})
+	}
+	return true
 }

@@ -40,10 +40,17 @@ type Report struct {
 	Coat   string          `json:"coat"`
 	Radius float64         `json:"radius"` // r_coat
 	// BallRadius is the radius of the ball CRED or ARED reduced over.
-	BallRadius float64     `json:"ball_radius,omitempty"`
-	Warning    string      `json:"warning,omitempty"`
-	IDs        []string    `json:"distance_ids"`
-	Distances  [][]float64 `json:"distances"`
+	BallRadius float64 `json:"ball_radius,omitempty"`
+	Warning    string  `json:"warning,omitempty"`
+	// CentreSearch says how COAT was found (exactly, or by sampling at
+	// scale; see CentreSearch).
+	CentreSearch string   `json:"centre_search"`
+	IDs          []string `json:"distance_ids"`
+	// CoatDistances is D(COAT, G) for every estimate of IDs.
+	CoatDistances []float64 `json:"coat_distances"`
+	// Distances is the matrix of D(G_i, G_j) over IDs when COAT was found
+	// exactly; a search by sampling never forms it, and omits it.
+	Distances [][]float64 `json:"distances,omitempty"`
 }
 
 // AggregateDocument decodes an estimates document, aggregates it with
@@ -98,6 +105,16 @@ func (s *Server) AggregateDocument(ctx context.Context, r io.Reader, method Meth
 		for _, kept := range res.Slots.Kept {
 			rep.Slots.Kept = append(rep.Slots.Kept, ids(kept))
 		}
+	}
+	rep.CentreSearch = round.CentreSearch
+	rep.CoatDistances = round.CoatDistances()
+	for j, v := range rep.CoatDistances {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("distance between %s and %s is %v", rep.Coat, rep.IDs[j], v)
+		}
+	}
+	if round.Distances == nil {
+		return rep, nil
 	}
 	n, _ := round.Distances.Dims()
 	for i := 0; i < n; i++ {

@@ -3,6 +3,7 @@ package federated
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -22,12 +23,18 @@ type Invalid struct {
 type Round struct {
 	server    *Server
 	Estimates []Estimate
-	Valid     []int      // indices into Estimates, ascending
-	Invalid   []Invalid  // excluded estimates and why
-	Distances *mat.Dense // len(Valid) x len(Valid), D(G_Valid[a], G_Valid[b])
+	Valid     []int     // indices into Estimates, ascending
+	Invalid   []Invalid // excluded estimates and why
+	// Distances is len(Valid) x len(Valid), D(G_Valid[a], G_Valid[b]),
+	// when COAT was found exactly; nil when it was found by sampling (see
+	// CentreSampled), which never forms the matrix.
+	Distances *mat.Dense
 	Distance  Distance
 	Coat      int     // index into Estimates
 	Radius    float64 // r_coat
+	// CentreSearch says how COAT was found: exactly or by sampling, with
+	// how many rows of distances.
+	CentreSearch string
 	// SetAside lists valid estimates the robust methods (COAT, CRED, ARED)
 	// neither count nor reduce, with why: near copies of another estimate
 	// (the group's first one stays) and absurd reported sample sizes.
@@ -38,7 +45,9 @@ type Round struct {
 	coatPos int           // COAT's position in Valid and in Distances
 	comps   [][]*gaussian // per estimate, its factorized components (nil when invalid)
 	caps    map[int]float64
-	voter   []bool // per position in Valid: counted by the robust methods
+	voter   []bool     // per position in Valid: counted by the robust methods
+	rows    *rowSource // the rows computed, when COAT was found by sampling
+	coatRow []float64  // D(COAT, G) over Valid, when found by sampling
 }
 
 // Result is the outcome of one aggregation. Indices refer to the estimates
@@ -117,6 +126,12 @@ func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
 	if len(r.Valid) == 0 {
 		return nil, ErrNoValidEstimate
 	}
+	if s.sampledCentre(len(r.Valid)) {
+		if err := r.prepareSampled(ctx, preps); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
 	var mixtures []*Mixture
 	for _, i := range r.Valid {
 		mixtures = append(mixtures, ests[i].Mixture)
@@ -128,24 +143,69 @@ func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
 		}
 	}
 	r.Distances = dist
-	r.setAside()
-	var voters []int
-	for a, v := range r.voter {
-		if v {
-			voters = append(voters, a)
-		}
+	if err := r.setAside(ctx, nil); err != nil {
+		return nil, err
 	}
+	voters := r.voters()
 	pos, radius, _ := CenterOfAttention(subMatrix(dist, voters))
 	r.coatPos, r.Radius = voters[pos], radius
 	r.Coat = r.Valid[r.coatPos]
+	n := len(r.Valid)
+	r.CentreSearch = fmt.Sprintf("exact: all %d x %d distances", n, n)
 	return r, nil
+}
+
+// prepareSampled is Prepare's search at scale (see CentreSampled): rows of
+// distances from random and refined estimates only, never the m x m
+// matrix.
+func (r *Round) prepareSampled(ctx context.Context, preps []*distanceInput) error {
+	s := r.server
+	src, err := newRowSource(ctx, r.Distance, preps, s.Workers)
+	if err != nil {
+		return err
+	}
+	r.rows = src
+	order := rand.New(rand.NewPCG(s.Seed, 0xce47e)).Perm(len(r.Valid))
+	nRandom, nRefine := s.candidates(), s.refined()
+	// The first candidates in the random order, whatever they turn out
+	// to be, give the typical distance between estimates.
+	first := order[:min(nRandom, len(order))]
+	if err := src.compute(ctx, first); err != nil {
+		return err
+	}
+	if err := r.setAside(ctx, first); err != nil {
+		return err
+	}
+	found, err := searchCentre(ctx, src, r.voters(), order, nRandom, nRefine)
+	if err != nil {
+		return err
+	}
+	r.coatPos, r.Radius = found.centre, found.radius
+	r.coatRow = src.rowOut(found.centre)
+	r.Coat = r.Valid[r.coatPos]
+	r.CentreSearch = fmt.Sprintf("%s; %d rows of %d distances computed", found, src.computed, len(r.Valid))
+	return nil
+}
+
+// voters returns the positions (into Valid) the robust methods count.
+func (r *Round) voters() []int {
+	var out []int
+	for a, v := range r.voter {
+		if v {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // setAside sets every valid estimate's weight (its sample size, capped at
 // the median report unless the server is unhardened) and decides which
 // estimates the robust methods count: all of them when unhardened;
 // otherwise not near copies of an earlier estimate, nor absurd reports.
-func (r *Round) setAside() {
+//
+// cands, for a round at scale, are the positions whose rows are computed:
+// near copies are then found by nearCopiesSampled.
+func (r *Round) setAside(ctx context.Context, cands []int) error {
 	r.voter = make([]bool, len(r.Valid))
 	for a := range r.voter {
 		r.voter[a] = true
@@ -155,7 +215,7 @@ func (r *Round) setAside() {
 		for _, i := range r.Valid {
 			r.caps[i] = float64(r.Estimates[i].N)
 		}
-		return
+		return nil
 	}
 	caps, absurd := sampleSizeCaps(r.Estimates, r.Valid)
 	r.caps = caps
@@ -168,11 +228,34 @@ func (r *Round) setAside() {
 	for _, inv := range absurd {
 		aside[inv.Index] = inv.Reason
 	}
-	rep, typical := nearCopies(r.Distances, r.server.copyFraction())
-	for a, of := range rep {
-		if of != a {
-			aside[r.Valid[a]] = copyReason(r, a, of, typical, r.server.copyFraction())
+	fraction := r.server.copyFraction()
+	var (
+		rep     []int
+		typical float64
+	)
+	if r.rows == nil {
+		rep, typical = nearCopies(r.Distances, fraction)
+	} else {
+		var err error
+		if rep, typical, err = nearCopiesSampled(ctx, r.rows, cands, len(r.Valid), fraction); err != nil {
+			return err
 		}
+	}
+	for a, of := range rep {
+		if of == a {
+			continue
+		}
+		var gap float64
+		if r.rows == nil {
+			gap = r.Distances.At(of, a)
+		} else {
+			g, _, err := r.rows.pair(of, a)
+			if err != nil {
+				return err
+			}
+			gap = g
+		}
+		aside[r.Valid[a]] = copyReason(r, a, of, gap, typical, fraction)
 	}
 	for a, i := range r.Valid {
 		if reason, ok := aside[i]; ok {
@@ -186,6 +269,7 @@ func (r *Round) setAside() {
 		}
 		r.SetAside = nil
 	}
+	return nil
 }
 
 // subMatrix returns dist restricted to the rows and columns at.

@@ -70,6 +70,16 @@ type Server struct {
 	// estimates below which two are near copies; 0 means CopyFraction.
 	CopyFraction float64
 
+	// Centre chooses how COAT is found (see CentreSearch): "" searches
+	// exactly when there are at most ExactUpTo valid estimates (0 means
+	// DefaultExactUpTo) and by sampling above, with Candidates random and
+	// Refined chosen estimates (0 means DefaultCandidates and
+	// DefaultRefined). ARED's componentwise combination searches each
+	// slot's centre the same way.
+	Centre              CentreSearch
+	ExactUpTo           int
+	Candidates, Refined int
+
 	// Known, when set, holds distances Prepare reads instead of computing
 	// when every valid estimate's mixture is among them (the same *Mixture)
 	// and they are of the server's distance (see Server.KnownDistances).
@@ -92,6 +102,9 @@ func (s *Server) validate() error {
 	if _, err := ParseRadiusRule(string(s.radiusRule())); err != nil {
 		return err
 	}
+	if _, err := ParseCentreSearch(string(s.Centre)); err != nil {
+		return err
+	}
 	finiteNonNeg := func(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }
 	switch {
 	case s.K < 0 || s.Dim < 0:
@@ -110,6 +123,9 @@ func (s *Server) validate() error {
 		return fmt.Errorf("server: %d near and %d seeded starts, want none negative", s.NearStarts, s.SeededStarts)
 	case !finiteNonNeg(s.CopyFraction) || s.CopyFraction >= 1:
 		return fmt.Errorf("server: copy fraction %v, want a number in (0, 1) (0 for the default %g)", s.CopyFraction, CopyFraction)
+	case s.ExactUpTo < 0 || s.Candidates < 0 || s.Refined < 0:
+		return fmt.Errorf("server: exact search up to %d, %d random and %d refined candidates, want none negative (0 for the defaults)",
+			s.ExactUpTo, s.Candidates, s.Refined)
 	case s.Workers < 0:
 		return fmt.Errorf("server: %d workers, want at least 1 (0 for one per core)", s.Workers)
 	}
@@ -149,4 +165,34 @@ func (s *Server) maxIter() int {
 		return s.MaxIter
 	}
 	return 1000
+}
+
+// sampledCentre reports whether a round of m valid estimates (or a slot of
+// m components) finds its centre by sampling.
+func (s *Server) sampledCentre(m int) bool {
+	switch s.Centre {
+	case CentreExact:
+		return false
+	case CentreSampled:
+		return true
+	}
+	limit := s.ExactUpTo
+	if limit == 0 {
+		limit = DefaultExactUpTo
+	}
+	return m > limit
+}
+
+func (s *Server) candidates() int {
+	if s.Candidates > 0 {
+		return s.Candidates
+	}
+	return DefaultCandidates
+}
+
+func (s *Server) refined() int {
+	if s.Refined > 0 {
+		return s.Refined
+	}
+	return DefaultRefined
 }

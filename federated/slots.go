@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 
 	"gonum.org/v1/gonum/floats"
@@ -70,15 +71,26 @@ func (r *Round) combineSlots(ctx context.Context, ref *Mixture, machines []int) 
 	// Each slot's divergences of the last pass: a pass that aligns a pair
 	// of machines as the last one did reads them instead of computing them.
 	caches := make([]slotCache, K)
+	// At scale, the components are read from the round's packed tables and
+	// no pair of machines is compared in full (see CentreSampled).
+	var atScale *slotTables
+	if r.server.sampledCentre(len(machines)) {
+		atScale = r.slotTables(machines)
+	}
 	for pass := 0; pass < maxSlotPasses; pass++ {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		next := make([][]int, len(machines))
-		err := parallel.For(ctx, len(machines), r.server.Workers, func(a int) error {
-			next[a] = alignTo(refComps, r.comps[machines[a]], d)
-			return nil
-		})
+		var next [][]int
+		if atScale != nil {
+			next, err = atScale.align(ctx, refComps, r.server.Workers)
+		} else {
+			next = make([][]int, len(machines))
+			err = parallel.For(ctx, len(machines), r.server.Workers, func(a int) error {
+				next[a] = alignTo(refComps, r.comps[machines[a]], d)
+				return nil
+			})
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -87,7 +99,7 @@ func (r *Round) combineSlots(ctx context.Context, ref *Mixture, machines []int) 
 		mix := &Mixture{Weights: make([]float64, K), Means: make([][]float64, K), Covs: make([]*mat.SymDense, K)}
 		err = parallel.For(ctx, K, r.server.Workers, func(k int) error {
 			var err error
-			kept[k], radius[k], mix.Weights[k], mix.Means[k], mix.Covs[k], err = r.combineSlot(machines, next, k, scale, &caches[k])
+			kept[k], radius[k], mix.Weights[k], mix.Means[k], mix.Covs[k], err = r.combineSlot(ctx, machines, next, k, scale, &caches[k], atScale)
 			return err
 		})
 		if err != nil {
@@ -141,7 +153,7 @@ type slotCache struct {
 // RadiusRobust's rules, the kept ones moment-matched with their capped
 // sample sizes as masses. It returns the kept estimates, the radius, the
 // slot's (unnormalized) weight, mean and covariance.
-func (r *Round) combineSlot(machines []int, perms [][]int, k int, scale float64, cache *slotCache) ([]int, float64, float64, []float64, *mat.SymDense, error) {
+func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, k int, scale float64, cache *slotCache, atScale *slotTables) ([]int, float64, float64, []float64, *mat.SymDense, error) {
 	m := len(machines)
 	comps := make([]*gaussian, m)
 	used := make([]int, m)
@@ -150,23 +162,46 @@ func (r *Round) combineSlot(machines []int, perms [][]int, k int, scale float64,
 		comps[a] = r.comps[i][used[a]]
 	}
 	d := len(comps[0].mean)
-	diff := make([]float64, d)
-	dist := mat.NewDense(m, m, nil)
-	for a := 0; a < m; a++ {
-		for b := a + 1; b < m; b++ {
-			var v float64
-			if cache.dist != nil && cache.used[a] == used[a] && cache.used[b] == used[b] {
-				v = cache.dist.At(a, b)
-			} else {
-				v = klGauss(comps[a], comps[b], diff) + klGauss(comps[b], comps[a], diff)
-			}
-			dist.Set(a, b, v)
-			dist.Set(b, a, v)
+	var (
+		centre int
+		rc     float64
+		row    []float64
+	)
+	if atScale != nil {
+		idx := make([]int, m)
+		for a := range machines {
+			idx[a] = atScale.first[a] + used[a]
 		}
+		rows := &slotRows{comps: comps, cols: packView{pack: atScale.pack, idx: idx}, workers: r.server.Workers, rows: map[int][]float64{}}
+		all := make([]int, m)
+		for a := range all {
+			all[a] = a
+		}
+		order := rand.New(rand.NewPCG(r.server.Seed, 0x5107000+uint64(k))).Perm(m)
+		found, err := searchCentre(ctx, rows, all, order, r.server.candidates(), r.server.refined())
+		if err != nil {
+			return nil, 0, 0, nil, nil, err
+		}
+		centre, rc, row = found.centre, found.radius, rows.rowOut(found.centre)
+	} else {
+		diff := make([]float64, d)
+		dist := mat.NewDense(m, m, nil)
+		for a := 0; a < m; a++ {
+			for b := a + 1; b < m; b++ {
+				var v float64
+				if cache.dist != nil && cache.used[a] == used[a] && cache.used[b] == used[b] {
+					v = cache.dist.At(a, b)
+				} else {
+					v = klGauss(comps[a], comps[b], diff) + klGauss(comps[b], comps[a], diff)
+				}
+				dist.Set(a, b, v)
+				dist.Set(b, a, v)
+			}
+		}
+		cache.used, cache.dist = used, dist
+		centre, rc, _ = CenterOfAttention(dist)
+		row = dist.RawRowView(centre)
 	}
-	cache.used, cache.dist = used, dist
-	centre, rc, _ := CenterOfAttention(dist)
-	row := dist.RawRowView(centre)
 	radius := max(robustRadius(row, centre, rc, scale), Jeffreys.roundOff())
 	var kept []int
 	var mass float64
@@ -233,4 +268,107 @@ func robustMean(v []float64, scale float64) float64 {
 		return med
 	}
 	return sum / float64(n)
+}
+
+// slotRows gives the Jeffreys divergences from a few of a slot's
+// components to all of them, for the sampled search of the slot's centre.
+type slotRows struct {
+	comps   []*gaussian
+	cols    packView // the same components in the round's packed tables
+	workers int
+	rows    map[int][]float64
+}
+
+func (s *slotRows) compute(ctx context.Context, from []int) error {
+	var todo []int
+	var rows []*gaussian
+	for _, a := range from {
+		if _, ok := s.rows[a]; !ok && !slices.Contains(todo, a) {
+			todo = append(todo, a)
+			rows = append(rows, s.comps[a])
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	block, err := newKLBlock(ctx, rows, s.cols, s.workers)
+	if err != nil {
+		return err
+	}
+	for f, a := range todo {
+		row := make([]float64, len(s.comps))
+		for b := range row {
+			if b != a {
+				row[b] = block.jeffreys(f, b)
+			}
+		}
+		s.rows[a] = row
+	}
+	return nil
+}
+
+func (s *slotRows) rowOut(a int) []float64 { return s.rows[a] }
+func (s *slotRows) rowIn(a int) []float64  { return s.rows[a] }
+
+// slotTables are the round's packed components as the componentwise
+// combination reads them at scale: first[a] is the pack index of machine
+// a's first component.
+type slotTables struct {
+	pack  *gaussianPack
+	first []int
+	K     int
+}
+
+func (r *Round) slotTables(machines []int) *slotTables {
+	if r.rows == nil { // a round searched exactly whose slots are not
+		preps := make([]*distanceInput, len(r.Valid))
+		for a, i := range r.Valid {
+			preps[a] = &distanceInput{comps: r.comps[i]}
+		}
+		rs := &rowSource{preps: preps}
+		total := 0
+		for _, p := range preps {
+			rs.offset = append(rs.offset, total)
+			total += len(p.comps)
+		}
+		r.rows = rs
+	}
+	pack, offset := r.rows.pack()
+	pos := make(map[int]int, len(r.Valid))
+	for a, i := range r.Valid {
+		pos[i] = a
+	}
+	t := &slotTables{pack: pack, first: make([]int, len(machines)), K: len(r.comps[machines[0]])}
+	for a, i := range machines {
+		t.first[a] = offset[pos[i]]
+	}
+	return t
+}
+
+// align is alignTo for every machine at once: the costs KL(component ||
+// reference component) of all machines as one block against the reference.
+func (t *slotTables) align(ctx context.Context, ref []*gaussian, workers int) ([][]int, error) {
+	m, K := len(t.first), t.K
+	idx := make([]int, 0, m*K)
+	for _, f := range t.first {
+		for l := 0; l < K; l++ {
+			idx = append(idx, f+l)
+		}
+	}
+	block, err := newKLBlock(ctx, ref, packView{pack: t.pack, idx: idx}, workers)
+	if err != nil {
+		return nil, err
+	}
+	perms := make([][]int, m)
+	err = parallel.For(ctx, m, workers, func(a int) error {
+		cost := make([]float64, K*K)
+		for k := 0; k < K; k++ {
+			for l := 0; l < K; l++ {
+				cost[k*K+l] = block.bwd[k*block.nc+a*K+l]
+			}
+		}
+		perms[a] = assignment(cost, K)
+		return nil
+	})
+	return perms, err
 }

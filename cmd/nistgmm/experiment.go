@@ -30,6 +30,10 @@ type serverFlags struct {
 	radiusScale, power float64
 	singleStart        bool
 	hardening          string
+	centre             string
+	exactUpTo          int
+	candidates         int
+	refined            int
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -44,6 +48,12 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.hardening, "hardening", "full", "full: no machine weighs more than the median reported n, near copies count once, "+
 		"absurd n are set aside, ARED combines the estimates componentwise (see README, threat model); none: the paper's rules, "+
 		"which trust every reported n and count copies as votes")
+	fs.StringVar(&f.centre, "centre", "auto", "how COAT (and each slot's centre) is found: exact (every pairwise distance, m^2 of them), "+
+		"sampled (distances from --candidates random and --refined chosen estimates to all; see docs/scale.md for its guarantee), "+
+		"or auto: exact up to --exact-up-to valid estimates, sampled above")
+	fs.IntVar(&f.exactUpTo, "exact-up-to", federated.DefaultExactUpTo, "with --centre auto: the most valid estimates searched exactly")
+	fs.IntVar(&f.candidates, "candidates", federated.DefaultCandidates, "sampled search: random candidates (the guarantee's c)")
+	fs.IntVar(&f.refined, "refined", federated.DefaultRefined, "sampled search: further candidates, those the random ones rank best")
 }
 
 // apply checks the flags and sets them on an experiment's aggregation.
@@ -68,7 +78,30 @@ func (f *serverFlags) apply(c *experiments.Aggregation) error {
 	default:
 		return fmt.Errorf("--hardening %q: want full or none", f.hardening)
 	}
+	if c.Centre, err = federated.ParseCentreSearch(f.centre); err != nil {
+		return fmt.Errorf("--centre: %w", err)
+	}
+	switch {
+	case f.exactUpTo < 3:
+		return fmt.Errorf("--exact-up-to %d: want at least 3", f.exactUpTo)
+	case f.candidates < 1:
+		return fmt.Errorf("--candidates %d: want at least 1", f.candidates)
+	case f.refined < 1:
+		return fmt.Errorf("--refined %d: want at least 1", f.refined)
+	}
+	// The defaults are stored as 0, so that configurations (and the
+	// checkpoints that compare them) are the same as before these flags.
+	c.ExactUpTo, c.Candidates, c.Refined = nonDefault(f.exactUpTo, federated.DefaultExactUpTo),
+		nonDefault(f.candidates, federated.DefaultCandidates), nonDefault(f.refined, federated.DefaultRefined)
 	return nil
+}
+
+// nonDefault is v, or 0 when v is the default def.
+func nonDefault(v, def int) int {
+	if v == def {
+		return 0
+	}
+	return v
 }
 
 // server returns the checked server the flags describe.

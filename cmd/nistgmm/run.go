@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"text/tabwriter"
 
 	"github.com/nistgmm/nistgmm/experiments"
 	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/internal/atomicfile"
 )
 
 func cmdRun(ctx context.Context, args []string) error {
@@ -17,6 +19,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	ef.register(fs)
 	alpha := fs.Float64("alpha", 0.2, "share of Byzantine machines, in [0, 0.5)")
 	asJSON := fs.Bool("json", false, "print the result as JSON (and nothing else) on stdout")
+	estimatesOut := fs.String("estimates-out", "", "also write the round's estimates (honest and Byzantine, as the server received them) to this file, for 'nistgmm aggregate'")
 	allDistances := fs.Bool("separability", false, "also report, for every distance, how well the distance to COAT separates Byzantine from honest machines (ROC AUC)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -36,6 +39,11 @@ func cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 	a := res.Alphas[0]
+	if *estimatesOut != "" {
+		if err := atomicfile.WriteFile(*estimatesOut, func(w io.Writer) error { return federated.EncodeEstimates(w, a.Estimates) }); err != nil {
+			return fmt.Errorf("--estimates-out: %w", err)
+		}
+	}
 	for _, m := range a.Methods {
 		if m.Warning != "" {
 			fmt.Fprintf(os.Stderr, "warning (%s): %s\n", m.Method, m.Warning)

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/nistgmm/nistgmm/experiments"
 	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/internal/atomicfile"
 )
 
 // cmdScale measures ARED's time, peak memory and detection against the
@@ -20,10 +23,12 @@ func cmdScale(ctx context.Context, args []string) error {
 	k := fs.Int("k", 5, "order of the mixtures")
 	d := fs.Int("d", 10, "dimension")
 	n := fs.Int("n", 1000, "observations behind each estimate")
+	omega := fs.Float64("max-omega", 0.3, "largest pairwise overlap of the true mixture, in (0, 1) (high dimensions reach only small ones)")
 	alpha := fs.Float64("alpha", 0.2, "share of Byzantine machines, in [0, 0.5)")
 	failure := fs.String("failure", string(federated.MeanFailure), "failure of the Byzantine machines: mean, cov or weight")
 	seed := fs.Uint64("seed", 1, "random seed")
 	out := fs.String("out", "", "folder for scale.csv, scale.md and scale.png")
+	write := fs.Bool("write-estimates", false, "also write each m's estimates (estimates-m<M>.json) and Byzantine ids (byzantine-m<M>.txt) in --out, for `nistgmm aggregate`")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -34,18 +39,24 @@ func cmdScale(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	c := experiments.ScaleConfig{Ms: counts, K: *k, Dim: *d, N: *n, Alpha: *alpha, Failure: federated.Failure(*failure), Seed: *seed}
+	c := experiments.ScaleConfig{Ms: counts, K: *k, Dim: *d, N: *n, MaxOmega: *omega, Alpha: *alpha, Failure: federated.Failure(*failure), Seed: *seed}
 	if err := sf.apply(&c.Aggregation); err != nil {
 		return err
 	}
 	if err := c.Validate(); err != nil {
-		return fmt.Errorf("%w (flags --ms, --k, --d, --n, --alpha, --failure)", err)
+		return fmt.Errorf("%w (flags --ms, --k, --d, --n, --max-omega, --alpha, --failure)", err)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
 	bar, add := newBar(len(counts), "machine counts")
-	rows, err := experiments.RunScale(ctx, c, func() { add(1) })
+	var save func(int, []federated.Estimate, []int) error
+	if *write {
+		save = func(m int, ests []federated.Estimate, byz []int) error {
+			return writeScaleEstimates(*out, m, ests, byz)
+		}
+	}
+	rows, err := experiments.RunScale(ctx, c, func() { add(1) }, save)
 	bar.Finish()
 	if err != nil {
 		return err
@@ -56,5 +67,28 @@ func cmdScale(ctx context.Context, args []string) error {
 		{name: "scale.csv", text: func(w io.Writer) error { return experiments.WriteScaleCSV(w, rows) }},
 		{name: "scale.md", text: func(w io.Writer) error { return experiments.WriteScaleMarkdown(w, c, rows, commandLine()) }},
 		{name: "scale.png", image: func(path string) error { return experiments.PlotScale(path, rows, title) }},
+	})
+}
+
+// writeScaleEstimates writes one m's estimates and the ids of its
+// Byzantine machines (one per line) in dir.
+func writeScaleEstimates(dir string, m int, ests []federated.Estimate, byz []int) error {
+	name := filepath.Join(dir, fmt.Sprintf("estimates-m%d.json", m))
+	if err := atomicfile.WriteFile(name, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		if err := federated.EncodeEstimates(bw, ests); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(dir, fmt.Sprintf("byzantine-m%d.txt", m)), func(w io.Writer) error {
+		for _, b := range byz {
+			if _, err := fmt.Fprintln(w, ests[b].ID); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
