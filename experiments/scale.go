@@ -34,12 +34,20 @@ type ScaleConfig struct {
 	Alpha    float64           `json:"alpha"`
 	Failure  federated.Failure `json:"failure"`
 	Seed     uint64            `json:"seed"`
+	// Reps is the number of rounds drawn per m (0 means 1); the row gives
+	// medians over them.
+	Reps int `json:"reps,omitempty"`
+	// CompareExact also aggregates every round with the exact centre
+	// search, for the time and W1 the sampled search is compared with.
+	CompareExact bool `json:"compare_exact,omitempty"`
 	Aggregation
 }
 
-// ScaleRow is one m's measurement.
+// ScaleRow is one m's measurement: medians over the repetitions, but for
+// the peak heap (the largest) and the detection rates (means).
 type ScaleRow struct {
 	M       int     `json:"m"`
+	Reps    int     `json:"reps"`
 	Seconds float64 `json:"seconds"` // Prepare (validation, distances, COAT) and ARED
 	// PeakHeapBytes is the largest heap in use sampled every 10 ms during
 	// the aggregation, less the heap before it.
@@ -47,6 +55,14 @@ type ScaleRow struct {
 	Recall        float64 `json:"recall"`
 	HonestFlagged float64 `json:"honest_flagged"`
 	W1            float64 `json:"w1"` // ARED's answer to the truth
+	// CentreSearch says how the first repetition found COAT.
+	CentreSearch string `json:"centre_search"`
+	// With CompareExact: the exact search's seconds and W1, and the ratio
+	// of the W1s (this search's over the exact one's), median and largest.
+	ExactSeconds float64 `json:"exact_seconds,omitempty"`
+	ExactW1      float64 `json:"exact_w1,omitempty"`
+	W1Ratio      float64 `json:"w1_ratio,omitempty"`
+	W1RatioMax   float64 `json:"w1_ratio_max,omitempty"`
 }
 
 // Validate reports a measurement that cannot run.
@@ -60,6 +76,8 @@ func (c ScaleConfig) Validate() error {
 		return fmt.Errorf("%d observations per machine cannot give %d covariances in dimension %d", c.N, c.K, c.Dim)
 	case !(c.MaxOmega >= 0 && c.MaxOmega < 1):
 		return fmt.Errorf("largest overlap %v is outside (0, 1)", c.MaxOmega)
+	case c.Reps < 0:
+		return fmt.Errorf("%d repetitions, want at least 1 (0 for 1)", c.Reps)
 	case !(c.Alpha >= 0 && c.Alpha < 0.5):
 		return fmt.Errorf("failure rate %v is outside [0, 0.5)", c.Alpha)
 	}
@@ -96,44 +114,102 @@ func RunScale(ctx context.Context, c ScaleConfig, step func(), save func(m int, 
 	if err != nil {
 		return nil, err
 	}
+	reps := max(c.Reps, 1)
 	var rows []ScaleRow
 	for _, m := range c.Ms {
-		rng := rand.New(rand.NewPCG(c.Seed, uint64(m)))
-		ests := make([]federated.Estimate, m)
-		nb := byzantineCount(c.Alpha, m)
-		order := rng.Perm(m)
-		for i := range ests {
-			g, err := momentEstimate(truth, c.N, rng)
+		var runs, exacts []*ScaleRow
+		for rep := 0; rep < reps; rep++ {
+			// Repetition 0 is drawn as a single measurement always was.
+			rng := rand.New(rand.NewPCG(c.Seed, uint64(m)+uint64(rep)<<32))
+			ests, byz, err := scaleRound(c, truth, m, rng)
 			if err != nil {
 				return nil, err
 			}
-			ests[i] = federated.Estimate{ID: MachineName(i), N: c.N, Mixture: g}
-		}
-		byz := append([]int(nil), order[:nb]...)
-		sort.Ints(byz)
-		for _, b := range byz {
-			if ests[b].Mixture, err = federated.Corrupt(ests[b].Mixture, c.Failure, rng); err != nil {
-				return nil, err
+			if save != nil && rep == 0 {
+				if err := save(m, ests, byz); err != nil {
+					return nil, err
+				}
 			}
-		}
-		if save != nil {
-			if err := save(m, ests, byz); err != nil {
-				return nil, err
+			row, err := measure(ctx, c, c.Aggregation, ests, byz, truth)
+			if err != nil {
+				return nil, fmt.Errorf("m = %d: %w", m, err)
 			}
+			runs = append(runs, row)
+			if c.CompareExact {
+				a := c.Aggregation
+				a.Centre = federated.CentreExact
+				row, err := measure(ctx, c, a, ests, byz, truth)
+				if err != nil {
+					return nil, fmt.Errorf("m = %d, exact search: %w", m, err)
+				}
+				exacts = append(exacts, row)
+			}
+			step()
 		}
-		row, err := measure(ctx, c, ests, byz, truth)
-		if err != nil {
-			return nil, fmt.Errorf("m = %d: %w", m, err)
-		}
-		row.M = m
-		rows = append(rows, *row)
-		step()
+		rows = append(rows, summarizeScale(m, runs, exacts))
 	}
 	return rows, nil
 }
 
-// measure aggregates with ARED, timing it and sampling the heap.
-func measure(ctx context.Context, c ScaleConfig, ests []federated.Estimate, byz []int, truth *federated.Mixture) (*ScaleRow, error) {
+// scaleRound draws m estimates of truth, the Byzantine ones corrupted.
+func scaleRound(c ScaleConfig, truth *federated.Mixture, m int, rng *rand.Rand) ([]federated.Estimate, []int, error) {
+	ests := make([]federated.Estimate, m)
+	nb := byzantineCount(c.Alpha, m)
+	order := rng.Perm(m)
+	for i := range ests {
+		g, err := momentEstimate(truth, c.N, rng)
+		if err != nil {
+			return nil, nil, err
+		}
+		ests[i] = federated.Estimate{ID: MachineName(i), N: c.N, Mixture: g}
+	}
+	byz := append([]int(nil), order[:nb]...)
+	sort.Ints(byz)
+	for _, b := range byz {
+		var err error
+		if ests[b].Mixture, err = federated.Corrupt(ests[b].Mixture, c.Failure, rng); err != nil {
+			return nil, nil, err
+		}
+	}
+	return ests, byz, nil
+}
+
+// summarizeScale is one m's row from its repetitions.
+func summarizeScale(m int, runs, exacts []*ScaleRow) ScaleRow {
+	median := func(v []float64) float64 {
+		sort.Float64s(v)
+		n := len(v)
+		if n%2 == 1 {
+			return v[n/2]
+		}
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	var secs, w1s []float64
+	row := ScaleRow{M: m, Reps: len(runs), CentreSearch: runs[0].CentreSearch}
+	for _, r := range runs {
+		secs, w1s = append(secs, r.Seconds), append(w1s, r.W1)
+		row.PeakHeapBytes = max(row.PeakHeapBytes, r.PeakHeapBytes)
+		row.Recall += r.Recall / float64(len(runs))
+		row.HonestFlagged += r.HonestFlagged / float64(len(runs))
+	}
+	row.Seconds, row.W1 = median(secs), median(w1s)
+	if len(exacts) == 0 {
+		return row
+	}
+	var esecs, ew1s, ratios []float64
+	for i, e := range exacts {
+		esecs, ew1s = append(esecs, e.Seconds), append(ew1s, e.W1)
+		ratio := runs[i].W1 / e.W1
+		ratios = append(ratios, ratio)
+		row.W1RatioMax = max(row.W1RatioMax, ratio)
+	}
+	row.ExactSeconds, row.ExactW1, row.W1Ratio = median(esecs), median(ew1s), median(ratios)
+	return row
+}
+
+// measure aggregates with ARED under the settings a, timing it and
+// sampling the heap.
+func measure(ctx context.Context, c ScaleConfig, a Aggregation, ests []federated.Estimate, byz []int, truth *federated.Mixture) (*ScaleRow, error) {
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -157,7 +233,7 @@ func measure(ctx context.Context, c ScaleConfig, ests []federated.Estimate, byz 
 		}
 	}()
 	start := time.Now()
-	srv := c.Aggregation.server(c.K, c.Seed, 0)
+	srv := a.server(c.K, c.Seed, 0)
 	round, err := srv.Prepare(ctx, ests)
 	var res *federated.Result
 	if err == nil {
@@ -169,7 +245,7 @@ func measure(ctx context.Context, c ScaleConfig, ests []federated.Estimate, byz 
 	if err != nil {
 		return nil, err
 	}
-	row := &ScaleRow{Seconds: seconds}
+	row := &ScaleRow{M: len(ests), Reps: 1, Seconds: seconds, CentreSearch: round.CentreSearch}
 	if p := peak.Load(); p > before.HeapInuse {
 		row.PeakHeapBytes = p - before.HeapInuse
 	}

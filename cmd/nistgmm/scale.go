@@ -27,6 +27,8 @@ func cmdScale(ctx context.Context, args []string) error {
 	alpha := fs.Float64("alpha", 0.2, "share of Byzantine machines, in [0, 0.5)")
 	failure := fs.String("failure", string(federated.MeanFailure), "failure of the Byzantine machines: mean, cov or weight")
 	seed := fs.Uint64("seed", 1, "random seed")
+	reps := fs.Int("reps", 1, "rounds drawn per machine count (the table gives medians)")
+	compare := fs.Bool("compare-exact", false, "also aggregate every round with the exact centre search (--centre exact), for the time and W1 ratio")
 	out := fs.String("out", "", "folder for scale.csv, scale.md and scale.png")
 	write := fs.Bool("write-estimates", false, "also write each m's estimates (estimates-m<M>.json) and Byzantine ids (byzantine-m<M>.txt) in --out, for `nistgmm aggregate`")
 	if err := parseFlags(fs, args); err != nil {
@@ -39,17 +41,21 @@ func cmdScale(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	c := experiments.ScaleConfig{Ms: counts, K: *k, Dim: *d, N: *n, MaxOmega: *omega, Alpha: *alpha, Failure: federated.Failure(*failure), Seed: *seed}
+	c := experiments.ScaleConfig{Ms: counts, K: *k, Dim: *d, N: *n, MaxOmega: *omega, Alpha: *alpha, Failure: federated.Failure(*failure), Seed: *seed,
+		Reps: *reps, CompareExact: *compare}
 	if err := sf.apply(&c.Aggregation); err != nil {
 		return err
 	}
 	if err := c.Validate(); err != nil {
-		return fmt.Errorf("%w (flags --ms, --k, --d, --n, --max-omega, --alpha, --failure)", err)
+		return fmt.Errorf("%w (flags --ms, --k, --d, --n, --max-omega, --alpha, --failure, --reps)", err)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	bar, add := newBar(len(counts), "machine counts")
+	if *reps < 1 {
+		return fmt.Errorf("--reps %d: want at least 1", *reps)
+	}
+	bar, add := newBar(len(counts)**reps, "rounds")
 	var save func(int, []federated.Estimate, []int) error
 	if *write {
 		save = func(m int, ests []federated.Estimate, byz []int) error {

@@ -1,0 +1,330 @@
+package federated
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// matrixRows serves rows of a full distance matrix, counting the rows asked.
+type matrixRows struct {
+	dist     *mat.Dense
+	computed map[int]bool
+}
+
+func (m *matrixRows) compute(_ context.Context, from []int) error {
+	for _, a := range from {
+		m.computed[a] = true
+	}
+	return nil
+}
+func (m *matrixRows) rowOut(a int) []float64 { return m.dist.RawRowView(a) }
+func (m *matrixRows) rowIn(a int) []float64 {
+	n, _ := m.dist.Dims()
+	col := make([]float64, n)
+	for b := range col {
+		col[b] = m.dist.At(b, a)
+	}
+	return col
+}
+
+// euclideanCloud returns n points in the plane, a share of them far out,
+// and their distance matrix.
+func euclideanCloud(rng *rand.Rand, n int, outliers float64) *mat.Dense {
+	pts := make([][2]float64, n)
+	for i := range pts {
+		s := 1.0
+		if rng.Float64() < outliers {
+			s = 20
+		}
+		pts[i] = [2]float64{s * rng.NormFloat64(), s*rng.NormFloat64() + 3*float64(i%3)}
+	}
+	dist := mat.NewDense(n, n, nil)
+	for i := range pts {
+		for j := range pts {
+			dist.Set(i, j, math.Hypot(pts[i][0]-pts[j][0], pts[i][1]-pts[j][1]))
+		}
+	}
+	return dist
+}
+
+// The stated guarantee, measured: with c random candidates (no refined
+// ones), the centre is worse than the estimate ranked ceil(q m) by radius in
+// at most (1-q)^c of the searches, and for a metric its radius exceeds
+// twice the exact one in at most 2^-c of them.
+func TestSampledCentreGuarantee(t *testing.T) {
+	const trials, m, c = 3000, 60, 3
+	rng := newRNG(11)
+	worse := map[float64]int{0.2: 0, 0.4: 0}
+	twice := 0
+	for trial := 0; trial < trials; trial++ {
+		dist := euclideanCloud(rng, m, 0.3)
+		_, exact, radii := CenterOfAttention(dist)
+		sorted := slices.Clone(radii)
+		sort.Float64s(sorted)
+		members := make([]int, m)
+		for a := range members {
+			members[a] = a
+		}
+		found, err := searchCentre(context.Background(), &matrixRows{dist, map[int]bool{}}, members, rng.Perm(m), c, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found.radius != radii[found.centre] {
+			t.Fatalf("radius %v, the centre's is %v", found.radius, radii[found.centre])
+		}
+		for q := range worse {
+			if found.radius > sorted[int(math.Ceil(q*m))-1] {
+				worse[q]++
+			}
+		}
+		if found.radius > 2*exact {
+			twice++
+		}
+	}
+	for q, n := range worse {
+		bound := math.Pow(1-q, c)
+		if got := float64(n) / trials; got > bound+3*math.Sqrt(bound*(1-bound)/trials) {
+			t.Errorf("q = %v: centre outside the best %v in %.3f of searches, bound %.3f", q, q, got, bound)
+		}
+	}
+	if got, bound := float64(twice)/trials, math.Pow(0.5, c); got > bound+3*math.Sqrt(bound*(1-bound)/trials) {
+		t.Errorf("radius above twice the exact in %.3f of searches, bound %.3f", got, bound)
+	}
+}
+
+// With the default candidates the search finds the exact centre's quality
+// on clouds with a third of outliers, and computes only its rows; with as
+// many candidates as members it is the exact search.
+func TestSampledCentreDefaults(t *testing.T) {
+	rng := newRNG(12)
+	for trial := 0; trial < 20; trial++ {
+		const m = 400
+		dist := euclideanCloud(rng, m, 0.33)
+		_, exact, _ := CenterOfAttention(dist)
+		members := make([]int, m)
+		for a := range members {
+			members[a] = a
+		}
+		rows := &matrixRows{dist, map[int]bool{}}
+		found, err := searchCentre(context.Background(), rows, members, rng.Perm(m), DefaultCandidates, DefaultRefined)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found.radius > 1.05*exact {
+			t.Errorf("trial %d: radius %v, exact %v", trial, found.radius, exact)
+		}
+		if len(rows.computed) != DefaultCandidates+DefaultRefined || found.exact {
+			t.Errorf("trial %d: %d rows computed", trial, len(rows.computed))
+		}
+		few := members[:40]
+		found, err = searchCentre(context.Background(), rows, few, rng.Perm(m), 30, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pos, r, _ := CenterOfAttention(subMatrix(dist, few))
+		if !found.exact || found.centre != few[pos] || found.radius != r {
+			t.Errorf("trial %d: %+v, exact centre %d radius %v", trial, found, few[pos], r)
+		}
+	}
+}
+
+// The block of KL divergences equals klGauss pair by pair, for every
+// column and for a subset of columns.
+func TestKLBlockMatchesKLGauss(t *testing.T) {
+	rng := newRNG(13)
+	var comps []*gaussian
+	for i := 0; i < 300; i++ {
+		g, err := randomMixture(rng, 1, 7, 2).components()
+		if err != nil {
+			t.Fatal(err)
+		}
+		comps = append(comps, g[0])
+	}
+	pack := newGaussianPack(comps)
+	rows := comps[3:9]
+	idx := []int{299, 0, 5, 17, 256, 255, 257}
+	for _, view := range []packView{{pack: pack}, {pack: pack, idx: idx}} {
+		b, err := newKLBlock(context.Background(), rows, view, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		diff := make([]float64, 7)
+		for i, g := range rows {
+			for j := 0; j < view.len(); j++ {
+				h := comps[view.at(j)]
+				for _, c := range []struct{ got, want float64 }{
+					{b.fwd[i*b.nc+j], klGauss(g, h, diff)},
+					{b.bwd[i*b.nc+j], klGauss(h, g, diff)},
+				} {
+					if math.Abs(c.got-c.want) > 1e-10*(1+c.want) {
+						t.Fatalf("row %d column %d: %v, klGauss %v", i, j, c.got, c.want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// Rows computed at scale are the rows and columns of the exact matrix, for
+// every distance.
+func TestRowSourceMatchesPairwise(t *testing.T) {
+	rng := newRNG(14)
+	var mixtures []*Mixture
+	var preps []*distanceInput
+	for i := 0; i < 23; i++ {
+		g := randomMixture(rng, 3, 4, 2)
+		mixtures = append(mixtures, g)
+		p, err := newDistanceInput(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		preps = append(preps, p)
+	}
+	for _, d := range Distances() {
+		want, err := Pairwise(context.Background(), mixtures, d, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := newRowSource(context.Background(), d, preps, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := src.compute(context.Background(), []int{4, 0, 22, 4}); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []int{0, 4, 22} {
+			for b := range mixtures {
+				for _, c := range []struct{ got, want float64 }{{src.rowOut(a)[b], want.At(a, b)}, {src.rowIn(a)[b], want.At(b, a)}} {
+					if math.Abs(c.got-c.want) > 1e-9*(1+c.want) {
+						t.Fatalf("%s: D(%d, %d) %v, Pairwise %v", d, a, b, c.got, c.want)
+					}
+				}
+				ab, ba, err := src.pair(a, b)
+				if err != nil || ab != src.rowOut(a)[b] || ba != src.rowIn(a)[b] {
+					t.Fatalf("%s: pair (%d, %d) %v %v %v", d, a, b, ab, ba, err)
+				}
+			}
+		}
+		if src.computed != 3 {
+			t.Errorf("%s: %d rows computed for 3 estimates", d, src.computed)
+		}
+	}
+}
+
+// momentRound returns m estimates of one mixture in dimension 3 (the
+// moments of each component's points in an n-point sample, as a local fit
+// would scatter), the first nByz replaced by the mean failure and the next
+// copies by exact copies of estimate 0.
+func momentRound(t testing.TB, m, nByz, copies int, seed uint64) ([]Estimate, []int) {
+	rng := newRNG(seed)
+	truth := randomMixture(rng, 3, 3, 4)
+	var ests []Estimate
+	var byz []int
+	for i := 0; i < m; i++ {
+		X, labels, err := truth.Sample(600, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := &Mixture{Weights: make([]float64, 3)}
+		for k := 0; k < 3; k++ {
+			var pts [][]float64
+			for r, l := range labels {
+				if l == k {
+					pts = append(pts, X.RawRowView(r))
+				}
+			}
+			g.Weights[k] = float64(len(pts)) / 600
+			mean := make([]float64, 3)
+			for _, p := range pts {
+				for j := range mean {
+					mean[j] += p[j] / float64(len(pts))
+				}
+			}
+			cov := mat.NewSymDense(3, nil)
+			for _, p := range pts {
+				for a := 0; a < 3; a++ {
+					for b := a; b < 3; b++ {
+						cov.SetSym(a, b, cov.At(a, b)+(p[a]-mean[a])*(p[b]-mean[b])/float64(len(pts)-1))
+					}
+				}
+			}
+			g.Means, g.Covs = append(g.Means, mean), append(g.Covs, cov)
+		}
+		switch {
+		case i < nByz:
+			if g, err = Corrupt(g, MeanFailure, rng); err != nil {
+				t.Fatal(err)
+			}
+			byz = append(byz, i)
+		case i < nByz+copies:
+			g = ests[0].Mixture.Clone()
+			byz = append(byz, i)
+		}
+		ests = append(ests, Estimate{ID: fmt.Sprintf("m%04d", i), N: 600, Mixture: g})
+	}
+	return ests, byz
+}
+
+// A round at scale (sampled search) keeps what the exact round keeps: the
+// same copies set aside, the mean failures flagged, a centre as good, and
+// ARED's answer as close to the exact one's as the sampling noise allows;
+// it says how COAT was found and forms no m x m matrix.
+func TestSampledRoundAgreesWithExact(t *testing.T) {
+	ests, byz := momentRound(t, 260, 40, 25, 15)
+	ctx := context.Background()
+	exact, err := (&Server{Centre: CentreExact}).Prepare(ctx, ests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sampled, err := (&Server{}).Prepare(ctx, ests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sampled.Distances != nil || !strings.HasPrefix(sampled.CentreSearch, "sampled") || !strings.HasPrefix(exact.CentreSearch, "exact") {
+		t.Fatalf("centre search: %q and %q", sampled.CentreSearch, exact.CentreSearch)
+	}
+	ids := func(inv []Invalid) []int {
+		var out []int
+		for _, s := range inv {
+			out = append(out, s.Index)
+		}
+		return out
+	}
+	if got, want := ids(sampled.SetAside), ids(exact.SetAside); !slices.Equal(got, want) || len(want) != 25 {
+		t.Fatalf("set aside %v, exact %v (want the 25 copies of estimate 0 but one)", got, want)
+	}
+	if sampled.Radius > 1.05*exact.Radius {
+		t.Errorf("r_coat %v, exact %v", sampled.Radius, exact.Radius)
+	}
+	a, err := exact.Aggregate(ctx, ARED, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sampled.Aggregate(ctx, ARED, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range byz {
+		if !slices.Contains(b.Flagged, i) {
+			t.Errorf("Byzantine estimate %d not flagged at scale", i)
+		}
+	}
+	if extra := len(b.Flagged) - len(byz); extra > 260/20 {
+		t.Errorf("%d honest estimates flagged", extra)
+	}
+	d, err := Jeffreys.Between(a.Mixture, b.Mixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d > 0.01 {
+		t.Errorf("ARED at scale is %v from the exact round's", d)
+	}
+}
