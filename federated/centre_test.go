@@ -1,6 +1,7 @@
 package federated
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -326,5 +327,51 @@ func TestSampledRoundAgreesWithExact(t *testing.T) {
 	}
 	if d > 0.01 {
 		t.Errorf("ARED at scale is %v from the exact round's", d)
+	}
+}
+
+// A report at scale holds O(m) numbers: the distances to COAT, and no
+// matrix; it says how COAT was found.
+func TestReportAtScaleHasNoMatrix(t *testing.T) {
+	ests, _ := momentRound(t, 30, 5, 0, 16)
+	var buf bytes.Buffer
+	if err := EncodeEstimates(&buf, ests); err != nil {
+		t.Fatal(err)
+	}
+	for _, centre := range []CentreSearch{CentreExact, CentreSampled} {
+		rep, err := (&Server{Centre: centre}).AggregateDocument(context.Background(), bytes.NewReader(buf.Bytes()), ARED, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.CoatDistances) != 30 || rep.CentreSearch == "" || (rep.Distances == nil) != (centre == CentreSampled) {
+			t.Errorf("%s: %d distances to COAT, matrix %v, search %q", centre, len(rep.CoatDistances), rep.Distances != nil, rep.CentreSearch)
+		}
+	}
+}
+
+// BenchmarkAREDAtScale aggregates rounds of m estimates (order 3 in
+// dimension 3) with the default search, sampled above 200 valid
+// estimates, and with the exact one for the ratio at the same m.
+func BenchmarkAREDAtScale(b *testing.B) {
+	ests, _ := momentRound(b, 4000, 800, 0, 18)
+	for _, c := range []struct {
+		m      int
+		centre CentreSearch
+	}{{250, CentreExact}, {250, CentreAuto}, {1000, CentreExact}, {1000, CentreAuto}, {4000, CentreAuto}} {
+		name := fmt.Sprintf("m%d-%s", c.m, map[CentreSearch]string{CentreExact: "exact", CentreAuto: "sampled"}[c.centre])
+		b.Run(name, func(b *testing.B) {
+			srv := &Server{Centre: c.centre}
+			// The Byzantine estimates are spread over the whole set.
+			round := append(slices.Clone(ests[800:800+c.m*4/5]), ests[:c.m/5]...)
+			for i := 0; i < b.N; i++ {
+				r, err := srv.Prepare(context.Background(), round)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := r.Aggregate(context.Background(), ARED, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
