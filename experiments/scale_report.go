@@ -92,6 +92,18 @@ func PlotScale(path string, rows []ScaleRow, title string) error {
 		p.Add(line, points)
 		p.Legend.Add(s.name, line, points)
 	}
+	// A line of slope 1 through the last time: linear growth, for the eye.
+	if n := len(rows); n > 1 && rows[n-1].Seconds > 0 {
+		last := rows[n-1]
+		ref := plotter.XYs{{X: float64(rows[0].M), Y: last.Seconds * float64(rows[0].M) / float64(last.M)}, {X: float64(last.M), Y: last.Seconds}}
+		line, err := plotter.NewLine(ref)
+		if err != nil {
+			return err
+		}
+		line.Color, line.Dashes = palette[0], []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(line)
+		p.Legend.Add("time growing like m", line)
+	}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Add(plotter.NewGrid())
 	return p.Save(6*vg.Inch, 4.5*vg.Inch, path)

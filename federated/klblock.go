@@ -23,6 +23,10 @@ type klBlock struct {
 	bwd    []float64 // nr x nc: KL(col_j || row_i)
 }
 
+// smallBlockDim is the largest dimension whose Mahalanobis terms a block
+// computes by plain loops rather than triangular solves.
+const smallBlockDim = 16
+
 // klBlockChunk is the number of columns one job computes. It is fixed, so
 // that every entry comes from the same products whatever the number of
 // workers.
@@ -136,6 +140,27 @@ func newKLBlock(ctx context.Context, rows []*gaussian, cols packView, workers in
 			blas64.General{Rows: nr, Cols: pp, Stride: pp, Data: rprecs},
 			blas64.General{Rows: w, Cols: pp, Stride: pp, Data: covs},
 			0, blas64.General{Rows: nr, Cols: w, Stride: nc, Data: b.bwd[j0:]})
+		// Mahalanobis terms in the metric of the second argument. In small
+		// dimensions each is a loop over the precision's d^2 entries (a call
+		// into the BLAS library per column would cost more than its work);
+		// otherwise, for each row, ||U_row^-T (mu_col - mu_row)||^2 over the
+		// chunk's columns in one solve, and for each column,
+		// ||U_col^-T (mu_row - mu_col)||^2 over every row in one solve.
+		if d <= smallBlockDim {
+			diff := make([]float64, d)
+			for j := j0; j < j1; j++ {
+				h := pack.comps[cols.at(j)]
+				for i, g := range rows {
+					for x := range diff {
+						diff[x] = h.mean[x] - g.mean[x]
+					}
+					at := i*nc + j
+					b.bwd[at] = klValue(b.bwd[at], g.quadInv(diff), d, g.logDet, h.logDet)
+					b.fwd[at] = klValue(b.fwd[at], h.quadInv(diff), d, h.logDet, g.logDet)
+				}
+			}
+			return ctx.Err()
+		}
 		// Mahalanobis terms in the metric of the second argument: for each
 		// row, ||U_row^-T (mu_col - mu_row)||^2 over the chunk's columns in
 		// one solve; for each column, ||U_col^-T (mu_row - mu_col)||^2 over

@@ -56,12 +56,15 @@ func (r *Round) reduce(ctx context.Context, machines []int) (*Mixture, float64, 
 	if err != nil {
 		return nil, 0, err
 	}
+	table := newAssignTable(atoms)
+	if r.rows != nil && len(starts) > 1 {
+		return r.reduceHalving(ctx, table, starts)
+	}
 	mixes := make([]*Mixture, len(starts))
 	objs := make([]float64, len(starts))
-	table := newAssignTable(atoms)
 	err = parallel.For(ctx, len(starts), r.server.Workers, func(s int) error {
 		var err error
-		mixes[s], objs[s], err = r.mm(ctx, table, starts[s])
+		mixes[s], objs[s], err = r.mm(ctx, table, starts[s], r.server.maxIter())
 		return err
 	})
 	if err != nil {
@@ -172,7 +175,7 @@ func seedAtoms(atoms []atom, K int, rng *rand.Rand) *Mixture {
 // (the worst-served part of the average mixture): this lowers the
 // objective, so the iterations stay monotone, and the reduction keeps K
 // components.
-func (r *Round) mm(ctx context.Context, table *assignTable, start *Mixture) (*Mixture, float64, error) {
+func (r *Round) mm(ctx context.Context, table *assignTable, start *Mixture, maxIter int) (*Mixture, float64, error) {
 	atoms := table.atoms
 	K := start.K()
 	centers, err := start.components()
@@ -185,7 +188,7 @@ func (r *Round) mm(ctx context.Context, table *assignTable, start *Mixture) (*Mi
 	cost := make([]float64, len(atoms))
 	prev := math.Inf(1)
 	var mix *Mixture
-	for it := 0; it < r.server.maxIter(); it++ {
+	for it := 0; it < maxIter; it++ {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
 		}
@@ -207,6 +210,48 @@ func (r *Round) mm(ctx context.Context, table *assignTable, start *Mixture) (*Mi
 		}
 	}
 	return mix, prev, nil
+}
+
+// halvingSteps is the number of MM iterations every start of a reduction
+// at scale gets before the worse half is dropped; the survivors get twice
+// as many in each following round.
+const halvingSteps = 8
+
+// reduceHalving is reduce's search over starts for a round at scale (see
+// CentreSampled), where some starts (k-means++ seedings over tens of
+// thousands of atoms) need hundreds of iterations: every start runs
+// halvingSteps iterations, the better half by objective (ties to the
+// earlier start) continues for twice as many, and so on until one is left,
+// which runs to convergence. Each start's objective only decreases, so
+// the one kept is the start that led after every round.
+func (r *Round) reduceHalving(ctx context.Context, table *assignTable, starts []*Mixture) (*Mixture, float64, error) {
+	type run struct {
+		mix   *Mixture
+		obj   float64
+		start int
+	}
+	runs := make([]run, len(starts))
+	for s, m := range starts {
+		runs[s] = run{mix: m, start: s}
+	}
+	for steps := halvingSteps; len(runs) > 1; steps *= 2 {
+		err := parallel.For(ctx, len(runs), r.server.Workers, func(i int) error {
+			var err error
+			runs[i].mix, runs[i].obj, err = r.mm(ctx, table, runs[i].mix, steps)
+			return err
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+		sort.SliceStable(runs, func(i, j int) bool {
+			if runs[i].obj != runs[j].obj {
+				return runs[i].obj < runs[j].obj
+			}
+			return runs[i].start < runs[j].start
+		})
+		runs = runs[:(len(runs)+1)/2]
+	}
+	return r.mm(ctx, table, runs[0].mix, r.server.maxIter())
 }
 
 // reseedEmpty gives every component without atoms the atom of largest

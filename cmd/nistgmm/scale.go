@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/nistgmm/nistgmm/experiments"
 	"github.com/nistgmm/nistgmm/federated"
@@ -51,6 +52,9 @@ func cmdScale(ctx context.Context, args []string) error {
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(25) // as aggregate does: see there
 	}
 	if *reps < 1 {
 		return fmt.Errorf("--reps %d: want at least 1", *reps)
