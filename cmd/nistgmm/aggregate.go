@@ -94,7 +94,8 @@ func cmdAggregate(ctx context.Context, args []string) error {
 	if err := atomicfile.WriteFile(*out, write); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "%s over %s: kept %d, flagged %d, invalid %d; COAT %s, radius %.6g -> %s\n",
-		m, plural.Count(len(rep.IDs)+len(rep.Invalid), "machine"), len(rep.Kept), len(rep.Flagged), len(rep.Invalid), federated.QuoteID(rep.Coat), rep.Radius, *out)
+	search, _, _ := strings.Cut(rep.CentreSearch, ";")
+	fmt.Fprintf(os.Stderr, "%s over %s: kept %d, flagged %d, invalid %d; COAT %s (%s), radius %.6g -> %s\n",
+		m, plural.Count(len(rep.IDs)+len(rep.Invalid), "machine"), len(rep.Kept), len(rep.Flagged), len(rep.Invalid), federated.QuoteID(rep.Coat), search, rep.Radius, *out)
 	return nil
 }
