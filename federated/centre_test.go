@@ -375,3 +375,32 @@ func BenchmarkAREDAtScale(b *testing.B) {
 		})
 	}
 }
+
+// A round at scale gives the same numbers whatever the number of
+// goroutines.
+func TestSampledRoundIsDeterministic(t *testing.T) {
+	ests, _ := momentRound(t, 230, 40, 10, 19)
+	var first *Result
+	for _, workers := range []int{1, 3} {
+		round, err := (&Server{Workers: workers, Seed: 4}).Prepare(context.Background(), ests)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := round.Aggregate(context.Background(), ARED, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = res
+			continue
+		}
+		if !slices.Equal(first.Flagged, res.Flagged) || !slices.Equal(first.Mixture.Weights, res.Mixture.Weights) {
+			t.Fatalf("workers %d: flagged %v weights %v, with one worker %v %v", workers, res.Flagged, res.Mixture.Weights, first.Flagged, first.Mixture.Weights)
+		}
+		for k := range res.Mixture.Means {
+			if !slices.Equal(first.Mixture.Means[k], res.Mixture.Means[k]) || !mat.Equal(first.Mixture.Covs[k], res.Mixture.Covs[k]) {
+				t.Fatalf("workers %d: component %d differs", workers, k)
+			}
+		}
+	}
+}
