@@ -404,3 +404,56 @@ func TestSampledRoundIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// Decoys whose distances to every candidate agree, though they are far
+// from each other, cost at most maxCopyChecks comparisons each, and a group
+// of copies among them is still found.
+func TestSampledCopiesResistDecoys(t *testing.T) {
+	ests, _ := momentRound(t, 300, 0, 0, 20)
+	for i := 150; i < 170; i++ { // copies of estimate 149
+		ests[i].Mixture = ests[149].Mixture.Clone()
+	}
+	var preps []*distanceInput
+	for _, e := range ests {
+		p, err := newDistanceInput(e.Mixture)
+		if err != nil {
+			t.Fatal(err)
+		}
+		preps = append(preps, p)
+	}
+	rows, err := newRowSource(context.Background(), Jeffreys, preps, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cands := []int{0, 1, 2, 3}
+	if err := rows.compute(context.Background(), cands); err != nil {
+		t.Fatal(err)
+	}
+	// Estimates 30 to 169 look alike to every candidate: the screen
+	// passes every pair of them (9,730 pairs).
+	for _, a := range cands {
+		out := slices.Clone(rows.out[a])
+		for x := 30; x < 170; x++ {
+			out[x] = 7
+		}
+		rows.out[a], rows.in[a] = out, out
+	}
+	rep, _, err := nearCopiesSampled(context.Background(), rows, cands, 300, CopyFraction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At most maxCopyChecks (16) per estimate: 4,800.
+	if rows.pairs > 4800 {
+		t.Errorf("%d pairs compared on their own", rows.pairs)
+	}
+	for i := 150; i < 170; i++ {
+		if rep[i] != 149 {
+			t.Errorf("copy %d grouped with %d, want 149", i, rep[i])
+		}
+	}
+	for i := 30; i < 149; i++ {
+		if rep[i] != i {
+			t.Errorf("estimate %d grouped with %d", i, rep[i])
+		}
+	}
+}

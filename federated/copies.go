@@ -98,6 +98,14 @@ func QuoteID(id string) string {
 	return strconv.Quote(id)
 }
 
+// maxCopyChecks bounds the pairs nearCopiesSampled compares by their own
+// distance for each estimate (with those after it in the screen's order).
+// Estimates whose distances to every candidate agree but which are far
+// apart (decoys, or estimates so extreme that every distance is capped)
+// would otherwise cost a comparison per pair; a group of copies stays
+// connected, since each copy is compared with the next ones in the order.
+const maxCopyChecks = 16
+
 // nearCopiesSampled is nearCopies without the m x m matrix. The typical
 // distance is the median nearest-neighbour distance of the random
 // candidates cands, whose rows are exact (a random sample of the nearest-
@@ -161,10 +169,11 @@ func nearCopiesSampled(ctx context.Context, rows *rowSource, cands []int, m int,
 			}
 		}
 		px := prof[x*c : x*c+c]
+		checked := 0
 	next:
 		for _, y := range byFirst[i+1:] {
 			py := prof[y*c : y*c+c]
-			if py[0]-px[0] > window {
+			if py[0]-px[0] > window || checked == maxCopyChecks {
 				break
 			}
 			for j := 1; j < c; j++ {
@@ -172,6 +181,7 @@ func nearCopiesSampled(ctx context.Context, rows *rowSource, cands []int, m int,
 					continue next
 				}
 			}
+			checked++
 			dxy, dyx, err := rows.pair(x, y)
 			if err != nil {
 				return nil, 0, err

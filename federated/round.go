@@ -2,7 +2,10 @@ package federated
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/crc64"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -47,7 +50,10 @@ type Round struct {
 	caps    map[int]float64
 	voter   []bool     // per position in Valid: counted by the robust methods
 	rows    *rowSource // the rows computed, when COAT was found by sampling
-	coatRow []float64  // D(COAT, G) over Valid, when found by sampling
+	// drawSeed seeds the sampled searches' random orders with the round's
+	// contentHash.
+	drawSeed uint64
+	coatRow  []float64 // D(COAT, G) over Valid, when found by sampling
 }
 
 // Result is the outcome of one aggregation. Indices refer to the estimates
@@ -165,7 +171,8 @@ func (r *Round) prepareSampled(ctx context.Context, preps []*distanceInput) erro
 		return err
 	}
 	r.rows = src
-	order := rand.New(rand.NewPCG(s.Seed, 0xce47e)).Perm(len(r.Valid))
+	r.drawSeed = r.contentHash()
+	order := rand.New(rand.NewPCG(s.Seed, r.drawSeed)).Perm(len(r.Valid))
 	nRandom, nRefine := s.candidates(), s.refined()
 	// The first candidates in the random order, whatever they turn out
 	// to be, give the typical distance between estimates.
@@ -185,6 +192,34 @@ func (r *Round) prepareSampled(ctx context.Context, preps []*distanceInput) erro
 	r.Coat = r.Valid[r.coatPos]
 	r.CentreSearch = fmt.Sprintf("%s; %d rows of %d distances computed", found, src.computed, len(r.Valid))
 	return nil
+}
+
+// contentHash hashes every valid estimate's sample size, weights and means.
+// The sampled searches draw their candidates with it (and the server's
+// seed): the same estimates always give the same candidates, but no one who
+// can choose where in the document their estimates stand, or knows the
+// seed, can choose the candidates; changing the estimates to steer the
+// draw means redrawing it, and needing even one random candidate among the
+// Byzantine estimates' few chances (alpha^32 at the defaults) leaves
+// nothing to search for.
+func (r *Round) contentHash() uint64 {
+	h := crc64.New(crc64.MakeTable(crc64.ECMA))
+	buf := make([]byte, 8)
+	put := func(v float64) {
+		binary.LittleEndian.PutUint64(buf, math.Float64bits(v))
+		h.Write(buf)
+	}
+	for _, i := range r.Valid {
+		e := r.Estimates[i]
+		put(float64(e.N))
+		for k, w := range e.Mixture.Weights {
+			put(w)
+			for _, v := range e.Mixture.Means[k] {
+				put(v)
+			}
+		}
+	}
+	return h.Sum64()
 }
 
 // voters returns the positions (into Valid) the robust methods count.

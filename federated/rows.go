@@ -21,8 +21,9 @@ type rowSource struct {
 	// out[a][b] = D(G_a, G_b) and in[a][b] = D(G_b, G_a) for each
 	// position a computed so far (the same slice for a symmetric distance).
 	out, in map[int][]float64
-	// computed counts the rows computed, for the report.
-	computed int
+	// computed counts the rows computed, for the report; pairs the pairs
+	// compared on their own.
+	computed, pairs int
 }
 
 // rowBatch is the number of estimates whose rows share one component block:
@@ -208,6 +209,7 @@ func (s *rowSource) pair(a, b int) (float64, float64, error) {
 	if s.has(b) {
 		return s.in[b][a], s.out[b][a], nil
 	}
+	s.pairs++
 	kind := s.dist.kind()
 	dim := len(s.preps[a].comps[0].mean)
 	if !kind.transported {

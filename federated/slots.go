@@ -177,7 +177,7 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 		for a := range all {
 			all[a] = a
 		}
-		order := rand.New(rand.NewPCG(r.server.Seed, 0x5107000+uint64(k))).Perm(m)
+		order := rand.New(rand.NewPCG(r.server.Seed, r.drawSeed+0x5107000+uint64(k))).Perm(m)
 		found, err := searchCentre(ctx, rows, all, order, r.server.candidates(), r.server.refined())
 		if err != nil {
 			return nil, 0, 0, nil, nil, err
