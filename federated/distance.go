@@ -163,8 +163,16 @@ func distanceInputFrom(m *Mixture, comps []*gaussian) *distanceInput {
 
 // logInner returns log <f_a, f_b> = log sum_kl w_k w'_l phi(mu_k; mu'_l, S_k + S'_l),
 // by log-sum-exp over the component pairs.
+//
+// A mixture with itself has each pair of distinct components twice, with
+// the same overlap (the sum of the covariances and the squared difference
+// of the means do not depend on the order); it is computed once.
 func logInner(a, b *distanceInput, s *overlapScratch, terms []float64) (float64, error) {
 	terms = terms[:0]
+	var self []float64 // with a == b: the overlap of components k <= l at k*K+l
+	if a == b {
+		self = make([]float64, len(a.comps)*len(a.comps))
+	}
 	for k, ga := range a.comps {
 		if math.IsInf(a.logw[k], -1) {
 			continue
@@ -173,9 +181,17 @@ func logInner(a, b *distanceInput, s *overlapScratch, terms []float64) (float64,
 			if math.IsInf(b.logw[l], -1) {
 				continue
 			}
-			lo, err := logOverlap(ga, gb, s)
-			if err != nil {
-				return 0, err
+			var lo float64
+			if self != nil && k > l {
+				lo = self[l*len(a.comps)+k]
+			} else {
+				var err error
+				if lo, err = logOverlap(ga, gb, s); err != nil {
+					return 0, err
+				}
+				if self != nil {
+					self[k*len(a.comps)+l] = lo
+				}
 			}
 			terms = append(terms, a.logw[k]+b.logw[l]+lo)
 		}

@@ -165,7 +165,10 @@ func logOverlap(a, b *gaussian, s *overlapScratch) (float64, error) {
 	}
 	// (Sa+Sb) = L L^T, so diff^T (Sa+Sb)^-1 diff = |L^-1 diff|^2, by
 	// forward substitution.
-	var logDet, q float64
+	// log det = 2 sum log L_ii, from the product of the diagonal's
+	// mantissas and the sum of its exponents: one logarithm, not d.
+	var q float64
+	mant, exp := 1.0, 0
 	for i := 0; i < d; i++ {
 		row := L[i*d : i*d+i+1]
 		y := s.diff[i]
@@ -175,8 +178,15 @@ func logOverlap(a, b *gaussian, s *overlapScratch) (float64, error) {
 		y /= row[i]
 		s.diff[i] = y
 		q += y * y
-		logDet += 2 * math.Log(row[i])
+		m, e := math.Frexp(row[i])
+		mant *= m
+		exp += e
+		if mant < 0x1p-500 { // d factors of at least 1/2 each: keep it normal
+			m, e := math.Frexp(mant)
+			mant, exp = m, exp+e
+		}
 	}
+	logDet := 2 * (math.Log(mant) + float64(exp)*math.Ln2)
 	return -0.5 * (float64(d)*log2Pi + logDet + q), nil
 }
 
