@@ -28,12 +28,16 @@ func FuzzAggregateDocument(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		for _, m := range Methods() {
 			for _, d := range Distances() {
-				rep, err := (&Server{Distance: d, MaxIter: 50}).AggregateDocument(context.Background(), bytes.NewReader(doc), m, []string{"a"})
-				if err != nil {
-					continue
-				}
-				if _, err := json.Marshal(rep); err != nil {
-					t.Fatalf("%s/%s report does not encode: %v", m, d, err)
+				// The exact search and the one at scale, here over every
+				// estimate with a single random candidate.
+				for _, srv := range []*Server{{Distance: d, MaxIter: 50}, {Distance: d, MaxIter: 50, Centre: CentreSampled, Candidates: 1, Refined: 1}} {
+					rep, err := srv.AggregateDocument(context.Background(), bytes.NewReader(doc), m, []string{"a"})
+					if err != nil {
+						continue
+					}
+					if _, err := json.Marshal(rep); err != nil {
+						t.Fatalf("%s/%s/%q report does not encode: %v", m, d, srv.Centre, err)
+					}
 				}
 			}
 		}
