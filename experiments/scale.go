@@ -38,6 +38,9 @@ type ScaleConfig struct {
 	// Reps is the number of rounds drawn per m (0 means 1); the row gives
 	// medians over them.
 	Reps int `json:"reps,omitempty"`
+	// ByzantineN, when positive, is the sample size every Byzantine machine
+	// reports (the n-inflation attack; 0: the honest n).
+	ByzantineN int `json:"byzantine_n,omitempty"`
 	// CompareExact also aggregates every round with the exact centre
 	// search, for the time and W1 the sampled search is compared with.
 	CompareExact bool `json:"compare_exact,omitempty"`
@@ -77,6 +80,8 @@ func (c ScaleConfig) Validate() error {
 		return fmt.Errorf("%d observations per machine cannot give %d covariances in dimension %d", c.N, c.K, c.Dim)
 	case !(c.MaxOmega >= 0 && c.MaxOmega < 1):
 		return fmt.Errorf("largest overlap %v is outside (0, 1)", c.MaxOmega)
+	case c.ByzantineN < 0:
+		return fmt.Errorf("Byzantine sample size %d, want 0 (the honest n) or more", c.ByzantineN)
 	case c.Reps < 0:
 		return fmt.Errorf("%d repetitions, want at least 1 (0 for 1)", c.Reps)
 	case !(c.Alpha >= 0 && c.Alpha < 0.5):
@@ -170,6 +175,9 @@ func scaleRound(c ScaleConfig, truth *federated.Mixture, m int, rng *rand.Rand) 
 		var err error
 		if ests[b].Mixture, err = federated.Corrupt(ests[b].Mixture, c.Failure, rng); err != nil {
 			return nil, nil, err
+		}
+		if c.ByzantineN > 0 {
+			ests[b].N = c.ByzantineN
 		}
 	}
 	return ests, byz, nil

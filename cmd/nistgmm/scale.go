@@ -28,6 +28,7 @@ func cmdScale(ctx context.Context, args []string) error {
 	alpha := fs.Float64("alpha", 0.2, "share of Byzantine machines, in [0, 0.5)")
 	failure := fs.String("failure", string(federated.MeanFailure), "failure of the Byzantine machines: mean, cov or weight")
 	seed := fs.Uint64("seed", 1, "random seed")
+	byzN := fs.Int("byzantine-n", 0, "sample size every Byzantine machine reports (for example 1000000000000000, the n-inflation attack; 0: the honest n)")
 	reps := fs.Int("reps", 1, "rounds drawn per machine count (the table gives medians)")
 	compare := fs.Bool("compare-exact", false, "also aggregate every round with the exact centre search (--centre exact), for the time and W1 ratio")
 	out := fs.String("out", "", "folder for scale.csv, scale.md and scale.png")
@@ -43,7 +44,7 @@ func cmdScale(ctx context.Context, args []string) error {
 		return err
 	}
 	c := experiments.ScaleConfig{Ms: counts, K: *k, Dim: *d, N: *n, MaxOmega: *omega, Alpha: *alpha, Failure: federated.Failure(*failure), Seed: *seed,
-		Reps: *reps, CompareExact: *compare}
+		Reps: *reps, CompareExact: *compare, ByzantineN: *byzN}
 	if err := sf.apply(&c.Aggregation); err != nil {
 		return err
 	}
