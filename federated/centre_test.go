@@ -457,3 +457,42 @@ func TestSampledCopiesResistDecoys(t *testing.T) {
 		}
 	}
 }
+
+// When the random candidates happen to be mostly scattered Byzantine
+// estimates (the mean failure), the typical distance stays the honest
+// estimates' and no honest estimate is grouped as a copy.
+func TestSampledCopiesWithByzantineHeavyCandidates(t *testing.T) {
+	ests, _ := momentRound(t, 300, 140, 0, 22)
+	var preps []*distanceInput
+	for _, e := range ests {
+		p, err := newDistanceInput(e.Mixture)
+		if err != nil {
+			t.Fatal(err)
+		}
+		preps = append(preps, p)
+	}
+	rows, err := newRowSource(context.Background(), Jeffreys, preps, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 20 of 32 candidates Byzantine (0-139), 12 honest (140-299).
+	var cands []int
+	for i := 0; i < 20; i++ {
+		cands = append(cands, i*7)
+	}
+	for i := 0; i < 12; i++ {
+		cands = append(cands, 140+i*13)
+	}
+	if err := rows.compute(context.Background(), cands); err != nil {
+		t.Fatal(err)
+	}
+	rep, _, err := nearCopiesSampled(context.Background(), rows, cands, 300, CopyFraction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 140; i < 300; i++ {
+		if rep[i] != i {
+			t.Fatalf("honest estimate %d grouped with %d", i, rep[i])
+		}
+	}
+}
