@@ -413,18 +413,7 @@ func TestSampledCopiesResistDecoys(t *testing.T) {
 	for i := 150; i < 170; i++ { // copies of estimate 149
 		ests[i].Mixture = ests[149].Mixture.Clone()
 	}
-	var preps []*distanceInput
-	for _, e := range ests {
-		p, err := newDistanceInput(e.Mixture)
-		if err != nil {
-			t.Fatal(err)
-		}
-		preps = append(preps, p)
-	}
-	rows, err := newRowSource(context.Background(), Jeffreys, preps, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := jeffreysRows(t, ests)
 	cands := []int{0, 1, 2, 3}
 	if err := rows.compute(context.Background(), cands); err != nil {
 		t.Fatal(err)
@@ -463,18 +452,7 @@ func TestSampledCopiesResistDecoys(t *testing.T) {
 // estimates' and no honest estimate is grouped as a copy.
 func TestSampledCopiesWithByzantineHeavyCandidates(t *testing.T) {
 	ests, _ := momentRound(t, 300, 140, 0, 22)
-	var preps []*distanceInput
-	for _, e := range ests {
-		p, err := newDistanceInput(e.Mixture)
-		if err != nil {
-			t.Fatal(err)
-		}
-		preps = append(preps, p)
-	}
-	rows, err := newRowSource(context.Background(), Jeffreys, preps, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := jeffreysRows(t, ests)
 	// 20 of 32 candidates Byzantine (0-139), 12 honest (140-299).
 	var cands []int
 	for i := 0; i < 20; i++ {
@@ -495,4 +473,21 @@ func TestSampledCopiesWithByzantineHeavyCandidates(t *testing.T) {
 			t.Fatalf("honest estimate %d grouped with %d", i, rep[i])
 		}
 	}
+}
+
+// jeffreysRows is a row source over the estimates' mixtures.
+func jeffreysRows(t *testing.T, ests []Estimate) *rowSource {
+	var preps []*distanceInput
+	for _, e := range ests {
+		p, err := newDistanceInput(e.Mixture)
+		if err != nil {
+			t.Fatal(err)
+		}
+		preps = append(preps, p)
+	}
+	rows, err := newRowSource(context.Background(), Jeffreys, preps, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

@@ -41,22 +41,7 @@ func newComponentKL(ctx context.Context, preps []*distanceInput, workers int) (*
 	t.n = n
 	d := len(all[0].mean)
 	pp := d * (d + 1) / 2
-	covs := make([]float64, n*pp) // packed upper triangles, off-diagonals doubled
-	precs := make([]float64, n*pp)
-	for u, g := range all {
-		c := 0
-		for i := 0; i < d; i++ {
-			for j := i; j < d; j++ {
-				f := 1.0
-				if j > i {
-					f = 2
-				}
-				covs[u*pp+c] = f * g.cov[i*d+j]
-				precs[u*pp+c] = g.inv[i*d+j]
-				c++
-			}
-		}
-	}
+	covs, precs := packedGaussians(all, d) // packed upper triangles, covariances' off-diagonals doubled
 	t.kl = make([]float64, n*n)
 	blas64.Gemm(blas.NoTrans, blas.Trans, 1, blas64.General{Rows: n, Cols: pp, Stride: pp, Data: covs},
 		blas64.General{Rows: n, Cols: pp, Stride: pp, Data: precs}, 0, blas64.General{Rows: n, Cols: n, Stride: n, Data: t.kl})
