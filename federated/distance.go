@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/nistgmm/nistgmm/internal/parallel"
-	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -140,7 +139,8 @@ type distanceInput struct {
 	weights []float64
 	logw    []float64
 	comps   []*gaussian
-	// logSelf is log <f, f>, filled for ISE and CS.
+	// systems and logSelf are filled for ISE and CS (prepareInner).
+	systems *overlapSystems
 	logSelf float64
 }
 
@@ -161,44 +161,6 @@ func distanceInputFrom(m *Mixture, comps []*gaussian) *distanceInput {
 	return p
 }
 
-// logInner returns log <f_a, f_b> = log sum_kl w_k w'_l phi(mu_k; mu'_l, S_k + S'_l),
-// by log-sum-exp over the component pairs.
-//
-// A mixture with itself has each pair of distinct components twice, with
-// the same overlap (the sum of the covariances and the squared difference
-// of the means do not depend on the order); it is computed once.
-func logInner(a, b *distanceInput, s *overlapScratch, terms []float64) (float64, error) {
-	terms = terms[:0]
-	var self []float64 // with a == b: the overlap of components k <= l at k*K+l
-	if a == b {
-		self = make([]float64, len(a.comps)*len(a.comps))
-	}
-	for k, ga := range a.comps {
-		if math.IsInf(a.logw[k], -1) {
-			continue
-		}
-		for l, gb := range b.comps {
-			if math.IsInf(b.logw[l], -1) {
-				continue
-			}
-			var lo float64
-			if self != nil && k > l {
-				lo = self[l*len(a.comps)+k]
-			} else {
-				var err error
-				if lo, err = logOverlap(ga, gb, s); err != nil {
-					return 0, err
-				}
-				if self != nil {
-					self[k*len(a.comps)+l] = lo
-				}
-			}
-			terms = append(terms, a.logw[k]+b.logw[l]+lo)
-		}
-	}
-	return floats.LogSumExp(terms), nil
-}
-
 // logRoundOff bounds the relative rounding of the log inner products that
 // ISE and CS are computed from.
 const logRoundOff = 1e-13
@@ -208,8 +170,9 @@ const logRoundOff = 1e-13
 // to a negative number.
 //
 // The subtraction cancels: la, lb and lc each carry a relative rounding
-// error near 1e-15 (more with fused multiply-adds in the BLAS), so a v
-// within logRoundOff of the sum it came from is rounding, and 0.
+// error near 1e-15 (its bits depend on the order of the factorizations'
+// sums), so a v within logRoundOff of the sum it came from is rounding,
+// and 0.
 func iseFromLogs(la, lb, lc float64) float64 {
 	m := math.Max(la, lb)
 	size := math.Exp(la-m) + math.Exp(lb-m)
@@ -290,11 +253,9 @@ func pairwiseInputs(ctx context.Context, preps []*distanceInput, d Distance, wor
 	if !d.transported() {
 		// Self inner products first: every row needs them.
 		err := parallel.For(ctx, m, workers, func(i int) error {
-			v, err := logInner(preps[i], preps[i], newOverlapScratch(dim), nil)
-			if err != nil {
+			if err := preps[i].prepareInner(); err != nil {
 				return fmt.Errorf("mixture %d with itself: %w", i, err)
 			}
-			preps[i].logSelf = v
 			return nil
 		})
 		if err != nil {

@@ -156,15 +156,14 @@ func TestISENearlyDisjointIn50D(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := pa.prepareInner(); err != nil {
+		t.Fatal(err)
+	}
+	if err := pb.prepareInner(); err != nil {
+		t.Fatal(err)
+	}
+	la, lb := pa.logSelf, pb.logSelf
 	s := newOverlapScratch(50)
-	la, err := logInner(pa, pa, s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lb, err := logInner(pb, pb, s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	lc, err := logInner(pa, pb, s, nil)
 	if err != nil {
 		t.Fatal(err)

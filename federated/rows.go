@@ -41,13 +41,10 @@ func newRowSource(ctx context.Context, dist Distance, preps []*distanceInput, wo
 		s.all = newGaussianPack(comps)
 		return s, nil
 	}
-	dim := len(preps[0].comps[0].mean)
 	return s, parallel.For(ctx, len(preps), workers, func(i int) error {
-		v, err := logInner(preps[i], preps[i], newOverlapScratch(dim), nil)
-		if err != nil {
+		if err := preps[i].prepareInner(); err != nil {
 			return fmt.Errorf("valid estimate %d with itself: %w", i, err)
 		}
-		preps[i].logSelf = v
 		return nil
 	})
 }

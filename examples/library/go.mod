@@ -7,6 +7,9 @@ require (
 	gonum.org/v1/gonum v0.17.0
 )
 
-require golang.org/x/tools v0.52.1-0.20261106145633-d407941a339a // indirect
+require (
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/tools v0.52.1-0.20261106145633-d407941a339a // indirect
+)
 
 replace github.com/nistgmm/nistgmm => ../..
