@@ -52,7 +52,21 @@ func randomBatch(rng *rand.Rand, d int) (batch []float64, systems [Lanes]*mat.Sy
 	return batch, systems, xs
 }
 
+// using runs f with the kernels ks in place of this processor's.
+func using(ks kernelSet, f func()) {
+	saved := kernels
+	kernels = ks
+	defer func() { kernels = saved }()
+	f()
+}
+
 func TestFactorMatchesCholesky(t *testing.T) {
+	for _, ks := range kernelSets() {
+		t.Run(ks.name, func(t *testing.T) { using(ks, func() { testFactorMatchesCholesky(t) }) })
+	}
+}
+
+func testFactorMatchesCholesky(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, d := range []int{1, 2, 3, 4, 5, 7, 8, 9, 13, 50, 61} {
 		batch, systems, xs := randomBatch(rng, d)
@@ -94,12 +108,13 @@ func TestFactorMatchesCholesky(t *testing.T) {
 	}
 }
 
-// TestKernelsAgree checks that the kernels this processor runs give the
-// generic kernels' results bit for bit, so that a factorization is the
-// same on every machine.
+// TestKernelsAgree checks that every kernel with fused multiply-adds gives
+// the generic kernels' results bit for bit, so that a factorization is the
+// same on every machine that has them.
 func TestKernelsAgree(t *testing.T) {
-	if kernels.name == genericKernels.name {
-		t.Skip("this processor runs the generic kernels: nothing to compare")
+	fast := kernelSets()[0]
+	if fast.name == genericKernels.name || fast.name == unfusedKernels.name {
+		t.Skip("this processor has no kernels of its own: nothing to compare")
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for d := 1; d <= 40; d++ {
@@ -109,27 +124,23 @@ func TestKernelsAgree(t *testing.T) {
 			batch[rowStart(d/2)+Lanes*(d/2)+1] = -1 // the pivot S_jj of lane 1, j = d/2
 		}
 		other := append([]float64(nil), batch...)
-		okA, _ := Factor(batch, d)
-		saved := kernels
-		kernels = genericKernels
-		okB, _ := Factor(other, d)
-		kernels = saved
+		okA := fast.factor(batch, d)
+		okB := genericKernels.factor(other, d)
 		if okA != okB {
 			t.Fatalf("d=%d: lanes ok %v and %v", d, okA, okB)
 		}
 		for i := range batch {
 			if math.Float64bits(batch[i]) != math.Float64bits(other[i]) {
-				t.Fatalf("d=%d: entry %d is %v with this processor's kernels, %v with the generic ones", d, i, batch[i], other[i])
+				t.Fatalf("d=%d: entry %d is %v with the %s kernels, %v with the generic ones", d, i, batch[i], fast.name, other[i])
 			}
 		}
 		x := make([]float64, Len(d))
 		for i := range x {
 			x[i] = rng.NormFloat64()
 		}
-		y := append([]float64(nil), other...)
-		dstA, dstB := make([]float64, len(y)), make([]float64, len(y))
-		AddBroadcast(dstA, x, y)
-		addBroadcastGeneric(dstB, x, y)
+		dstA, dstB := make([]float64, len(other)), make([]float64, len(other))
+		fast.addBroadcast(dstA, x, other)
+		genericKernels.addBroadcast(dstB, x, other)
 		for i := range dstA {
 			if dstA[i] != dstB[i] {
 				t.Fatalf("AddBroadcast entry %d: %v and %v", i, dstA[i], dstB[i])
@@ -142,6 +153,12 @@ func TestKernelsAgree(t *testing.T) {
 // definite (or holds an infinity or a NaN) is reported, and that the other
 // lanes come out exactly as they would without it.
 func TestFailingLaneLeavesOthers(t *testing.T) {
+	for _, ks := range kernelSets() {
+		t.Run(ks.name, func(t *testing.T) { using(ks, func() { testFailingLaneLeavesOthers(t) }) })
+	}
+}
+
+func testFailingLaneLeavesOthers(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	const d = 9
 	clean, _, _ := randomBatch(rng, d)
@@ -184,34 +201,27 @@ func TestFactorRejectsWrongLength(t *testing.T) {
 }
 
 // BenchmarkFactor50 factors four 50 x 50 systems and reads their log
-// determinants and quadratic forms, against gonum's Cholesky of the four
-// (in the same command: go test -bench Factor50).
+// determinants and quadratic forms, with each kernel set this processor can
+// run, against gonum's Cholesky of the four, in the same command
+// (go test -bench Factor50).
 func BenchmarkFactor50(b *testing.B) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	const d = 50
 	batch, systems, _ := randomBatch(rng, d)
 	work := make([]float64, len(batch))
-	b.Run("chol4", func(b *testing.B) {
-		for b.Loop() {
-			copy(work, batch)
-			if _, err := Factor(work, d); err != nil {
-				b.Fatal(err)
-			}
-			LogDetQuad(work, d)
-		}
-	})
-	b.Run("generic", func(b *testing.B) {
-		saved := kernels
-		kernels = genericKernels
-		defer func() { kernels = saved }()
-		for b.Loop() {
-			copy(work, batch)
-			if _, err := Factor(work, d); err != nil {
-				b.Fatal(err)
-			}
-			LogDetQuad(work, d)
-		}
-	})
+	for _, ks := range kernelSets() {
+		b.Run(ks.name, func(b *testing.B) {
+			using(ks, func() {
+				for b.Loop() {
+					copy(work, batch)
+					if _, err := Factor(work, d); err != nil {
+						b.Fatal(err)
+					}
+					LogDetQuad(work, d)
+				}
+			})
+		})
+	}
 	b.Run("gonum", func(b *testing.B) {
 		var ch mat.Cholesky
 		for b.Loop() {

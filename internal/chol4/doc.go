@@ -16,7 +16,10 @@
 // four-wide operation, which amd64 processors with AVX2 and FMA do in one
 // instruction; elsewhere the same operations run lane by lane, in the same
 // order and with the same fused multiply-adds, so the results are identical
-// bit for bit on every machine (tested).
+// bit for bit on every machine that has fused multiply-adds (tested). On
+// the few that have not (x86 before 2013, or a virtual machine that hides
+// them), Go would emulate each one in software, fifteen times slower, so
+// there a multiply and an add are used instead and the last bits differ.
 //
 // The factorization is the column-oriented (Crout) one: column j of L is
 // found after columns 0..j-1, every row below the diagonal at once, four rows

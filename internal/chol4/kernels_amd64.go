@@ -3,8 +3,11 @@ package chol4
 import "golang.org/x/sys/cpu"
 
 func init() {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+	switch {
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
 		kernels = avx2Kernels
+	case !cpu.X86.HasFMA:
+		kernels = unfusedKernels
 	}
 }
 
