@@ -22,6 +22,45 @@ const MaxMagnitude = 1e100
 // the transport solver and the JSON report.
 const maxDistance = 1e300
 
+// MaxCondition returns the largest condition number a received covariance
+// of dimension d may have: u^-1 / (2 d (d+2)), u = 2^-53, about 1.7e12 for
+// d = 50 (fitted covariances of Table 2: at most 3.4e4).
+//
+// The overlap integrals of ISE and CS factor the sum of two covariances by
+// Cholesky. Mathematically the sum is positive definite; in floating point
+// its factorization may break down when a covariance is numerically
+// singular, and an estimate built for that (one was found by random search
+// in a few thousand tries, its own factorization fine) would stop the whole
+// round. Below this bound it cannot: the factorization of a d x d matrix
+// runs to completion when the smallest eigenvalue of its diagonally scaled
+// form exceeds d gamma_{d+1}, gamma_{d+1} = (d+1)u / (1 - (d+1)u) (Demmel;
+// Higham, Accuracy and Stability of Numerical Algorithms, Thm 10.7); that
+// eigenvalue is at least 1/kappa_2, forming the sum moves it by at most
+// d u, kappa_2(A+B) <= max(kappa_2(A), kappa_2(B)), and the factor 2 covers
+// rounding in the inverse the 1-norm condition number (an upper bound on
+// kappa_2) is measured with.
+func MaxCondition(d int) float64 {
+	return 1 / (2 * float64(d) * float64(d+2) * 0x1p-53)
+}
+
+// condition returns the 1-norm condition number ||cov||_1 ||cov^-1||_1 of a
+// component built by newGaussian.
+func (g *gaussian) condition() float64 {
+	d := len(g.mean)
+	norm := func(a []float64) float64 {
+		var largest float64
+		for j := 0; j < d; j++ { // symmetric: rows are the columns
+			var s float64
+			for _, v := range a[j*d : j*d+d] {
+				s += math.Abs(v)
+			}
+			largest = math.Max(largest, s)
+		}
+		return largest
+	}
+	return norm(g.cov) * norm(g.inv)
+}
+
 // gaussian is one mixture component with the factorizations every distance
 // and density computation reuses.
 type gaussian struct {

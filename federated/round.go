@@ -120,6 +120,8 @@ func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
 			// the distances and the aggregations.
 			if r.comps[i], err = e.Mixture.components(); err != nil {
 				reason = err.Error()
+			} else {
+				reason = conditionProblem(r.comps[i])
 			}
 		}
 		if reason != "" {
@@ -376,4 +378,16 @@ func commonShape(ests []Estimate, k, d int) (int, int, error) {
 	}
 	return 0, 0, fmt.Errorf("no shape is shared by more than half of the estimates (%s): declare the order and dimension "+
 		"to aggregate (Server.K and Server.Dim; --k and --d)", strings.Join(parts, ", "))
+}
+
+// conditionProblem says why a received estimate's covariances are too close
+// to singular for the server (see MaxCondition), or returns "".
+func conditionProblem(comps []*gaussian) string {
+	d := len(comps[0].mean)
+	for k, g := range comps {
+		if c := g.condition(); !(c <= MaxCondition(d)) {
+			return fmt.Sprintf("component %d: covariance is numerically singular: condition number %.3g, at most %.3g in dimension %d", k, c, MaxCondition(d), d)
+		}
+	}
+	return ""
 }
