@@ -40,7 +40,7 @@ func TestMistypedFlagSuggestsTheClosest(t *testing.T) {
 
 func TestVersionSaysWhatABugReportNeeds(t *testing.T) {
 	v := versionText()
-	for _, want := range []string{"nistgmm ", "revision", "go1.", "onnxruntime", "CNN: built-in models/cnn.onnx, sha256 "} {
+	for _, want := range []string{"nistgmm ", "revision", "go1.", "linear algebra: ", "Cholesky kernels of ISE and CS: ", "onnxruntime", "CNN: built-in models/cnn.onnx, sha256 "} {
 		if !strings.Contains(v, want) {
 			t.Errorf("version lacks %q:\n%s", want, v)
 		}

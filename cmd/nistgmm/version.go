@@ -8,11 +8,14 @@ import (
 	"runtime/debug"
 
 	"github.com/nistgmm/nistgmm/features"
+	"github.com/nistgmm/nistgmm/internal/chol4"
+	"github.com/nistgmm/nistgmm/internal/fastblas"
 	"github.com/nistgmm/nistgmm/models"
 )
 
 // cmdVersion prints what a bug report needs: the build (module version,
-// revision, whether the tree was modified), Go, onnxruntime and the CNN.
+// revision, whether the tree was modified), Go, the linear algebra in use
+// (it sets the speed), onnxruntime and the CNN.
 func cmdVersion(_ context.Context, args []string) error {
 	fs := newFlagSet("version", "")
 	if err := parseFlags(fs, args); err != nil {
@@ -40,6 +43,11 @@ func versionText() string {
 		}
 	}
 	out := fmt.Sprintf("nistgmm %s (revision %s%s%s)\n%s %s/%s\n", module, revision, modified, when, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	blas := fastblas.Enable() // main has enabled it already: this only reads its name
+	if core := fastblas.CoreName(); core != "" {
+		blas += " (" + core + " kernels)"
+	}
+	out += fmt.Sprintf("linear algebra: %s; Cholesky kernels of ISE and CS: %s\n", blas, chol4.Kernels())
 	if v, lib, err := features.RuntimeVersion(); err != nil {
 		out += fmt.Sprintf("onnxruntime: not loaded: %v\n", err)
 	} else {

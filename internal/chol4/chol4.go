@@ -8,6 +8,11 @@ import (
 // Lanes is the number of systems factored at once.
 const Lanes = 4
 
+// Kernels names the kernels this processor runs: "avx2" (amd64 with AVX2
+// and FMA), "generic" (Go, with fused multiply-adds), or "generic-unfused"
+// (Go, where fused multiply-adds are emulated in software).
+func Kernels() string { return kernels.name }
+
 // Len returns the number of entries of one system of dimension d: the packed
 // lower triangle, d(d+1)/2 entries, and the right-hand side, d entries. A
 // batch holds Lanes*Len(d) numbers.
