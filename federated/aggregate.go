@@ -24,10 +24,11 @@ func (r *Round) Aggregate(ctx context.Context, method Method, byzantine []int) (
 	return nil, fmt.Errorf("unknown method %q", method)
 }
 
-// reduced is the Result of reducing kept, with flagged (and every invalid
-// estimate) flagged.
-func (r *Round) reduced(ctx context.Context, kept, flagged []int) (*Result, error) {
-	mix, obj, err := r.reduce(ctx, kept)
+// reduced is the Result of reducing counted (every machine that
+// counts, each once), reporting kept as kept and flagged (and every invalid
+// estimate) as flagged.
+func (r *Round) reduced(ctx context.Context, counted, kept, flagged []int) (*Result, error) {
+	mix, obj, err := r.reduce(ctx, counted)
 	if err != nil {
 		return nil, err
 	}
@@ -41,14 +42,15 @@ func aggregateCOAT(_ context.Context, r *Round, _ []int) (*Result, error) {
 }
 
 func aggregateGMR(ctx context.Context, r *Round, _ []int) (*Result, error) {
-	return r.reduced(ctx, append([]int(nil), r.Valid...), nil)
+	all := append([]int(nil), r.Valid...)
+	return r.reduced(ctx, all, all, nil)
 }
 
 func aggregateCRED(ctx context.Context, r *Round, _ []int) (*Result, error) {
 	// The round-off floor keeps identical estimates together here too.
 	radius := math.Max(r.Radius, r.Distance.roundOff())
-	kept, flagged := r.ball(radius)
-	res, err := r.reduced(ctx, kept, flagged)
+	counted, kept, out := r.ball(radius)
+	res, err := r.reduced(ctx, counted, kept, out)
 	if err != nil {
 		return nil, err
 	}
@@ -57,11 +59,11 @@ func aggregateCRED(ctx context.Context, r *Round, _ []int) (*Result, error) {
 }
 
 func aggregateARED(ctx context.Context, r *Round, _ []int) (*Result, error) {
-	kept, flagged, radius, warning, err := r.aredBall()
+	counted, kept, out, radius, warning, err := r.aredBall()
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.reduced(ctx, kept, flagged)
+	res, err := r.reduced(ctx, counted, kept, out)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +82,19 @@ func aggregateARED(ctx context.Context, r *Round, _ []int) (*Result, error) {
 	if res.Mixture, res.Slots, err = r.combineSlots(ctx, res.Mixture, voters); err != nil {
 		return nil, err
 	}
+	// The flags are the verdicts, judged against the answer: evidence with
+	// a controlled rate of false accusations, apart from what the answer
+	// left out.
+	if res.Verdicts, err = r.verdicts(ctx, res.Mixture); err != nil {
+		return nil, err
+	}
+	var flagged []int
+	for _, v := range res.Verdicts {
+		if v.Flagged {
+			flagged = append(flagged, v.Index)
+		}
+	}
+	res.Flagged = r.withInvalid(flagged)
 	return res, nil
 }
 
@@ -99,7 +114,7 @@ func aggregateOracle(ctx context.Context, r *Round, byzantine []int) (*Result, e
 	if len(kept) == 0 {
 		return nil, errors.New("every valid estimate is Byzantine")
 	}
-	return r.reduced(ctx, kept, flagged)
+	return r.reduced(ctx, kept, kept, flagged)
 }
 
 func aggregateTRIM(ctx context.Context, r *Round, _ []int) (*Result, error) {

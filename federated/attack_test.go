@@ -238,8 +238,8 @@ func TestNearCopiesSeeCopiesOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(round.SetAside) != 0 {
-			t.Errorf("seed %d: honest fits set aside: %v", seed, round.SetAside)
+		if len(round.SetAside) != 0 || len(round.CopyGroups) != 0 {
+			t.Errorf("seed %d: honest fits set aside or grouped: %v %v", seed, round.SetAside, round.CopyGroups)
 		}
 		c := ests[3].Mixture.Clone()
 		for k := range c.Means {
@@ -250,8 +250,8 @@ func TestNearCopiesSeeCopiesOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(round.SetAside) != 1 || round.SetAside[0].Index != 30 {
-			t.Errorf("seed %d: set aside %v, want the copy", seed, round.SetAside)
+		if len(round.CopyGroups) != 1 || !slices.Equal(round.CopyGroups[0].Members, []int{3, 30}) {
+			t.Errorf("seed %d: copy groups %+v, want the copy with 3", seed, round.CopyGroups)
 		}
 	}
 }

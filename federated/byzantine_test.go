@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"slices"
-	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -90,9 +89,9 @@ func TestRadiusKeepsIdenticalEstimates(t *testing.T) {
 	}
 }
 
-// By default identical estimates are evidence, not votes: all but the
-// first are set aside as near copies, with a reason, and flagged by CRED
-// and ARED; the first one is the answer.
+// By default identical estimates are evidence, not votes: they form one
+// copy group, counted once, and none of them is accused for being in it;
+// the group is the answer.
 func TestCopiesCountOnce(t *testing.T) {
 	g := randomMixture(newRNG(22), 3, 5, 2)
 	var ests []Estimate
@@ -107,24 +106,29 @@ func TestCopiesCountOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var aside []int
-		for _, s := range round.SetAside {
-			aside = append(aside, s.Index)
-			if !strings.Contains(s.Reason, "near copy of \"a\"") {
-				t.Errorf("%s: reason %q", d, s.Reason)
+		if len(round.CopyGroups) != 1 || !slices.Equal(round.CopyGroups[0].Members, []int{0, 1, 2, 3, 4, 5, 6, 7}) {
+			t.Fatalf("%s: copy groups %+v, want one of the 8 copies", d, round.CopyGroups)
+		}
+		if len(round.SetAside) != 0 {
+			t.Errorf("%s: set aside %v", d, round.SetAside)
+		}
+		copies := 0
+		for _, i := range round.Counted() {
+			if i < 8 {
+				copies++
 			}
 		}
-		if want := []int{1, 2, 3, 4, 5, 6, 7}; !slices.Equal(aside, want) {
-			t.Errorf("%s: set aside %v, want %v", d, aside, want)
+		if copies != 1 || len(round.Counted()) != 9 {
+			t.Errorf("%s: counted %v, want the group once and the 8 others", d, round.Counted())
 		}
 		for _, m := range []Method{CRED, ARED} {
 			res, err := round.Aggregate(context.Background(), m, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i := 1; i < 8; i++ {
-				if !slices.Contains(res.Flagged, i) || slices.Contains(res.Kept, i) {
-					t.Errorf("%s/%s: copy %d kept", d, m, i)
+			for i := 0; i < 8; i++ {
+				if slices.Contains(res.Flagged, i) || !slices.Contains(res.Kept, i) {
+					t.Errorf("%s/%s: copy %d flagged or not kept (kept %v, flagged %v)", d, m, i, res.Kept, res.Flagged)
 				}
 			}
 		}

@@ -299,8 +299,16 @@ func TestSampledRoundAgreesWithExact(t *testing.T) {
 		}
 		return out
 	}
-	if got, want := ids(sampled.SetAside), ids(exact.SetAside); !slices.Equal(got, want) || len(want) != 25 {
-		t.Fatalf("set aside %v, exact %v (want the 25 copies of estimate 0 but one)", got, want)
+	_ = ids
+	groups := func(r *Round) [][]int {
+		var out [][]int
+		for _, g := range r.CopyGroups {
+			out = append(out, g.Members)
+		}
+		return out
+	}
+	if got, want := groups(sampled), groups(exact); !slices.EqualFunc(got, want, slices.Equal[[]int]) || len(want) != 1 || len(want[0]) != 26 {
+		t.Fatalf("copy groups %v, exact %v (want one: estimate 0 and its 25 copies)", got, want)
 	}
 	if sampled.Radius > 1.05*exact.Radius {
 		t.Errorf("r_coat %v, exact %v", sampled.Radius, exact.Radius)
@@ -427,7 +435,7 @@ func TestSampledCopiesResistDecoys(t *testing.T) {
 		}
 		rows.out[a], rows.in[a] = out, out
 	}
-	rep, _, err := nearCopiesSampled(context.Background(), rows, cands, 300, CopyFraction)
+	rep, _, err := nearCopiesSampled(context.Background(), rows, cands, 300, CopyFraction, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,7 +472,7 @@ func TestSampledCopiesWithByzantineHeavyCandidates(t *testing.T) {
 	if err := rows.compute(context.Background(), cands); err != nil {
 		t.Fatal(err)
 	}
-	rep, _, err := nearCopiesSampled(context.Background(), rows, cands, 300, CopyFraction)
+	rep, _, err := nearCopiesSampled(context.Background(), rows, cands, 300, CopyFraction, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,38 +41,50 @@ func (r *Round) CoatDistances() []float64 {
 	return out
 }
 
-// ball returns the counted estimates (indices into Estimates) with
-// D(COAT, G) <= radius, and the others.
-func (r *Round) ball(radius float64) (in, out []int) {
-	for b, d := range r.CoatDistances() {
-		if j := r.Valid[b]; b == r.coatPos || r.voter[b] && d <= radius {
-			in = append(in, j)
-		} else {
+// ball splits the valid estimates by D(COAT, G) <= radius: counted are
+// the counted estimates inside (COAT always among them), the ones a
+// reduction takes; kept adds the members of their copy groups (counted once,
+// through their representative); out is every other valid estimate, the
+// set-aside ones and the members of groups outside the ball among them.
+// Indices refer to Estimates.
+func (r *Round) ball(radius float64) (counted, kept, out []int) {
+	dist := r.CoatDistances()
+	inside := func(b int) bool { return b == r.coatPos || r.voter[b] && dist[b] <= radius }
+	for b, j := range r.Valid {
+		switch {
+		case inside(b):
+			counted = append(counted, j)
+			kept = append(kept, j)
+		case !r.voter[b] && r.repOf[b] != b && r.voter[r.repOf[b]] && inside(r.repOf[b]):
+			kept = append(kept, j)
+		default:
 			out = append(out, j)
 		}
 	}
-	return in, out
+	return counted, kept, out
 }
 
-// aredBall returns the estimates in ARED's ball and the counted ones
-// outside it (set-aside estimates among them), its radius and a warning:
-// what ARED keeps and flags, without reducing anything.
-func (r *Round) aredBall() (kept, flagged []int, radius float64, warning string, err error) {
+// aredBall returns the estimates in ARED's ball (counted, and with their
+// copies) and the valid ones outside it (set-aside estimates among them),
+// its radius and a warning: what ARED's ball keeps, without reducing
+// anything.
+func (r *Round) aredBall() (counted, kept, out []int, radius float64, warning string, err error) {
 	if radius, warning, err = r.aredRadius(); err != nil {
-		return nil, nil, 0, "", err
+		return nil, nil, nil, 0, "", err
 	}
-	kept, flagged = r.ball(radius)
-	return kept, flagged, radius, warning, nil
+	counted, kept, out = r.ball(radius)
+	return counted, kept, out, radius, warning, nil
 }
 
-// AREDFlags returns what ARED flags in the round (invalid and set-aside
-// estimates included), without computing its answer: an attacker's probe.
+// AREDFlags returns the estimates outside ARED's ball (invalid and
+// set-aside estimates included), without computing its answer or its
+// verdicts: an attacker's probe of what the ball keeps.
 func (r *Round) AREDFlags() ([]int, error) {
-	_, flagged, _, _, err := r.aredBall()
+	_, _, out, _, _, err := r.aredBall()
 	if err != nil {
 		return nil, err
 	}
-	return r.withInvalid(flagged), nil
+	return r.withInvalid(out), nil
 }
 
 // withInvalid returns flagged plus every invalid estimate, sorted: an

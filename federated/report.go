@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
+	"strings"
 )
 
 // InvalidJSON is an excluded estimate in a report.
@@ -20,18 +22,47 @@ type SlotReportJSON struct {
 	Radius     []float64  `json:"radius"`
 }
 
+// VerdictJSON is a Verdict with the estimate named by its id.
+type VerdictJSON struct {
+	ID        string  `json:"id"`
+	Statistic float64 `json:"statistic"`
+	Z         float64 `json:"z"`
+	PValue    float64 `json:"p_value"`
+	Flagged   bool    `json:"flagged"`
+}
+
+// CopyGroupJSON is a CopyGroup with the estimates named by their ids.
+type CopyGroupJSON struct {
+	Members        []string `json:"members"`
+	Representative string   `json:"representative"`
+	Gap            float64  `json:"gap"`
+	Limit          float64  `json:"limit"`
+}
+
 // Report is the server's answer for one aggregation, as written by
 // `nistgmm aggregate`.
 type Report struct {
-	Method   Method        `json:"method"`
-	Distance Distance      `json:"distance"`
-	Mixture  MixtureJSON   `json:"mixture"`
-	Kept     []string      `json:"kept"`
-	Flagged  []string      `json:"flagged"`
+	Method   Method      `json:"method"`
+	Distance Distance    `json:"distance"`
+	Mixture  MixtureJSON `json:"mixture"`
+	Kept     []string    `json:"kept"`
+	// Flagged lists the valid estimates the method judged Byzantine: for
+	// ARED, its verdicts at FlagLevel (evidence); invalid estimates are in
+	// Invalid only.
+	Flagged   []string      `json:"flagged"`
+	FlagLevel float64       `json:"flag_level,omitempty"`
+	Verdicts  []VerdictJSON `json:"verdicts,omitempty"`
+	// Excluded lists every estimate the answer was not built from, or
+	// only in part, with why: invalid, set aside, outside the method's
+	// ball, or left out of some of ARED's slots. Exclusion is not an
+	// accusation: Flagged is.
+	Excluded []InvalidJSON `json:"excluded"`
 	Invalid  []InvalidJSON `json:"invalid"`
 	// SetAside lists valid estimates the robust methods did not count:
-	// near copies and absurd sample sizes.
+	// absurd sample sizes.
 	SetAside []InvalidJSON `json:"set_aside"`
+	// CopyGroups lists the groups of near copies, each counted once.
+	CopyGroups []CopyGroupJSON `json:"copy_groups"`
 	// Capped lists the estimates weighted as the median reported sample
 	// size rather than their own larger report.
 	Capped []string `json:"capped_sample_size"`
@@ -89,9 +120,30 @@ func (s *Server) AggregateDocument(ctx context.Context, r io.Reader, method Meth
 		}
 		return out
 	}
+	invalid := map[int]bool{}
+	for _, inv := range round.Invalid {
+		invalid[inv.Index] = true
+	}
+	var flagged []int
+	for _, i := range res.Flagged {
+		if !invalid[i] {
+			flagged = append(flagged, i)
+		}
+	}
 	rep := &Report{Method: method, Distance: round.Distance, Mixture: res.Mixture.ToJSON(),
-		Kept: ids(res.Kept), Flagged: ids(res.Flagged), Invalid: []InvalidJSON{},
+		Kept: ids(res.Kept), Flagged: ids(flagged), Invalid: []InvalidJSON{},
 		Coat: ests[round.Coat].ID, Radius: round.Radius, BallRadius: res.Radius, Warning: res.Warning, IDs: ids(round.Valid)}
+	if res.Verdicts != nil {
+		rep.FlagLevel = s.flagLevel()
+		for _, v := range res.Verdicts {
+			rep.Verdicts = append(rep.Verdicts, VerdictJSON{ID: ests[v.Index].ID, Statistic: v.Statistic, Z: v.Z, PValue: v.PValue, Flagged: v.Flagged})
+		}
+	}
+	rep.CopyGroups = []CopyGroupJSON{}
+	for _, g := range round.CopyGroups {
+		rep.CopyGroups = append(rep.CopyGroups, CopyGroupJSON{Members: ids(g.Members), Representative: ests[g.Representative].ID, Gap: g.Gap, Limit: g.Limit})
+	}
+	rep.Excluded = round.excluded(res)
 	for _, inv := range round.Invalid {
 		rep.Invalid = append(rep.Invalid, InvalidJSON{ID: inv.ID, Reason: inv.Reason})
 	}
@@ -127,4 +179,46 @@ func (s *Server) AggregateDocument(ctx context.Context, r io.Reader, method Meth
 		rep.Distances = append(rep.Distances, row)
 	}
 	return rep, nil
+}
+
+// excluded says, for every estimate the answer of res was not built from
+// (or only in part), why.
+func (r *Round) excluded(res *Result) []InvalidJSON {
+	out := []InvalidJSON{}
+	reasons := map[int][]string{}
+	for _, inv := range r.Invalid {
+		reasons[inv.Index] = append(reasons[inv.Index], "invalid: "+inv.Reason)
+	}
+	for _, s := range r.SetAside {
+		reasons[s.Index] = append(reasons[s.Index], "set aside: "+s.Reason)
+	}
+	kept := map[int]bool{}
+	for _, i := range res.Kept {
+		kept[i] = true
+	}
+	if res.Slots == nil {
+		for _, i := range r.Valid {
+			if !kept[i] && len(reasons[i]) == 0 {
+				reasons[i] = append(reasons[i], fmt.Sprintf("outside %s's ball", res.Method))
+			}
+		}
+	} else {
+		for _, i := range r.Valid {
+			var left []string
+			for k, in := range res.Slots.Kept {
+				if !slices.Contains(in, i) {
+					left = append(left, fmt.Sprint(k))
+				}
+			}
+			if len(left) > 0 && len(reasons[i]) == 0 {
+				reasons[i] = append(reasons[i], fmt.Sprintf("left out of %d of %d slots (%s)", len(left), len(res.Slots.Kept), strings.Join(left, ", ")))
+			}
+		}
+	}
+	for i, e := range r.Estimates {
+		if rs := reasons[i]; len(rs) > 0 {
+			out = append(out, InvalidJSON{ID: e.ID, Reason: strings.Join(rs, "; ")})
+		}
+	}
+	return out
 }

@@ -39,17 +39,23 @@ type Round struct {
 	// how many rows of distances.
 	CentreSearch string
 	// SetAside lists valid estimates the robust methods (COAT, CRED, ARED)
-	// neither count nor reduce, with why: near copies of another estimate
-	// (the group's first one stays) and absurd reported sample sizes.
+	// neither count nor reduce, with why: absurd reported sample sizes.
 	SetAside []Invalid
+	// CopyGroups lists the groups of near copies, each counted once by the
+	// robust methods; CopyTypical is the copy rule's typical distance.
+	CopyGroups  []CopyGroup
+	CopyTypical float64
 	// Capped lists the valid estimates whose reported sample size was
 	// above the median report and were weighted as the median.
 	Capped  []int
 	coatPos int           // COAT's position in Valid and in Distances
 	comps   [][]*gaussian // per estimate, its factorized components (nil when invalid)
 	caps    map[int]float64
-	voter   []bool     // per position in Valid: counted by the robust methods
-	rows    *rowSource // the rows computed, when COAT was found by sampling
+	voter   []bool // per position in Valid: counted by the robust methods
+	// repOf is, per position in Valid, the position of its copy group's
+	// representative (its own position when it is in no group).
+	repOf []int
+	rows  *rowSource // the rows computed, when COAT was found by sampling
 	// drawSeed seeds the sampled searches' random orders with the round's
 	// contentHash.
 	drawSeed uint64
@@ -74,6 +80,10 @@ type Result struct {
 	// Slots describes ARED's componentwise combination; nil for the other
 	// methods and for an unhardened server.
 	Slots *SlotReport
+	// Verdicts are ARED's judgements of every valid estimate, whose
+	// flagged ones make Flagged (with the invalid ones); nil for the other
+	// methods and for an unhardened server.
+	Verdicts []Verdict
 }
 
 // Prepare validates the estimates, sets aside the invalid ones with their
@@ -132,7 +142,7 @@ func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
 		preps = append(preps, distanceInputFrom(e.Mixture, r.comps[i]))
 	}
 	if len(r.Valid) == 0 {
-		return nil, ErrNoValidEstimate
+		return nil, noValidEstimate(r.Invalid)
 	}
 	if s.sampledCentre(len(r.Valid)) {
 		if err := r.prepareSampled(ctx, preps); err != nil {
@@ -224,6 +234,19 @@ func (r *Round) contentHash() uint64 {
 	return h.Sum64()
 }
 
+// Counted returns the estimates (indices into Estimates) the robust methods
+// count: every valid estimate but the set-aside ones and, of each copy
+// group, all but its representative.
+func (r *Round) Counted() []int {
+	var out []int
+	for a, v := range r.voter {
+		if v {
+			out = append(out, r.Valid[a])
+		}
+	}
+	return out
+}
+
 // voters returns the positions (into Valid) the robust methods count.
 func (r *Round) voters() []int {
 	var out []int
@@ -248,6 +271,10 @@ func (r *Round) setAside(ctx context.Context, cands []int) error {
 		r.voter[a] = true
 	}
 	r.caps = make(map[int]float64, len(r.Valid))
+	r.repOf = make([]int, len(r.Valid))
+	for a := range r.repOf {
+		r.repOf[a] = a
+	}
 	if r.server.Unhardened {
 		for _, i := range r.Valid {
 			r.caps[i] = float64(r.Estimates[i].N)
@@ -265,48 +292,120 @@ func (r *Round) setAside(ctx context.Context, cands []int) error {
 	for _, inv := range absurd {
 		aside[inv.Index] = inv.Reason
 	}
+	// Absurd reports are never a group's representative while another
+	// member is not absurd.
+	keys := make([]uint64, len(r.Valid))
+	for a, i := range r.Valid {
+		keys[a] = estimateKey(r.Estimates[i])
+		if _, ok := aside[i]; ok {
+			keys[a] = math.MaxUint64
+		}
+	}
 	fraction := r.server.copyFraction()
 	var (
 		rep     []int
 		typical float64
 	)
 	if r.rows == nil {
-		rep, typical = nearCopies(r.Distances, fraction)
+		rep, typical = nearCopies(r.Distances, fraction, keys)
 	} else {
 		var err error
-		if rep, typical, err = nearCopiesSampled(ctx, r.rows, cands, len(r.Valid), fraction); err != nil {
+		if rep, typical, err = nearCopiesSampled(ctx, r.rows, cands, len(r.Valid), fraction, keys); err != nil {
 			return err
 		}
 	}
+	r.CopyTypical = typical
+	groups := map[int][]int{}
 	for a, of := range rep {
-		if of == a {
-			continue
+		r.repOf[a] = of
+		if of != a {
+			groups[of] = append(groups[of], a)
 		}
-		var gap float64
-		if r.rows == nil {
-			gap = r.Distances.At(of, a)
-		} else {
-			g, _, err := r.rows.pair(of, a)
-			if err != nil {
-				return err
-			}
-			gap = g
-		}
-		aside[r.Valid[a]] = copyReason(r, a, of, gap, typical, fraction)
 	}
 	for a, i := range r.Valid {
 		if reason, ok := aside[i]; ok {
 			r.voter[a] = false
 			r.SetAside = append(r.SetAside, Invalid{Index: i, ID: r.Estimates[i].ID, Reason: reason})
 		}
+		if rep[a] != a {
+			r.voter[a] = false
+		}
+	}
+	for a := range r.Valid {
+		members, ok := groups[a]
+		if !ok {
+			continue
+		}
+		g := CopyGroup{Representative: r.Valid[a], Members: []int{r.Valid[a]}}
+		for _, b := range members {
+			g.Members = append(g.Members, r.Valid[b])
+			gap, err := r.symDistance(a, b)
+			if err != nil {
+				return err
+			}
+			g.Gap = math.Max(g.Gap, gap)
+			// The group weighs as its heaviest member that is not absurd:
+			// one machine, whatever order or sample sizes its members have.
+			if _, bad := aside[r.Valid[b]]; !bad {
+				r.caps[r.Valid[a]] = math.Max(r.caps[r.Valid[a]], r.caps[r.Valid[b]])
+			}
+		}
+		slices.Sort(g.Members)
+		g.Limit = fraction * typical
+		r.CopyGroups = append(r.CopyGroups, g)
 	}
 	if !slices.Contains(r.voter, true) { // cannot happen: the median report is not absurd
 		for a := range r.voter {
 			r.voter[a] = true
+			r.repOf[a] = a
 		}
-		r.SetAside = nil
+		r.SetAside, r.CopyGroups = nil, nil
 	}
 	return nil
+}
+
+// CopyGroup is a set of near-identical valid estimates: independent samples
+// do not give near-identical fits, so the robust methods count the group
+// once, as its representative with the weight of one machine, and accuse
+// none of its members for being in it (a replay of an honest estimate
+// makes a group with its victim). Indices refer to the round's Estimates.
+type CopyGroup struct {
+	Members        []int // ascending
+	Representative int   // the member with the smallest content hash
+	// Gap is the largest distance from the representative to a member and
+	// Limit the copy limit (CopyFraction times the typical distance).
+	Gap, Limit float64
+}
+
+// symDistance is max(D(a, b), D(b, a)) for positions in Valid.
+func (r *Round) symDistance(a, b int) (float64, error) {
+	if r.rows == nil {
+		return math.Max(r.Distances.At(a, b), r.Distances.At(b, a)), nil
+	}
+	ab, ba, err := r.rows.pair(a, b)
+	return math.Max(ab, ba), err
+}
+
+// estimateKey hashes one estimate's sample size and parameters: the key
+// that picks a copy group's representative independently of positions.
+func estimateKey(e Estimate) uint64 {
+	h := crc64.New(crc64.MakeTable(crc64.ECMA))
+	buf := make([]byte, 8)
+	put := func(v float64) {
+		binary.LittleEndian.PutUint64(buf, math.Float64bits(v))
+		h.Write(buf)
+	}
+	put(float64(e.N))
+	for k, w := range e.Mixture.Weights {
+		put(w)
+		for _, v := range e.Mixture.Means[k] {
+			put(v)
+		}
+		for _, v := range e.Mixture.Covs[k].RawSymmetric().Data {
+			put(v)
+		}
+	}
+	return h.Sum64()
 }
 
 // subMatrix returns dist restricted to the rows and columns at.
@@ -390,4 +489,29 @@ func conditionProblem(comps []*gaussian) string {
 		}
 	}
 	return ""
+}
+
+// noValidEstimate is ErrNoValidEstimate with why each estimate was invalid
+// (the first few; the same reason once with its count).
+func noValidEstimate(invalid []Invalid) error {
+	if len(invalid) == 0 {
+		return ErrNoValidEstimate
+	}
+	count := map[string]int{}
+	var order []string
+	for _, inv := range invalid {
+		if count[inv.Reason] == 0 {
+			order = append(order, inv.Reason)
+		}
+		count[inv.Reason]++
+	}
+	var parts []string
+	for j, reason := range order {
+		if j == 5 {
+			parts = append(parts, fmt.Sprintf("and %d other reasons", len(order)-5))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d of %d)", reason, count[reason], len(invalid)))
+	}
+	return fmt.Errorf("%w: %s", ErrNoValidEstimate, strings.Join(parts, "; "))
 }

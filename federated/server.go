@@ -80,6 +80,11 @@ type Server struct {
 	ExactUpTo           int
 	Candidates, Refined int
 
+	// FlagLevel is the family-wise level of the verdicts: the probability
+	// that a round flags at least one honest site (see Verdict); 0 means
+	// DefaultFlagLevel.
+	FlagLevel float64
+
 	// Known, when set, holds distances Prepare reads instead of computing
 	// when every valid estimate's mixture is among them (the same *Mixture)
 	// and they are of the server's distance (see Server.KnownDistances).
@@ -126,6 +131,8 @@ func (s *Server) validate() error {
 	case s.ExactUpTo < 0 || s.Candidates < 0 || s.Refined < 0:
 		return fmt.Errorf("server: exact search up to %d, %d random and %d refined candidates, want none negative (0 for the defaults)",
 			s.ExactUpTo, s.Candidates, s.Refined)
+	case !(s.FlagLevel >= 0 && s.FlagLevel < 1):
+		return fmt.Errorf("server: flag level %v is not in (0, 1) (0 for the default %g)", s.FlagLevel, DefaultFlagLevel)
 	case s.Workers < 0:
 		return fmt.Errorf("server: %d workers, want at least 1 (0 for one per core)", s.Workers)
 	}
@@ -144,6 +151,13 @@ func (s *Server) copyFraction() float64 {
 		return s.CopyFraction
 	}
 	return CopyFraction
+}
+
+func (s *Server) flagLevel() float64 {
+	if s.FlagLevel > 0 {
+		return s.FlagLevel
+	}
+	return DefaultFlagLevel
 }
 
 func (s *Server) trimLevel() float64 {

@@ -166,6 +166,7 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 		centre int
 		rc     float64
 		row    []float64
+		rep    []int // per machine, its copy group's representative (exact search only)
 	)
 	if atScale != nil {
 		idx := make([]int, m)
@@ -199,20 +200,56 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 			}
 		}
 		cache.used, cache.dist = used, dist
-		centre, rc, _ = CenterOfAttention(dist)
-		row = dist.RawRowView(centre)
+		// Near-identical components count once, as near-identical
+		// mixtures do: a component crafted once and sent by many machines
+		// inside otherwise distinct mixtures is one vote in its slot.
+		keys := make([]uint64, m)
+		for a, i := range machines {
+			keys[a] = estimateKey(r.Estimates[i])
+		}
+		rep, _ = nearCopies(dist, r.server.copyFraction(), keys)
+		var reps []int
+		for a := range rep {
+			if rep[a] == a {
+				reps = append(reps, a)
+			}
+		}
+		pos, rcReps, _ := CenterOfAttention(subMatrix(dist, reps))
+		centre, rc = reps[pos], rcReps
+		row = slices.Clone(dist.RawRowView(centre))
+		for a := range row {
+			if rep[a] != a { // seen through its representative only
+				row[a] = math.Inf(1)
+			}
+		}
 	}
-	radius := max(robustRadius(row, centre, rc, scale), Jeffreys.roundOff())
+	radius := max(slotRadius(row, centre, rc, scale, d), Jeffreys.roundOff())
+	inside := func(a int) bool { return a == centre || row[a] <= radius }
+	// A group's mass is its heaviest member's capped sample size.
+	groupMass := make([]float64, m)
+	for a, i := range machines {
+		g := a
+		if rep != nil {
+			g = rep[a]
+		}
+		groupMass[g] = math.Max(groupMass[g], r.caps[i])
+	}
 	var kept []int
 	var mass float64
 	var weights []float64
 	mean := make([]float64, d)
 	for a, i := range machines {
-		if a != centre && row[a] > radius {
+		if rep != nil && rep[a] != a {
+			if inside(rep[a]) {
+				kept = append(kept, i) // counted once, through its representative
+			}
+			continue
+		}
+		if !inside(a) {
 			continue
 		}
 		kept = append(kept, i)
-		lam := r.caps[i]
+		lam := groupMass[a]
 		mass += lam
 		weights = append(weights, r.Estimates[i].Mixture.Weights[perms[a][k]])
 		for j, v := range comps[a].mean {
@@ -224,11 +261,11 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 	}
 	cov := mat.NewSymDense(d, nil)
 	raw := cov.RawSymmetric()
-	for a, i := range machines {
-		if a != centre && row[a] > radius {
+	for a := range machines {
+		if rep != nil && rep[a] != a || !inside(a) {
 			continue
 		}
-		lam := r.caps[i] / mass
+		lam := groupMass[a] / mass
 		g := comps[a]
 		for x := 0; x < d; x++ {
 			dx := g.mean[x] - mean[x]
