@@ -53,7 +53,8 @@ func plantedRound(t testing.TB, f Failure, m, nByz int, seed uint64) ([]Estimate
 }
 
 // TestRobustMethodsFlagPlantedEstimates checks the paper's rules: COAT,
-// CRED and ARED with eq. (5)'s radius.
+// CRED and ARED with eq. (5)'s radius, ARED flagging what its ball leaves
+// out (an unhardened server; the hardened one flags by its verdicts).
 func TestRobustMethodsFlagPlantedEstimates(t *testing.T) {
 	for _, f := range []Failure{Letters, MeanFailure, CovFailure, WeightFailure} {
 		for _, dist := range []Distance{ISE, KL, CS} {
@@ -61,7 +62,7 @@ func TestRobustMethodsFlagPlantedEstimates(t *testing.T) {
 				continue // CS is blind to weight changes of well-separated components
 			}
 			ests, byz, _ := plantedRound(t, f, 50, 15, 31)
-			srv := &Server{Distance: dist, Radius: RadiusEq5}
+			srv := &Server{Distance: dist, Radius: RadiusEq5, Unhardened: true}
 			round, err := srv.Prepare(context.Background(), ests)
 			if err != nil {
 				t.Fatal(err)
