@@ -66,6 +66,22 @@ func failureKinds() []failureKind {
 			craft: func(ctx context.Context, s *Server, ests []Estimate, byz []int, rng *rand.Rand) ([]Estimate, *AttackReport, error) {
 				return craftCapture(ctx, s, ests, byz, true, rng)
 			}},
+		{name: SlotCapture, help: "own fit in 2 rotating slots, one identical crafted component (a partial merge) in the others, per-slot strengths searched",
+			craft: func(ctx context.Context, s *Server, ests []Estimate, byz []int, _ *rand.Rand) ([]Estimate, *AttackReport, error) {
+				return craftSlotCapture(ctx, s, ests, byz)
+			}},
+		{name: SlotEdges, help: "own fits shifted as far as every slot of ARED still keeps them, by bisection",
+			craft: func(ctx context.Context, s *Server, ests []Estimate, byz []int, _ *rand.Rand) ([]Estimate, *AttackReport, error) {
+				return craftSlotEdges(ctx, s, ests, byz)
+			}},
+		{name: ReplayBlind, help: "a third replay honest estimates exactly, the rest send one identical capture mixture",
+			craft: func(ctx context.Context, s *Server, ests []Estimate, byz []int, _ *rand.Rand) ([]Estimate, *AttackReport, error) {
+				return craftReplayBlind(ctx, s, ests, byz)
+			}},
+		{name: ReplayFrame, help: "every Byzantine machine replays a distinct honest estimate listed after it",
+			craft: func(ctx context.Context, s *Server, ests []Estimate, byz []int, _ *rand.Rand) ([]Estimate, *AttackReport, error) {
+				return craftReplayFrame(ctx, s, ests, byz)
+			}},
 		{name: Inside, help: "own fits perturbed (shift, inflate, reweight, merge, split) as far as ARED still keeps them, by bisection",
 			craft: func(ctx context.Context, s *Server, ests []Estimate, byz []int, _ *rand.Rand) ([]Estimate, *AttackReport, error) {
 				return craftInside(ctx, s, ests, byz)
