@@ -29,7 +29,17 @@ type Aggregation struct {
 	ExactUpTo  int                    `json:"exact_up_to,omitempty"`
 	Candidates int                    `json:"candidates,omitempty"`
 	Refined    int                    `json:"refined,omitempty"`
+	// FlagLevel is the verdicts' family-wise level (0: the default 1%).
+	FlagLevel float64 `json:"flag_level,omitempty"`
+	// Rules names the version of the hardened server's rules the results
+	// were computed under (RulesVersion). It is always written, so that a
+	// checkpoint made under earlier rules (copies set aside by position,
+	// ARED flagging its ball) is never resumed under these.
+	Rules string `json:"rules"`
 }
+
+// RulesVersion is the Rules of every configuration this version writes.
+const RulesVersion = "copies-once-verdicts"
 
 // The values of Aggregation.Hardening.
 const (
@@ -40,7 +50,7 @@ const (
 // DefaultAggregation is the product's default: the Jeffreys distance,
 // ARED's robust radius and a multi-start reduction (README).
 func DefaultAggregation() Aggregation {
-	return Aggregation{Distance: federated.Jeffreys, Radius: federated.RadiusRobust, Hardening: HardeningFull}
+	return Aggregation{Distance: federated.Jeffreys, Radius: federated.RadiusRobust, Hardening: HardeningFull, Rules: RulesVersion}
 }
 
 // validate reports an unknown hardening.
@@ -60,5 +70,5 @@ func (a Aggregation) Server() *federated.Server { return a.server(0, 0, 0) }
 func (a Aggregation) server(k int, seed uint64, workers int) *federated.Server {
 	return &federated.Server{K: k, Distance: a.Distance, Radius: a.Radius, RadiusScale: a.RadiusScale,
 		AREDPower: a.AREDPower, SingleStart: a.SingleStart, Unhardened: a.Hardening == HardeningNone, Seed: seed, Workers: workers,
-		Centre: a.Centre, ExactUpTo: a.ExactUpTo, Candidates: a.Candidates, Refined: a.Refined}
+		Centre: a.Centre, ExactUpTo: a.ExactUpTo, Candidates: a.Candidates, Refined: a.Refined, FlagLevel: a.FlagLevel}
 }

@@ -12,9 +12,12 @@ import (
 // slotSeparability scores, for every machine the componentwise combination
 // counted, the number of slots that left its component out.
 func slotSeparability(slots *federated.SlotReport, round *federated.Round, isByz map[int]bool) *float64 {
-	aside := map[int]bool{}
-	for _, s := range round.SetAside {
-		aside[s.Index] = true
+	aside := map[int]bool{} // valid estimates the slots did not count
+	for _, i := range round.Valid {
+		aside[i] = true
+	}
+	for _, i := range round.Counted() {
+		aside[i] = false
 	}
 	var score []float64
 	var positive []bool

@@ -34,6 +34,7 @@ type serverFlags struct {
 	exactUpTo          int
 	candidates         int
 	refined            int
+	flagLevel          float64
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -54,6 +55,8 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.exactUpTo, "exact-up-to", federated.DefaultExactUpTo, "with --centre auto: the most valid estimates searched exactly")
 	fs.IntVar(&f.candidates, "candidates", federated.DefaultCandidates, "sampled search: random candidates (the guarantee's c)")
 	fs.IntVar(&f.refined, "refined", federated.DefaultRefined, "sampled search: further candidates, those the random ones rank best")
+	fs.Float64Var(&f.flagLevel, "flag-level", federated.DefaultFlagLevel, "ARED's verdicts: the probability that a round flags at least one "+
+		"honest machine (Holm's procedure over per-machine p-values of the distance to ARED's answer; see docs/threat-model.md)")
 }
 
 // apply checks the flags and sets them on an experiment's aggregation.
@@ -72,6 +75,14 @@ func (f *serverFlags) apply(c *experiments.Aggregation) error {
 		return fmt.Errorf("--ared-power %v: want a number > 0 (or 0 for the distance's order)", f.power)
 	}
 	c.RadiusScale, c.AREDPower, c.SingleStart = f.radiusScale, f.power, f.singleStart
+	if !(f.flagLevel > 0 && f.flagLevel < 1) {
+		return fmt.Errorf("--flag-level %v: want a probability in (0, 1)", f.flagLevel)
+	}
+	c.FlagLevel = 0
+	if f.flagLevel != federated.DefaultFlagLevel {
+		c.FlagLevel = f.flagLevel
+	}
+	c.Rules = experiments.RulesVersion
 	switch f.hardening {
 	case experiments.HardeningFull, experiments.HardeningNone:
 		c.Hardening = f.hardening
