@@ -52,6 +52,8 @@ type Round struct {
 	comps   [][]*gaussian // per estimate, its factorized components (nil when invalid)
 	caps    map[int]float64
 	voter   []bool // per position in Valid: counted by the robust methods
+	// keys are the estimates' content hashes (estimateKey), by index.
+	keys map[int]uint64
 	// repOf is, per position in Valid, the position of its copy group's
 	// representative (its own position when it is in no group).
 	repOf []int
@@ -295,8 +297,10 @@ func (r *Round) setAside(ctx context.Context, cands []int) error {
 	// Absurd reports are never a group's representative while another
 	// member is not absurd.
 	keys := make([]uint64, len(r.Valid))
+	r.keys = make(map[int]uint64, len(r.Valid))
 	for a, i := range r.Valid {
 		keys[a] = estimateKey(r.Estimates[i])
+		r.keys[i] = keys[a]
 		if _, ok := aside[i]; ok {
 			keys[a] = math.MaxUint64
 		}

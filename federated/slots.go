@@ -205,7 +205,7 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 		// inside otherwise distinct mixtures is one vote in its slot.
 		keys := make([]uint64, m)
 		for a, i := range machines {
-			keys[a] = estimateKey(r.Estimates[i])
+			keys[a] = r.keys[i]
 		}
 		rep, _ = nearCopies(dist, r.server.copyFraction(), keys)
 		var reps []int
