@@ -113,6 +113,40 @@ func (g *attackGame) damage(set []Estimate) (float64, *Result, error) {
 	return dmg, res, err
 }
 
+// slotCaptureSet returns ests with every Byzantine machine's estimate
+// replaced by its slot capture at the given per-slot strengths.
+func slotCaptureSet(view *honestView, ests []Estimate, byzantine []int, strength []float64) ([]Estimate, error) {
+	centreComps, err := view.centre.components()
+	if err != nil {
+		return nil, err
+	}
+	K := view.centre.K()
+	crafted := make([]struct {
+		mean []float64
+		cov  *mat.SymDense
+	}, K)
+	for k := range crafted {
+		crafted[k].mean, crafted[k].cov = mergedToward(view.centre, centreComps, k, strength[k])
+	}
+	return replaced(ests, byzantine, func(j, i int) (*Mixture, error) {
+		out := ests[i].Mixture.Clone()
+		perm := view.perms[i]
+		if perm == nil {
+			return out, nil
+		}
+		for k := 0; k < K; k++ {
+			if K > 2 && (k == j%K || k == (j+1)%K) {
+				continue // its own components here: no two mixtures alike
+			}
+			out.Means[perm[k]] = slices.Clone(crafted[k].mean)
+			c := mat.NewSymDense(out.Dim(), nil)
+			c.CopySym(crafted[k].cov)
+			out.Covs[perm[k]] = c
+		}
+		return out, out.Validate()
+	})
+}
+
 // craftSlotCapture plays SlotCapture against s.
 func craftSlotCapture(ctx context.Context, s *Server, ests []Estimate, byzantine []int) ([]Estimate, *AttackReport, error) {
 	view, err := s.viewHonest(ctx, ests)
@@ -123,37 +157,8 @@ func craftSlotCapture(ctx context.Context, s *Server, ests []Estimate, byzantine
 	if err != nil {
 		return nil, nil, fmt.Errorf("slot capture: %w", err)
 	}
-	centreComps, err := view.centre.components()
-	if err != nil {
-		return nil, nil, fmt.Errorf("slot capture: %w", err)
-	}
 	K := view.centre.K()
-	build := func(strength []float64) ([]Estimate, error) {
-		crafted := make([]struct {
-			mean []float64
-			cov  *mat.SymDense
-		}, K)
-		for k := range crafted {
-			crafted[k].mean, crafted[k].cov = mergedToward(view.centre, centreComps, k, strength[k])
-		}
-		return replaced(ests, byzantine, func(j, i int) (*Mixture, error) {
-			out := ests[i].Mixture.Clone()
-			perm := view.perms[i]
-			if perm == nil {
-				return out, nil
-			}
-			for k := 0; k < K; k++ {
-				if K > 2 && (k == j%K || k == (j+1)%K) {
-					continue // its own components here: no two mixtures alike
-				}
-				out.Means[perm[k]] = slices.Clone(crafted[k].mean)
-				c := mat.NewSymDense(out.Dim(), nil)
-				c.CopySym(crafted[k].cov)
-				out.Covs[perm[k]] = c
-			}
-			return out, out.Validate()
-		})
-	}
+	build := func(strength []float64) ([]Estimate, error) { return slotCaptureSet(view, ests, byzantine, strength) }
 	strength := make([]float64, K)
 	best := struct {
 		dmg float64

@@ -347,11 +347,11 @@ func TestSlotCacheGivesTheComputedNumbers(t *testing.T) {
 	for k := 0; k < ref.K(); k++ {
 		for _, second := range [][][]int{perms, other} {
 			var fresh, warm slotCache
-			if _, _, _, _, _, err := round.combineSlot(context.Background(), round.Valid, perms, k, 3, &warm, nil); err != nil {
+			if _, _, _, _, _, _, err := round.combineSlot(context.Background(), round.Valid, perms, k, 3, &warm, nil); err != nil {
 				t.Fatal(err)
 			}
-			k1, r1, w1, m1, c1, _ := round.combineSlot(context.Background(), round.Valid, second, k, 3, &fresh, nil)
-			k2, r2, w2, m2, c2, _ := round.combineSlot(context.Background(), round.Valid, second, k, 3, &warm, nil)
+			k1, _, r1, w1, m1, c1, _ := round.combineSlot(context.Background(), round.Valid, second, k, 3, &fresh, nil)
+			k2, _, r2, w2, m2, c2, _ := round.combineSlot(context.Background(), round.Valid, second, k, 3, &warm, nil)
 			if !slices.Equal(k1, k2) || r1 != r2 || w1 != w2 || !slices.Equal(m1, m2) || !mat.Equal(c1, c2) {
 				t.Fatalf("slot %d: the cached pass differs from the fresh one", k)
 			}

@@ -20,6 +20,10 @@ type SlotReport struct {
 	// Kept[k] lists the estimates (indices into the round's Estimates) whose
 	// component aligned to slot k was combined into component k.
 	Kept [][]int `json:"kept"`
+	// Counted[k] lists the estimates whose component entered slot k's
+	// moment match: Kept without the members of copy groups, each group
+	// through its representative with the mass of its heaviest member.
+	Counted [][]int `json:"counted"`
 	// Radius[k] is the Jeffreys radius of slot k's ball around its centre.
 	Radius []float64 `json:"radius"`
 }
@@ -95,11 +99,12 @@ func (r *Round) combineSlots(ctx context.Context, ref *Mixture, machines []int) 
 			return nil, nil, err
 		}
 		kept := make([][]int, K)
+		counted := make([][]int, K)
 		radius := make([]float64, K)
 		mix := &Mixture{Weights: make([]float64, K), Means: make([][]float64, K), Covs: make([]*mat.SymDense, K)}
 		err = parallel.For(ctx, K, r.server.Workers, func(k int) error {
 			var err error
-			kept[k], radius[k], mix.Weights[k], mix.Means[k], mix.Covs[k], err = r.combineSlot(ctx, machines, next, k, scale, &caches[k], atScale)
+			kept[k], counted[k], radius[k], mix.Weights[k], mix.Means[k], mix.Covs[k], err = r.combineSlot(ctx, machines, next, k, scale, &caches[k], atScale)
 			return err
 		})
 		if err != nil {
@@ -119,7 +124,7 @@ func (r *Round) combineSlots(ctx context.Context, ref *Mixture, machines []int) 
 		report.Iterations = pass + 1
 		same := perms != nil && slices.EqualFunc(perms, next, slices.Equal[[]int]) &&
 			slices.EqualFunc(report.Kept, kept, slices.Equal[[]int])
-		perms, report.Kept, report.Radius, cur, refComps = next, kept, radius, mix, comps
+		perms, report.Kept, report.Counted, report.Radius, cur, refComps = next, kept, counted, radius, mix, comps
 		if same {
 			break
 		}
@@ -153,7 +158,7 @@ type slotCache struct {
 // RadiusRobust's rules, the kept ones moment-matched with their capped
 // sample sizes as masses. It returns the kept estimates, the radius, the
 // slot's (unnormalized) weight, mean and covariance.
-func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, k int, scale float64, cache *slotCache, atScale *slotTables) ([]int, float64, float64, []float64, *mat.SymDense, error) {
+func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, k int, scale float64, cache *slotCache, atScale *slotTables) (kept, counted []int, radius, weight float64, mean []float64, cov *mat.SymDense, err error) {
 	m := len(machines)
 	comps := make([]*gaussian, m)
 	used := make([]int, m)
@@ -181,7 +186,7 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 		order := rand.New(rand.NewPCG(r.server.Seed, r.drawSeed+0x5107000+uint64(k))).Perm(m)
 		found, err := searchCentre(ctx, rows, all, order, r.server.candidates(), r.server.refined())
 		if err != nil {
-			return nil, 0, 0, nil, nil, err
+			return nil, nil, 0, 0, nil, nil, err
 		}
 		centre, rc, row = found.centre, found.radius, rows.rowOut(found.centre)
 	} else {
@@ -223,7 +228,7 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 			}
 		}
 	}
-	radius := max(slotRadius(row, centre, rc, scale, d), Jeffreys.roundOff())
+	radius = max(slotRadius(row, centre, rc, scale, d), Jeffreys.roundOff())
 	inside := func(a int) bool { return a == centre || row[a] <= radius }
 	// A group's mass is its heaviest member's capped sample size.
 	groupMass := make([]float64, m)
@@ -234,10 +239,9 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 		}
 		groupMass[g] = math.Max(groupMass[g], r.caps[i])
 	}
-	var kept []int
 	var mass float64
 	var weights []float64
-	mean := make([]float64, d)
+	mean = make([]float64, d)
 	for a, i := range machines {
 		if rep != nil && rep[a] != a {
 			if inside(rep[a]) {
@@ -249,6 +253,7 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 			continue
 		}
 		kept = append(kept, i)
+		counted = append(counted, i)
 		lam := groupMass[a]
 		mass += lam
 		weights = append(weights, r.Estimates[i].Mixture.Weights[perms[a][k]])
@@ -259,7 +264,7 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 	for j := range mean {
 		mean[j] /= mass
 	}
-	cov := mat.NewSymDense(d, nil)
+	cov = mat.NewSymDense(d, nil)
 	raw := cov.RawSymmetric()
 	for a := range machines {
 		if rep != nil && rep[a] != a || !inside(a) {
@@ -275,7 +280,8 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 		}
 	}
 	slices.Sort(kept)
-	return kept, radius, robustMean(weights, scale), mean, cov, nil
+	slices.Sort(counted)
+	return kept, counted, radius, robustMean(weights, scale), mean, cov, nil
 }
 
 // robustMean is the mean of the values within scale normal-consistent
