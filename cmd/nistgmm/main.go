@@ -48,6 +48,7 @@ func init() {
 		"overlap":   {"print the exact pairwise overlaps (MaxOmega, BarOmega, the map) of a mixture", cmdOverlap},
 		"fit-local": {"fit one machine's mixture and write an estimates file", cmdFitLocal},
 		"aggregate": {"aggregate an estimates file with a robust method", cmdAggregate},
+		"calibrate": {"run clean rounds of Section 5's generator and report how often ARED's verdicts flag an honest site", cmdCalibrate},
 		"scale":     {"measure ARED's time, memory and detection against the number of machines", cmdScale},
 		"score":     {"ARI of a mixture's clustering of labelled features", cmdScore},
 		"version":   {"print the build, Go, onnxruntime and CNN versions", cmdVersion},

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/nistgmm/nistgmm/experiments"
+	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/internal/atomicfile"
+)
+
+func cmdCalibrate(ctx context.Context, args []string) error {
+	fs := newFlagSet("calibrate", "[--rounds 300] [--seed 1] --out DIR")
+	c := experiments.DefaultVerdictCalibration()
+	fs.IntVar(&c.Rounds, "rounds", c.Rounds, "clean rounds of Section 5's generator (every site honest)")
+	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the rounds")
+	fs.IntVar(&c.Workers, "workers", 0, "rounds run at once (0: one per core); the numbers do not depend on it")
+	out := fs.String("out", "", "folder for rounds.json and calibration.md")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "out"); err != nil {
+		return err
+	}
+	if c.Rounds < 1 {
+		return fmt.Errorf("--rounds %d: want at least 1", c.Rounds)
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	bar, add := newBar(c.Rounds, "clean rounds")
+	rounds, err := experiments.CalibrateVerdicts(ctx, c, func(int) { add(1) })
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(*out, "rounds.json"), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", " ")
+		return enc.Encode(rounds)
+	}); err != nil {
+		return err
+	}
+	write := func(w io.Writer) error {
+		return experiments.WriteVerdictCalibration(w, rounds, federated.DefaultFlagLevel, []float64{6, 4, 3, 2})
+	}
+	if err := atomicfile.WriteFile(filepath.Join(*out, "calibration.md"), write); err != nil {
+		return err
+	}
+	return write(os.Stdout)
+}
