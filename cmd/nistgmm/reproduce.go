@@ -21,13 +21,16 @@ func cmdReproduce(ctx context.Context, args []string) error {
 	fs := newFlagSet("reproduce", "[--reps 300] [--out DIR] [flags]")
 	var ef experimentFlags
 	ef.register(fs)
-	reps := fs.Int("reps", 300, "repetitions (at least 1)")
+	reps := fs.Int("reps", 300, "repetitions (at least 1). The paper's 300 took 1.6 to 2.4 hours on a 2-core Xeon "+
+		"virtual machine (n = 500 to 1,200 per machine; docs/speed.md), or minutes sharded on a cluster (--shard)")
 	alphas := fs.String("alphas", "0,0.1,0.2,0.3,0.4", "failure rates, comma-separated, each in [0, 0.5)")
 	out := fs.String("out", "", "output folder, which also holds the checkpoint to resume from (default: runs/<distance>-n<N/m>-<failure>-<hash of the configuration>)")
 	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), "repetitions run at once")
 	title := fs.String("title", "", "title of table2.md and the plot")
 	shardFlag := fs.String("shard", "", "run only shard i of n (i/n, 0 <= i < n): the repetitions r with r mod n = i, "+
-		"into their own folder; combine the shards with 'nistgmm merge' (see README for Slurm and Kubernetes)")
+		"into their own folder; combine the shards with 'nistgmm merge'. On Slurm, an array job with one shard per task: "+
+		"sbatch --array=0-9 deploy/slurm/reproduce.sbatch, then deploy/slurm/merge.sbatch (Kubernetes: deploy/kubernetes; "+
+		"docs/data-and-cluster.md)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
