@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nistgmm/nistgmm/dataset"
+	"github.com/nistgmm/nistgmm/features"
 	"github.com/nistgmm/nistgmm/federated"
 )
 
@@ -182,4 +184,41 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 	xs, _ := json.Marshal(x)
 	ys, _ := json.Marshal(y)
 	return bytes.Equal(xs, ys)
+}
+
+// explore refuses a folder it cannot write in before reading anything
+// (the features folder given does not exist), and reads the built-in
+// digits wherever this machine keeps them, even from a manifest that
+// recorded another machine's module cache path.
+func TestExploreChecksOutFirstAndFindsBuiltInImages(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	os.WriteFile(file, nil, 0o644)
+	err := cmdExplore(context.Background(), []string{"--features", filepath.Join(dir, "nowhere"), "--out", filepath.Join(file, "fig6")})
+	if err == nil || !strings.HasPrefix(err.Error(), "--out:") {
+		t.Errorf("--out under a file: %v", err)
+	}
+	if _, err := dataset.LocateMNIST(); err != nil {
+		t.Skipf("the built-in MNIST is not here: %v", err)
+	}
+	feats := syntheticFeatures(t)
+	man, err := features.ReadManifest(feats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	man.Sets = []features.SetInfo{{Name: features.DigitsTrain, Partition: "train",
+		Source: "/home/someone/go/pkg/mod/github.com/petar/!go!m!n!i!s!t@v0.0.0-20150704040519-3ad5ac6aa9ba/data/train-images-idx3-ubyte.gz"}}
+	if err := features.WriteManifest(feats, man); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "fig6")
+	msg := captureFile(t, &os.Stderr, func() {
+		if err := cmdExplore(context.Background(), []string{"--features", feats, "--out", out, "--n", "60", "--perplexity", "5",
+			"--iterations", "20", "--quiet"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if _, err := os.Stat(filepath.Join(out, "examples.png")); err != nil || strings.Contains(msg, "warning") {
+		t.Errorf("examples.png: %v; explore said:\n%s", err, msg)
+	}
 }
