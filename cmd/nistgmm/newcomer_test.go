@@ -263,7 +263,7 @@ func TestProgressInALogIsPlainLines(t *testing.T) {
 		add(1)
 	}
 	p.Finish()
-	if strings.Contains(buf.String(), "\r") || !strings.Contains(buf.String(), "work: 10 of 10 (100%)") {
+	if strings.Contains(buf.String(), "\r") || !strings.Contains(buf.String(), "work: 10 of 10 done (100%)") {
 		t.Errorf("progress in a log:\n%q", buf.String())
 	}
 	quietProgress = true

@@ -60,8 +60,8 @@ func cmdReproduce(ctx context.Context, args []string) error {
 		}
 	}
 	done := experiments.Table2Finished(*out, setup, shard)
-	results, summarize, err := runRepetitions(shard, *reps, done, experiments.StepsPerRep(c), *out,
-		func(step func()) ([]experiments.Table2Rep, error) {
+	results, summarize, err := runRepetitions(shard, *reps, done, experiments.Table2Work(c), *out,
+		func(step func(experiments.Work)) ([]experiments.Table2Rep, error) {
 			return experiments.Reproduce(ctx, d, setup, *out, experiments.Options{Parallel: *parallel, Step: step, Shard: shard})
 		})
 	if err != nil || !summarize {
@@ -74,14 +74,14 @@ func cmdReproduce(ctx context.Context, args []string) error {
 // (done of them are already in out) behind a progress bar, and says how to
 // resume after an interruption. For one shard of several it writes the
 // command and says how to merge; summarize then is false.
-func runRepetitions[R any](shard experiments.Shard, reps, done, stepsPerRep int, out string,
-	run func(step func()) ([]R, error)) (results []R, summarize bool, err error) {
+func runRepetitions[R any](shard experiments.Shard, reps, done int, work []experiments.WorkKind, out string,
+	run func(step func(experiments.Work)) ([]R, error)) (results []R, summarize bool, err error) {
 	own := shard.Reps(reps)
 	if done > 0 {
 		fmt.Fprintf(os.Stderr, "resuming: %d of %s already in %s\n", done, plural.Count(own, "repetition"), out)
 	}
-	bar, add := newBar((own-done)*stepsPerRep, plural.Count(own-done, "repetition"))
-	results, err = run(func() { add(1) })
+	bar, add := newWorkBar(plural.Count(own-done, "repetition"), own-done, work)
+	results, err = run(add)
 	bar.Finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
