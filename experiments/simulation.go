@@ -190,4 +190,3 @@ func SimWork(c SimConfig) []WorkKind {
 		{Kind: WorkRound, PerRep: rounds, Cost: roundCostInFits * local},
 	}
 }
-

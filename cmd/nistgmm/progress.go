@@ -180,7 +180,7 @@ func timeLeft(work []workTally, elapsed time.Duration) (time.Duration, bool) {
 		return time.Duration(float64(elapsed) * leftCost / doneCost), true
 	}
 	perCost := measured / measuredCost // seconds per unit of guessed cost
-	var left float64 // seconds of work, on the workers' goroutines
+	var left float64                   // seconds of work, on the workers' goroutines
 	for _, t := range work {
 		unit := t.cost * perCost
 		if t.done > 0 {
