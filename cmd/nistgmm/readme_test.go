@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -94,8 +96,22 @@ func TestReadmeOwnDataWalkthrough(t *testing.T) {
 			summary = stderr
 		}
 	}
-	if !strings.Contains(summary, `flagged 1 ("site05")`) {
-		t.Errorf("aggregate's summary does not name site05 alone:\n%s", summary)
+	var report struct {
+		Kept    []string `json:"kept"`
+		Flagged []string `json:"flagged"`
+	}
+	data, err := os.ReadFile("aggregate.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &report); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(report.Kept, "site05") || len(report.Kept) != 5 {
+		t.Errorf("kept %v: want the five honest sites", report.Kept)
+	}
+	if want := fmt.Sprintf("flagged %d%s,", len(report.Flagged), namedList(report.Flagged)); !strings.Contains(summary, want) {
+		t.Errorf("aggregate's summary does not name the flagged sites as %q:\n%s", want, summary)
 	}
 	m := regexp.MustCompile(`^ARI (\d\.\d+) \(adjusted Rand index`).FindStringSubmatch(score)
 	if m == nil {
@@ -104,6 +120,18 @@ func TestReadmeOwnDataWalkthrough(t *testing.T) {
 	if ari, _ := strconv.ParseFloat(m[1], 64); !(ari > 0.9) || math.IsNaN(ari) {
 		t.Errorf("ARI %v on three well separated clusters", ari)
 	}
+}
+
+// namedList is how the summary names ids: quoted, in parentheses.
+func namedList(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	quoted := make([]string, len(ids))
+	for i, id := range ids {
+		quoted[i] = strconv.Quote(id)
+	}
+	return " (" + strings.Join(quoted, ", ") + ")"
 }
 
 // docs/library.md tells another module to go get this module's own path,
