@@ -15,7 +15,7 @@ demo: build
 test: setup
 	go vet ./...
 	go test ./...
-	cd examples/library && CGO_ENABLED=0 go build -o /dev/null .
+	cd examples/library && CGO_ENABLED=0 go vet . && CGO_ENABLED=0 go test .
 
 bench: setup
 	go test -run '^$$' -bench . -benchtime 3x ./federated ./features ./mixsim ./experiments

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -293,5 +294,28 @@ func TestLocateMNIST(t *testing.T) {
 	}
 	if im.N != 10000 || im.Rows != 28 || len(labels) != 10000 {
 		t.Fatalf("MNIST test set: %d %dx%d", im.N, im.Rows, im.Cols)
+	}
+}
+
+// A manifest names the built-in MNIST files without this machine's module
+// cache path, and both that name and a path recorded by an earlier version
+// lead back to the files wherever this machine keeps them.
+func TestBuiltInSourcesResolve(t *testing.T) {
+	f, err := LocateMNIST()
+	if err != nil {
+		t.Skipf("module cache without GoMNIST: %v", err)
+	}
+	src := BuiltInSource(f.TrainImages)
+	if strings.Contains(src, string(filepath.Separator)+"pkg"+string(filepath.Separator)) || !strings.Contains(src, "train-images-idx3-ubyte.gz") {
+		t.Errorf("source %q", src)
+	}
+	legacy := "/elsewhere/go/pkg/mod/github.com/petar/!go!m!n!i!s!t@v0.0.0-20150704040519-3ad5ac6aa9ba/data/train-images-idx3-ubyte.gz"
+	for _, s := range []string{src, legacy} {
+		if got, err := ResolveSource(s); err != nil || got != f.TrainImages {
+			t.Errorf("ResolveSource(%q) = %q, %v; want %q", s, got, err, f.TrainImages)
+		}
+	}
+	if got, err := ResolveSource("/data/by_class.zip"); err != nil || got != "/data/by_class.zip" {
+		t.Errorf("an SD19 source resolved to %q, %v", got, err)
 	}
 }

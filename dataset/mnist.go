@@ -53,6 +53,34 @@ func LocateMNIST() (MNISTFiles, error) {
 		"` (the README's set-up does), or set NISTGMM_MNIST to a folder holding the four MNIST .gz files")
 }
 
+// builtInPrefix starts the source a manifest records for a file of the
+// built-in MNIST digits: the module cache path it was read from belongs to
+// one machine and one Go set-up, and means nothing to a reader.
+const builtInPrefix = "built-in MNIST (" + goMNISTPath + "): "
+
+// BuiltInSource is how a manifest names one of the built-in MNIST files
+// (path as LocateMNIST found it).
+func BuiltInSource(path string) string { return builtInPrefix + filepath.Base(path) }
+
+// ResolveSource returns the file to read for a manifest's source: the
+// built-in MNIST files wherever this machine keeps them (also for sources
+// recorded as a module cache path by earlier versions, which a change of
+// Go or of GOMODCACHE moves), and any other source as it is.
+func ResolveSource(source string) (string, error) {
+	name, builtIn := strings.CutPrefix(source, builtInPrefix)
+	if !builtIn && strings.Contains(filepath.ToSlash(source), escapeModulePath(goMNISTPath)+"@") {
+		name, builtIn = filepath.Base(source), true
+	}
+	if !builtIn {
+		return source, nil
+	}
+	files, err := LocateMNIST()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(filepath.Dir(files.TrainImages), name), nil
+}
+
 // moduleCacheDir returns where the Go module cache keeps GoMNIST, given the
 // version this binary was built with.
 func moduleCacheDir() string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Options tunes a run of repetitions, for every kind of experiment.
@@ -13,14 +14,53 @@ type Options struct {
 	// goroutine); 0 means 1.
 	Parallel int
 	// Step is called after each unit of work (a local fit, an aggregation
-	// round); the StepsPerRep functions count them for progress bars.
-	Step func()
+	// round) with its kind and duration; Table2Work and SimWork list the
+	// units of a repetition for progress reports.
+	Step func(Work)
 	// Done, if not nil, is called with the index of each repetition once
 	// it is checkpointed.
 	Done func(rep int)
 	// Shard, when Count > 1, restricts the run to its share of the
 	// repetitions (see Shard).
 	Shard Shard
+}
+
+// The kinds of work a repetition reports.
+const (
+	WorkLocalFit     = "local fit"
+	WorkByzantineFit = "Byzantine fit"
+	WorkRound        = "aggregation round"
+)
+
+// Work is one unit of work a repetition reports as it finishes: its kind
+// and the seconds it took on its goroutine. Units of one kind cost about
+// the same; units of different kinds do not (a letters fit costs ten local
+// fits), so a progress report that counts units alone is optimistic while
+// the cheap ones come first.
+type Work struct {
+	Kind    string
+	Seconds float64
+}
+
+// WorkKind is one kind of work in a repetition: how many units a
+// repetition does, and a guess of each unit's cost relative to the other
+// kinds (observations fitted, for a fit), for a progress report to use
+// until it has measured a unit of the kind.
+type WorkKind struct {
+	Kind   string
+	PerRep int
+	Cost   float64
+}
+
+// roundCostInFits is the guessed cost of an aggregation round in local
+// fits: about 7 for Table 2 as measured in docs/speed.md (1.1 s per alpha
+// against 0.16 s per local fit). It is only a start: the first round
+// measured replaces it.
+const roundCostInFits = 7
+
+// timed calls step with a unit of kind that started at start.
+func timed(step func(Work), kind string, start time.Time) {
+	step(Work{Kind: kind, Seconds: time.Since(start).Seconds()})
 }
 
 // Shard is one of Count disjoint shares of an experiment's repetitions:

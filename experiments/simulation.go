@@ -174,12 +174,19 @@ func (c SimConfig) em(truth *federated.Mixture) *federated.EM {
 	return em
 }
 
-// StepsPerSimRep is the number of Options.Step calls one repetition
-// makes: one per local fit and one per aggregation round.
-func StepsPerSimRep(c SimConfig) int {
-	n := 0
+// SimWork lists the units of work of one simulation repetition; a fit's
+// guessed cost is its cell's n, averaged over the cells.
+func SimWork(c SimConfig) []WorkKind {
+	fits, rounds := 0, 0
+	observations := 0.0
 	for _, cell := range c.cells() {
-		n += cell.M + len(c.Failures)*len(c.Alphas)
+		fits += cell.M
+		rounds += len(c.Failures) * len(c.Alphas)
+		observations += float64(cell.M * cell.N)
 	}
-	return n
+	local := observations / float64(max(fits, 1))
+	return []WorkKind{
+		{Kind: WorkLocalFit, PerRep: fits, Cost: local},
+		{Kind: WorkRound, PerRep: rounds, Cost: roundCostInFits * local},
+	}
 }

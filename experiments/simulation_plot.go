@@ -201,7 +201,7 @@ func plotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 						if err != nil {
 							return err
 						}
-						p.Add(box)
+						p.Add(box...)
 					}
 				}
 				ticks = append(ticks, plot.Tick{Value: float64(g)*(nm+1) + (nm-1)/2, Label: group})

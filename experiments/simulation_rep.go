@@ -92,12 +92,12 @@ func key(parts ...float64) uint64 {
 // and scored by W1 to the truth and by the ARI of its clustering of the
 // test sample against the truth's. step, if not nil, is called after every
 // fit and every round.
-func RunSimRepetition(ctx context.Context, c SimConfig, rep int, step func()) (*SimRep, error) {
+func RunSimRepetition(ctx context.Context, c SimConfig, rep int, step func(Work)) (*SimRep, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	if step == nil {
-		step = func() {}
+		step = func(Work) {}
 	}
 	res := &SimRep{Rep: rep}
 	for _, om := range c.MaxOmegas {
@@ -140,9 +140,10 @@ func RunSimRepetition(ctx context.Context, c SimConfig, rep int, step func()) (*
 }
 
 // fitCell draws and fits every machine of a cell.
-func (c SimConfig) fitCell(ctx context.Context, cell simCell, truth *federated.Mixture, rep int, step func()) ([]*federated.Mixture, error) {
+func (c SimConfig) fitCell(ctx context.Context, cell simCell, truth *federated.Mixture, rep int, step func(Work)) ([]*federated.Mixture, error) {
 	honest := make([]*federated.Mixture, cell.M)
 	err := parallel.For(ctx, cell.M, c.Workers, func(i int) error {
+		began := time.Now()
 		id := key(float64(cell.M), float64(cell.N), cell.MaxOmega, float64(i))
 		X, _, err := truth.Sample(cell.N, stream(c.Seed, rep, purposeSample, id))
 		if err != nil {
@@ -153,7 +154,7 @@ func (c SimConfig) fitCell(ctx context.Context, cell simCell, truth *federated.M
 			return fmt.Errorf("machine %d: %w", i, err)
 		}
 		honest[i] = g
-		step()
+		timed(step, WorkLocalFit, began)
 		return nil
 	})
 	return honest, err
@@ -162,7 +163,7 @@ func (c SimConfig) fitCell(ctx context.Context, cell simCell, truth *federated.M
 // roundsOf corrupts the cell's fits by failure f at every rate and scores
 // every method.
 func (c SimConfig) roundsOf(ctx context.Context, cell simCell, f federated.Failure, honest []*federated.Mixture,
-	truth *federated.Mixture, test *mat.Dense, truthLabels []int, rep int, step func()) ([]SimResult, error) {
+	truth *federated.Mixture, test *mat.Dense, truthLabels []int, rep int, step func(Work)) ([]SimResult, error) {
 	id := key(float64(cell.M), float64(cell.N), cell.MaxOmega, float64(failureIndex(f)))
 	order := stream(c.Seed, rep, purposeSimOrder, id).Perm(cell.M)
 	most := 0
@@ -185,6 +186,7 @@ func (c SimConfig) roundsOf(ctx context.Context, cell simCell, f federated.Failu
 	}
 	var out []SimResult
 	for _, alpha := range c.Alphas {
+		began := time.Now()
 		nb := byzantineCount(alpha, cell.M)
 		ests, byz := byzantineRound(honest, func(int) int { return cell.N }, order, corrupted, nb)
 		srv := c.Aggregation.server(c.K, c.Seed^uint64(rep)<<20, c.Workers)
@@ -215,7 +217,7 @@ func (c SimConfig) roundsOf(ctx context.Context, cell simCell, f federated.Failu
 			return nil, err
 		}
 		out = append(out, r)
-		step()
+		timed(step, WorkRound, began)
 	}
 	return out, nil
 }

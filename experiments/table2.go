@@ -80,12 +80,12 @@ func rows(X *mat.Dense, idx []int) *mat.Dense {
 // every alpha aggregates with every method and scores each aggregate by the
 // ARI of its clustering of the test digits. step, if not nil, is called
 // after every local fit and every alpha.
-func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, step func()) (*Table2Rep, error) {
+func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, step func(Work)) (*Table2Rep, error) {
 	if err := c.Check(d); err != nil {
 		return nil, err
 	}
 	if step == nil {
-		step = func() {}
+		step = func(Work) {}
 	}
 	res := &Table2Rep{Rep: rep}
 	parts, err := partition(c, d.TrainLabels, stream(c.Seed, rep, purposePartition, 0))
@@ -98,13 +98,14 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 	honest := make([]*federated.Mixture, c.Machines)
 	fitErrs := make([]error, c.Machines)
 	err = parallel.For(ctx, c.Machines, c.Workers, func(i int) error {
+		began := time.Now()
 		g, _, err := em().Fit(ctx, rows(d.Train, parts[i]), stream(c.Seed, rep, purposeHonest, uint64(i)))
 		if err != nil {
 			fitErrs[i] = err
 			return nil
 		}
 		honest[i] = g
-		step()
+		timed(step, WorkLocalFit, began)
 		return nil
 	})
 	if err != nil {
@@ -120,6 +121,7 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 	replacement := make([]*federated.Mixture, nb)
 	start = time.Now()
 	err = parallel.For(ctx, nb, c.Workers, func(j int) error {
+		began := time.Now()
 		rng := stream(c.Seed, rep, purposeLetters, uint64(j))
 		var g *federated.Mixture
 		var err error
@@ -134,7 +136,7 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 			return fmt.Errorf("Byzantine machine %s: %w", MachineName(order[j]), err)
 		}
 		replacement[j] = g
-		step()
+		timed(step, WorkByzantineFit, began)
 		return nil
 	})
 	if err != nil {
@@ -152,12 +154,13 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 		}
 	}
 	for a, alpha := range c.Alphas {
+		began := time.Now()
 		ar, err := runAlpha(ctx, d, c, parts, honest, order, replacement, known, alpha, stream(c.Seed, rep, purposeAttack, uint64(a)))
 		if err != nil {
 			return nil, fmt.Errorf("alpha %v: %w", alpha, err)
 		}
 		res.Alphas = append(res.Alphas, *ar)
-		step()
+		timed(step, WorkRound, began)
 	}
 	res.Timing.Aggregation = time.Since(start).Seconds()
 	return res, nil

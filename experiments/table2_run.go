@@ -3,6 +3,8 @@ package experiments
 import (
 	"context"
 	"reflect"
+
+	"github.com/nistgmm/nistgmm/federated"
 )
 
 // Table2Setup is what must not change between a Table 2 run and its
@@ -42,10 +44,18 @@ func (r Table2Rep) withoutTiming() Table2Rep {
 	return r
 }
 
-// StepsPerRep is the number of Options.Step calls one Table 2 repetition
-// makes.
-func StepsPerRep(c Table2Config) int {
-	return c.Machines + c.maxByzantine() + len(c.Alphas)
+// Table2Work lists the units of work of one Table 2 repetition.
+func Table2Work(c Table2Config) []WorkKind {
+	local := float64(c.NTotal) / float64(max(c.Machines, 1))
+	byzantine := 1.0 // crafting from an honest fit costs next to nothing
+	if c.Failure == federated.Letters {
+		byzantine = float64(c.LettersN)
+	}
+	return []WorkKind{
+		{Kind: WorkLocalFit, PerRep: c.Machines, Cost: local},
+		{Kind: WorkByzantineFit, PerRep: c.maxByzantine(), Cost: byzantine},
+		{Kind: WorkRound, PerRep: len(c.Alphas), Cost: roundCostInFits * local},
+	}
 }
 
 // Reproduce runs the repetitions 0..setup.Reps-1 (of opt.Shard) that dir

@@ -1,6 +1,7 @@
 package features
 
 import (
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -44,12 +45,13 @@ func TestParseCSVRefusesWhatNPYRefuses(t *testing.T) {
 		{"ragged", "1,2\n3\n", "", "line 2 has 1 fields"},
 		{"NaN", "1,2\nNaN,4\n", "", "NaN or infinite"},
 		{"Inf", "1,2\n3,+Inf\n", "", "NaN or infinite"},
-		{"word in the data", "1,2\n3,x\n", "", `"x" is not a number`},
+		{"word in the data", "1,2\n3,x\n", "", `column 1 holds text, not numbers ("x" on line 2)`},
 		{"header only", "a,b\n", "", "no observations"},
 		{"empty", "", "", "no rows"},
 		{"unknown label column", "a,b\n1,2\n", "c", "label column"},
 		{"label not an integer", "a,b\n1,2.5\n", "b", "not an integer"},
 		{"only a label", "a\n1\n", "a", "no feature columns"},
+		{"empty cell", "a,b\n1,\n2,3\n", "", "NaN or infinite"},
 	} {
 		_, _, err := ParseCSV(strings.NewReader(c.text), c.label)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -79,5 +81,77 @@ func TestNonFiniteFeaturesAreRefused(t *testing.T) {
 	}
 	if y, err := ReadLabelsFile(path); err != nil || !slices.Equal(y, []int{3, 4}) {
 		t.Errorf("labels %v, %v", y, err)
+	}
+}
+
+// The separator is found from the first lines, as spreadsheets and pandas
+// find it: comma, semicolon (with decimal commas), tab, or blanks.
+func TestParseTableDetectsTheSeparator(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		sep        rune
+		want       [][]float64
+	}{
+		{"comma", "x,y\n1,2\n3,4\n", ',', [][]float64{{1, 2}, {3, 4}}},
+		{"semicolon", "x;y\n1;2\n3;4\n", ';', [][]float64{{1, 2}, {3, 4}}},
+		{"semicolon, decimal commas", "x;y\n1,5;2\n3;4,25\n", ';', [][]float64{{1.5, 2}, {3, 4.25}}},
+		{"tab", "x\ty\n1\t2\n3\t4\n", '\t', [][]float64{{1, 2}, {3, 4}}},
+		{"blanks", "x  y\n 1 2\n3   4\n", ' ', [][]float64{{1, 2}, {3, 4}}},
+		{"quoted header with a comma", "\"a,b\";c\n1;2\n", ';', [][]float64{{1, 2}}},
+		{"CRLF and a byte order mark", "\ufeffx,y\r\n1,2\r\n", ',', [][]float64{{1, 2}}},
+	} {
+		tab, err := ParseTable(strings.NewReader(c.text), TableOptions{})
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if tab.Separator != c.sep {
+			t.Errorf("%s: separator %q, want %q", c.name, tab.Separator, c.sep)
+		}
+		for i := range c.want {
+			if !slices.Equal(tab.X.RawRowView(i), c.want[i]) {
+				t.Errorf("%s: row %d is %v, want %v", c.name, i, tab.X.RawRowView(i), c.want[i])
+			}
+		}
+	}
+}
+
+// A semicolon table with a label column by name: the separator is not
+// mistaken for part of one column's name.
+func TestParseTableLabelOfASemicolonTable(t *testing.T) {
+	tab, err := ParseTable(strings.NewReader("x;y;label\n1;2;0\n3;4;1\n"), TableOptions{LabelColumn: "label"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tab.Labels, []int{0, 1}) || !slices.Equal(tab.Features, []string{"x", "y"}) {
+		t.Errorf("labels %v, features %v", tab.Labels, tab.Features)
+	}
+}
+
+// Several columns can be left out, by name or index, besides the label;
+// a text column left in is refused by its name, and its first value does
+// not make the first line a header.
+func TestParseTableIgnoresColumnsAndNamesTextOnes(t *testing.T) {
+	text := "site,x,y,label,id\nnorth,1,2,0,7\nsouth,3,4,1,8\n"
+	tab, err := ParseTable(strings.NewReader(text), TableOptions{LabelColumn: "label", Ignore: []string{"site", "4"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, d := tab.X.Dims(); n != 2 || d != 2 || !slices.Equal(tab.Features, []string{"x", "y"}) || !tab.HasHeader {
+		t.Errorf("%dx%d, features %v, header %v", n, d, tab.Features, tab.HasHeader)
+	}
+	_, err = ParseTable(strings.NewReader(text), TableOptions{LabelColumn: "label"})
+	var textErr *TextColumnError
+	if !errors.As(err, &textErr) || textErr.Column != "site" || textErr.Line != 2 || textErr.Value != "north" ||
+		!strings.Contains(err.Error(), `column "site" (column 0) holds text`) {
+		t.Errorf("text column: %v", err)
+	}
+	_, err = ParseTable(strings.NewReader("north,1\nsouth,2\n"), TableOptions{})
+	if !errors.As(err, &textErr) || textErr.Line != 1 || textErr.Column != "column 0" {
+		t.Errorf("text column without a header: %v", err)
+	}
+	_, err = ParseTable(strings.NewReader(text), TableOptions{Ignore: []string{"nope"}})
+	if err == nil || !strings.Contains(err.Error(), `ignored column "nope" is neither a header name (site, x, y, label, id)`) {
+		t.Errorf("unknown ignored column: %v", err)
 	}
 }

@@ -114,7 +114,11 @@ func (m *Model) Run(ctx context.Context, job Job) (*Manifest, error) {
 			for i, l := range ls {
 				labels[i] = int(l)
 			}
-			sets = append(sets, namedSet{name: p.name, source: p.images, partition: p.part,
+			source := p.images
+			if job.IDXDir == "" {
+				source = dataset.BuiltInSource(p.images)
+			}
+			sets = append(sets, namedSet{name: p.name, source: source, partition: p.part,
 				src: IDXSource{Images: im}, labels: labels, classNames: digitNames, digits: true})
 		}
 	}

@@ -15,8 +15,9 @@ import (
 )
 
 func cmdAggregate(ctx context.Context, args []string) error {
-	fs := newFlagSet("aggregate", "--estimates est.json [--method ared] [flags]")
-	estimates := fs.String("estimates", "", "estimates file (format nistgmm/estimates/v1, see README)")
+	fs := newFlagSet("aggregate", "--estimates est.json [--method ared] [--out agg.json] [--pretty] [flags]")
+	estimates := fs.String("estimates", "", "estimates file written by fit-local, run --estimates-out or any program (format nistgmm/estimates/v1: "+
+		"{\"format\", \"machines\": [{\"id\", \"n\", \"weights\", \"means\", \"covariances\"}, ...]}; docs/estimates-format.md)")
 	method := fs.String("method", "ared", "aggregation method:\n"+indent(federated.MethodHelp()))
 	var sf serverFlags
 	sf.register(fs)
@@ -24,6 +25,8 @@ func cmdAggregate(ctx context.Context, args []string) error {
 	trim := fs.Float64("trim", 0.5, "TRIM's trimming level, in (0, 1)")
 	seed := fs.Uint64("seed", 1, "seed of the reduction's k-means++ starts")
 	out := fs.String("out", "", "report file to write (default: standard output)")
+	pretty := fs.Bool("pretty", false, "indent the report, a member a line and each mean, covariance row or list of ids on one line, for "+
+		"reading by hand (default: one compact line)")
 	k := fs.Int("k", 0, "order the estimates must have (0: the one more than half of them share)")
 	dim := fs.Int("d", 0, "dimension the estimates must have (0: the one more than half of them share)")
 	if err := parseFlags(fs, args); err != nil {
@@ -84,18 +87,44 @@ func cmdAggregate(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stderr, "warning: %s\n", rep.Warning)
 	}
 	write := func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", " ")
-		return enc.Encode(rep)
-	}
-	if *out == "" {
-		return write(os.Stdout)
-	}
-	if err := atomicfile.WriteFile(*out, write); err != nil {
+		doc, err := json.Marshal(rep)
+		if err != nil {
+			return err
+		}
+		if *pretty {
+			return prettyJSON(w, doc)
+		}
+		_, err = w.Write(append(doc, '\n'))
 		return err
 	}
-	search, _, _ := strings.Cut(rep.CentreSearch, ";")
-	fmt.Fprintf(os.Stderr, "%s over %s: kept %d, flagged %d, invalid %d; COAT %s (%s), radius %.6g -> %s\n",
-		m, plural.Count(len(rep.IDs)+len(rep.Invalid), "machine"), len(rep.Kept), len(rep.Flagged), len(rep.Invalid), federated.QuoteID(rep.Coat), search, rep.Radius, *out)
+	dest := "standard output"
+	if *out == "" {
+		if err := write(os.Stdout); err != nil {
+			return err
+		}
+	} else {
+		if err := atomicfile.WriteFile(*out, write); err != nil {
+			return err
+		}
+		dest = *out
+	}
+	fmt.Fprintln(os.Stderr, aggregateSummary(rep, dest))
 	return nil
+}
+
+// maxNamedIDs is how many flagged machines the summary line names; the
+// report holds them all.
+const maxNamedIDs = 10
+
+// aggregateSummary is aggregate's one-line summary: what was kept, which
+// machines were flagged, by name, and where the report went.
+func aggregateSummary(rep *federated.Report, dest string) string {
+	search, _, _ := strings.Cut(rep.CentreSearch, ";")
+	flagged := ""
+	if len(rep.Flagged) > 0 {
+		flagged = " (" + quotedIDs(rep.Flagged, maxNamedIDs, federated.QuoteID) + ")"
+	}
+	return fmt.Sprintf("%s over %s: kept %d, flagged %d%s, invalid %d; COAT %s (%s), radius %.6g -> %s",
+		rep.Method, plural.Count(len(rep.IDs)+len(rep.Invalid), "machine"), len(rep.Kept), len(rep.Flagged), flagged, len(rep.Invalid),
+		federated.QuoteID(rep.Coat), search, rep.Radius, dest)
 }

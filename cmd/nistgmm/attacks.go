@@ -82,8 +82,8 @@ func cmdAttacks(ctx context.Context, args []string) error {
 			setup := experiments.Table2Setup{Config: c, Reps: *reps, Features: source}
 			done := experiments.Table2Finished(dir, setup, experiments.Shard{})
 			fmt.Fprintf(os.Stderr, "%s, Byzantine n %s -> %s\n", f, describeN(n), dir)
-			results, _, err := runRepetitions(experiments.Shard{}, *reps, done, experiments.StepsPerRep(c), dir,
-				func(step func()) ([]experiments.Table2Rep, error) {
+			results, _, err := runRepetitions(experiments.Shard{}, *reps, done, experiments.Table2Work(c), dir,
+				func(step func(experiments.Work)) ([]experiments.Table2Rep, error) {
 					return experiments.Reproduce(ctx, d, setup, dir, experiments.Options{Parallel: *parallel, Step: step})
 				})
 			if err != nil {

@@ -88,7 +88,7 @@ func TestFitAggregateScore(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	if !strings.HasPrefix(out, "1.0") && !strings.HasPrefix(out, "0.99") {
+	if !strings.HasPrefix(out, "ARI 1.0") && !strings.HasPrefix(out, "ARI 0.99") {
 		t.Fatalf("ARI on two far-apart clusters: %q", out)
 	}
 }

@@ -50,6 +50,11 @@ func cmdExplore(ctx context.Context, args []string) error {
 	case *iterations < 1:
 		return fmt.Errorf("--iterations %d: want at least 1", *iterations)
 	}
+	// The embedding takes tens of seconds: a folder it cannot be written
+	// to is refused before, not after.
+	if err := checkWritableDir(*out); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
 	man, err := features.ReadManifest(*dir)
 	if err != nil {
 		return fmt.Errorf("--features %s is not a features folder (%w)", *dir, err)
@@ -65,9 +70,6 @@ func cmdExplore(ctx context.Context, args []string) error {
 		}
 	} else {
 		fmt.Fprintln(os.Stderr, "note: these features have no letters; the pictures show digits only")
-	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
 	}
 	rng := rand.New(rand.NewPCG(*seed, 0x6578706c))
 	if err := writeExamples(filepath.Join(*out, "examples.png"), man, rng); err != nil {
@@ -88,6 +90,21 @@ func cmdExplore(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "wrote examples.png and embedding.png (%d points) in %s\n", rows, *out)
 	return nil
+}
+
+// checkWritableDir creates dir if needed and checks that a file can be
+// created in it.
+func checkWritableDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }
 
 // sampleFeatures draws n rows: half from digits and half from letters
@@ -194,8 +211,12 @@ func writeExamples(path string, man *features.Manifest, rng *rand.Rand) error {
 // from an IDX file as they are, from SD19 preprocessed as the features were.
 func sampleImages(set features.SetInfo, mode dataset.Mode, k int, rng *rand.Rand) ([][]uint8, error) {
 	var out [][]uint8
-	if strings.Contains(set.Source, "idx") {
-		f, err := os.Open(set.Source)
+	path, err := dataset.ResolveSource(set.Source)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(path, "idx") {
+		f, err := os.Open(path)
 		if err != nil {
 			return nil, err
 		}
@@ -209,7 +230,7 @@ func sampleImages(set features.SetInfo, mode dataset.Mode, k int, rng *rand.Rand
 		}
 		return out, nil
 	}
-	s, err := dataset.OpenSD19(set.Source)
+	s, err := dataset.OpenSD19(path)
 	if err != nil {
 		return nil, err
 	}

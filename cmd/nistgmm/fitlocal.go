@@ -1,28 +1,34 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 
-	"github.com/nistgmm/nistgmm/features"
 	"github.com/nistgmm/nistgmm/federated"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
 	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
 func cmdFitLocal(ctx context.Context, args []string) error {
-	fs := newFlagSet("fit-local", "--data X.npy --id ID --out est.json [flags]")
-	data := fs.String("data", "", "this machine's observations: a 2-D .npy file (float32 or float64), or a .csv/.tsv/.txt table (comma or tab separated, optional header)")
-	k := fs.Int("k", 10, "mixture order K")
+	fs := newFlagSet("fit-local", "--data X.csv|X.npy --id ID --out est.json [--k 10] [--label-column NAME] [--ignore-columns NAMES] [flags]")
+	data := fs.String("data", "", "this machine's observations, one row each: a 2-D .npy file (float32 or float64), or a .csv/.tsv/.txt "+
+		"table (comma, semicolon, tab or blank separated, found from the first lines; a first line of names is a header). Every "+
+		"column is a feature unless --label-column or --ignore-columns leaves it out; a column of text is refused")
+	k := fs.Int("k", defaultK, "mixture order K: the number of components fitted")
 	seed := fs.Uint64("seed", 1, "seed of the k-means++ initializations and of the penalty search")
 	restarts := fs.Int("restarts", 10, "k-means++ initializations (at least 1)")
 	penalty := fs.String("penalty-scale", "auto", penaltyHelp)
 	id := fs.String("id", "", "this machine's id in the estimates file")
-	labelColumn := fs.String("label-column", "", "a column of a --data table to leave out (labels; header name or 0-based index)")
+	var tf tableFlags
+	tf.register(fs, "a column of a --data table holding labels, left out of the features (header name or 0-based index)")
 	out := fs.String("out", "", "estimates file to write; an existing one gets this machine added (or replaced)")
+	pretty := fs.Bool("pretty", false, "write --out indented, one machine's weights, means and covariance rows a line, for reading or editing "+
+		"by hand (the server reads both forms)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -39,10 +45,12 @@ func cmdFitLocal(ctx context.Context, args []string) error {
 	if err := em.Validate(); err != nil {
 		return fmt.Errorf("--k: %w", err)
 	}
-	X, _, err := features.ReadObservations(*data, *labelColumn)
+	tab, err := tf.read("data", *data)
 	if err != nil {
-		return fmt.Errorf("--data: %w", err)
+		return err
 	}
+	X := tab.X
+	warnSuspectColumns(os.Stderr, "data", tab)
 	// Read the existing estimates first: a file that is not one must not
 	// be overwritten.
 	ests := []federated.Estimate{}
@@ -75,12 +83,48 @@ func cmdFitLocal(ctx context.Context, args []string) error {
 			"entries): %w; use more data or a smaller --k", *k, n, d, float64(n)/float64(*k), d*(d+1)/2, err)
 	}
 	ests = append(ests, federated.Estimate{ID: *id, N: n, Mixture: mix})
-	if err := atomicfile.WriteFile(*out, func(w io.Writer) error { return federated.EncodeEstimates(w, ests) }); err != nil {
+	if err := atomicfile.WriteFile(*out, func(w io.Writer) error { return encodeEstimates(w, ests, *pretty) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "%s: K=%d on %s, penalty c=%g, %s (converged %v), penalized log-likelihood %.2f; %s holds %s\n",
-		federated.QuoteID(*id), *k, plural.Count(n, "observation"), info.PenaltyScale, plural.Count(info.Iterations, "EM iteration"), info.Converged, info.PenalizedLogLik, *out, plural.Count(len(ests), "machine"))
+	kFrom := "set by --k"
+	if !flagSet(fs, "k") {
+		kFrom = "the default; --k sets it"
+	}
+	converged := "converged"
+	if !info.Converged {
+		converged = "not converged"
+	}
+	// As scikit-learn's estimators do, say the shape that was fitted: a
+	// column that should not have been a feature shows in d.
+	fmt.Fprintf(os.Stderr, "%s: fitted K = %d components (%s) to %s x %s%s; penalty c = %g, %s (%s), penalized "+
+		"log-likelihood %.2f; %s holds %s\n",
+		federated.QuoteID(*id), *k, kFrom, plural.Count(n, "observation"), plural.Count(d, "feature"), describeColumns(tab),
+		info.PenaltyScale, plural.Count(info.Iterations, "EM iteration"), converged, info.PenalizedLogLik, *out, plural.Count(len(ests), "machine"))
 	return nil
+}
+
+// defaultK is fit-local's default mixture order, that of the paper's ten
+// digits.
+const defaultK = 10
+
+// flagSet reports whether the named flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
+// encodeEstimates writes an estimates document, compact (one line, the
+// smallest) or indented for reading by hand.
+func encodeEstimates(w io.Writer, ests []federated.Estimate, pretty bool) error {
+	if !pretty {
+		return federated.EncodeEstimates(w, ests)
+	}
+	var buf bytes.Buffer
+	if err := federated.EncodeEstimates(&buf, ests); err != nil {
+		return err
+	}
+	return prettyJSON(w, buf.Bytes())
 }
 
 // setPenalty applies a --penalty-scale value: auto or a number > 0.

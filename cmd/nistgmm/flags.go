@@ -30,10 +30,25 @@ func newFlagSet(name, synopsis string) *flag.FlagSet {
 // parse error comes back once, with the closest flag name and where to
 // find the others, instead of the whole usage; -h prints the usage.
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := parseFlagsAndArgs(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: %s takes only flags (see nistgmm %s -h)", fs.Arg(0), fs.Name(), fs.Name())
+	}
+	return nil
+}
+
+// parseFlagsAndArgs is parseFlags for a command that takes arguments after
+// its flags (merge's folders).
+func parseFlagsAndArgs(fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	fs.SetOutput(os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
+		// Asked-for help is the command's output, so it goes to stdout
+		// (nistgmm run -h | less) and main exits 0, as Go's own tools do.
+		fs.SetOutput(os.Stdout)
 		fs.Usage()
 		return err
 	}
@@ -46,9 +61,6 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 			}
 		}
 		return fmt.Errorf("%s (nistgmm %s -h lists every flag)", msg, fs.Name())
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q: %s takes only flags (see nistgmm %s -h)", fs.Arg(0), fs.Name(), fs.Name())
 	}
 	quietProgress = fs.Lookup("quiet") != nil && fs.Lookup("quiet").Value.String() == "true"
 	return nil

@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sort"
@@ -55,35 +56,40 @@ func init() {
 	}
 }
 
-func usage() {
-	fmt.Fprintf(os.Stderr, "usage: nistgmm <command> [flags]\n\ncommands:\n")
+// usage lists the commands on w: stdout when asked for, stderr after a
+// mistake.
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: nistgmm <command> [flags]\n\ncommands:\n")
 	var names []string
 	for n := range commands {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(os.Stderr, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintf(os.Stderr, "\n'nistgmm <command> -h' lists a command's flags.\n")
+	fmt.Fprintf(w, "\n'nistgmm <command> -h' (or 'nistgmm help <command>') describes a command and its flags.\n")
 }
 
 func main() {
 	if len(os.Args) < 2 {
-		usage()
+		usage(os.Stderr)
 		os.Exit(2)
+	}
+	if len(os.Args) >= 3 && os.Args[1] == "help" {
+		os.Args = []string{os.Args[0], os.Args[2], "-h"}
 	}
 	if a := os.Args[1]; a == "--version" || a == "-version" {
 		os.Args[1] = "version"
 	}
 	if a := os.Args[1]; a == "-h" || a == "--help" || a == "help" {
-		usage()
+		usage(os.Stdout)
 		os.Exit(0)
 	}
 	c, ok := commands[os.Args[1]]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "nistgmm: unknown command %q\n\n", os.Args[1])
-		usage()
+		usage(os.Stderr)
 		os.Exit(2)
 	}
 	fastblas.Enable()

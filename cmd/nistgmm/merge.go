@@ -15,7 +15,7 @@ func cmdMerge(ctx context.Context, args []string) error {
 	fs := newFlagSet("merge", "--out DIR SHARD-FOLDER...")
 	out := fs.String("out", "", "folder for the merged checkpoint and tables")
 	title := fs.String("title", "", "title of the tables and plots")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlagsAndArgs(fs, args); err != nil {
 		return err
 	}
 	if err := required(fs, "out"); err != nil {

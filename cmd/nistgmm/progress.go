@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
+
+	"github.com/nistgmm/nistgmm/experiments"
 )
 
 // quietProgress silences progress reports; parseFlags sets it from the
@@ -20,26 +23,65 @@ var quietProgress bool
 // stderr is not a terminal (a log file).
 const plainEvery = 30 * time.Second
 
-// progress reports long work on stderr: a bar with an ETA on a terminal, a
-// plain line now and then otherwise (no carriage returns in logs), nothing
-// with --quiet.
+// workTally is one kind of work of a progress report: how many units
+// there are, how many are done and what those took.
+type workTally struct {
+	kind        string
+	total, done int
+	cost        float64 // guessed relative cost of a unit, until one is measured
+	seconds     float64 // measured on the workers' goroutines
+}
+
+// progress reports long work on stderr: a bar on a terminal, a plain line
+// now and then otherwise (no carriage returns in logs), nothing with
+// --quiet. Both say what they count and estimate the time left from the
+// cost of the work done, not from the count of units, whose costs differ.
 type progress struct {
 	mu    sync.Mutex
 	bar   *progressbar.ProgressBar // on a terminal
 	w     io.Writer                // plain lines, when not a terminal
 	every time.Duration            // between plain lines
-	what  string
-	total int
-	done  int
+	what  string                   // what the whole is: "300 repetitions"
+	units string                   // what is counted: "steps (local fits, ...)"
+	work  []workTally
 	start time.Time
 	last  time.Time
+	now   func() time.Time
 }
 
-// newBar returns a progress report of total steps and a thread-safe
-// function that advances it.
+// newBar returns a progress report of total steps of equal cost, named
+// by what, and a thread-safe function that advances it.
 func newBar(total int, what string) (*progress, func(int)) {
-	p := &progress{what: what, total: total, start: time.Now(), every: plainEvery}
+	p := newProgress(what, what, []workTally{{kind: what, total: total, cost: 1}})
+	return p, p.Add
+}
+
+// newWorkBar returns a progress report of reps repetitions, each doing
+// the kinds of work listed, and the function each unit of work reports to.
+func newWorkBar(what string, reps int, kinds []experiments.WorkKind) (*progress, func(experiments.Work)) {
+	var work []workTally
+	var names []string
+	total := 0
+	for _, k := range kinds {
+		if k.PerRep == 0 {
+			continue
+		}
+		work = append(work, workTally{kind: k.Kind, total: reps * k.PerRep, cost: k.Cost})
+		names = append(names, k.Kind+"s")
+		total += reps * k.PerRep
+	}
+	p := newProgress(what, "steps ("+strings.Join(names, ", ")+")", work)
+	return p, p.AddWork
+}
+
+func newProgress(what, units string, work []workTally) *progress {
+	p := &progress{what: what, units: units, work: work, every: plainEvery, now: time.Now}
+	p.start = p.now()
 	p.last = p.start
+	total := 0
+	for _, t := range work {
+		total += t.total
+	}
 	switch {
 	case quietProgress:
 	case term.IsTerminal(int(os.Stderr.Fd())):
@@ -47,7 +89,6 @@ func newBar(total int, what string) (*progress, func(int)) {
 			progressbar.OptionSetWriter(os.Stderr),
 			progressbar.OptionSetDescription(what),
 			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionShowElapsedTimeOnFinish(),
 			progressbar.OptionThrottle(200_000_000),
 			progressbar.OptionClearOnFinish(),
@@ -55,30 +96,100 @@ func newBar(total int, what string) (*progress, func(int)) {
 	default:
 		p.w = os.Stderr
 	}
-	return p, p.Add
+	return p
 }
 
-// Add advances the report by n steps.
+// Add advances the report by n steps of its first kind of work.
 func (p *progress) Add(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.done += n
+	p.work[0].done += n
+	p.advanced(n)
+}
+
+// AddWork counts one finished unit of work.
+func (p *progress) AddWork(u experiments.Work) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range p.work {
+		if p.work[i].kind == u.Kind {
+			p.work[i].done++
+			p.work[i].seconds += u.Seconds
+		}
+	}
+	p.advanced(1)
+}
+
+// advanced updates the display after n more steps; p.mu is held.
+func (p *progress) advanced(n int) {
 	switch {
 	case p.bar != nil:
+		left := "time left: estimating"
+		if d, ok := timeLeft(p.work, p.now().Sub(p.start)); ok {
+			left = "about " + d.Round(time.Second).String() + " left"
+		}
+		p.bar.Describe(fmt.Sprintf("%s, %s; counting %s", p.what, left, p.units))
 		p.bar.Add(n)
-	case p.w != nil && time.Since(p.last) >= p.every:
-		p.last = time.Now()
+	case p.w != nil && p.now().Sub(p.last) >= p.every:
+		p.last = p.now()
 		p.line()
 	}
 }
 
 func (p *progress) line() {
-	elapsed := time.Since(p.start).Round(time.Second)
-	left := ""
-	if p.done > 0 && p.done < p.total {
-		left = fmt.Sprintf(", about %s left", (time.Duration(float64(elapsed) * float64(p.total-p.done) / float64(p.done))).Round(time.Second))
+	elapsed := p.now().Sub(p.start)
+	done, total := 0, 0
+	for _, t := range p.work {
+		done, total = done+t.done, total+t.total
 	}
-	fmt.Fprintf(p.w, "%s: %d of %d (%.0f%%), %s elapsed%s\n", p.what, p.done, p.total, 100*float64(p.done)/float64(max(p.total, 1)), elapsed, left)
+	left := ""
+	if done < total {
+		left = ", time left: estimating"
+		if d, ok := timeLeft(p.work, elapsed); ok {
+			left = fmt.Sprintf(", about %s left", d.Round(time.Second))
+		}
+	}
+	counted := ""
+	if p.units != p.what {
+		counted = " " + p.units
+	}
+	fmt.Fprintf(p.w, "%s: %d of %d%s done (%.0f%%), %s elapsed%s\n", p.what, done, total, counted,
+		100*float64(done)/float64(max(total, 1)), elapsed.Round(time.Second), left)
+}
+
+// timeLeft estimates the wall time the remaining work will take: the work
+// left, each unit costed at the mean measured for its kind, over the rate
+// at which work has been done so far (the measured seconds per second of
+// wall time, which counts the workers running at once). A kind not yet
+// measured is costed by its guessed cost at the seconds per unit of guessed
+// cost of the kinds measured. Without measured seconds (units of equal
+// cost counted by Add) the guessed costs weigh the units. Nothing is
+// estimated before any work is done.
+func timeLeft(work []workTally, elapsed time.Duration) (time.Duration, bool) {
+	var measured, measuredCost, doneCost, leftCost float64
+	for _, t := range work {
+		measured += t.seconds
+		measuredCost += float64(t.done) * t.cost
+		doneCost += float64(t.done) * t.cost
+		leftCost += float64(t.total-t.done) * t.cost
+	}
+	if elapsed <= 0 || doneCost == 0 {
+		return 0, false
+	}
+	if measured == 0 {
+		return time.Duration(float64(elapsed) * leftCost / doneCost), true
+	}
+	perCost := measured / measuredCost // seconds per unit of guessed cost
+	var left float64                   // seconds of work, on the workers' goroutines
+	for _, t := range work {
+		unit := t.cost * perCost
+		if t.done > 0 {
+			unit = t.seconds / float64(t.done)
+		}
+		left += float64(t.total-t.done) * unit
+	}
+	rate := measured / elapsed.Seconds()
+	return time.Duration(left / rate * float64(time.Second)), true
 }
 
 // Clear removes the bar from the terminal before a message is printed.
@@ -98,7 +209,7 @@ func (p *progress) Finish() {
 		p.bar.Finish()
 		return
 	}
-	if p.w != nil && time.Since(p.start) >= p.every {
+	if p.w != nil && p.now().Sub(p.start) >= p.every {
 		p.line()
 	}
 }

@@ -21,13 +21,16 @@ func cmdReproduce(ctx context.Context, args []string) error {
 	fs := newFlagSet("reproduce", "[--reps 300] [--out DIR] [flags]")
 	var ef experimentFlags
 	ef.register(fs)
-	reps := fs.Int("reps", 300, "repetitions (at least 1)")
+	reps := fs.Int("reps", 300, "repetitions (at least 1). The paper's 300 took 1.6 to 2.4 hours on a 2-core Xeon "+
+		"virtual machine (n = 500 to 1,200 per machine; docs/speed.md), or minutes sharded on a cluster (--shard)")
 	alphas := fs.String("alphas", "0,0.1,0.2,0.3,0.4", "failure rates, comma-separated, each in [0, 0.5)")
 	out := fs.String("out", "", "output folder, which also holds the checkpoint to resume from (default: runs/<distance>-n<N/m>-<failure>-<hash of the configuration>)")
 	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), "repetitions run at once")
 	title := fs.String("title", "", "title of table2.md and the plot")
 	shardFlag := fs.String("shard", "", "run only shard i of n (i/n, 0 <= i < n): the repetitions r with r mod n = i, "+
-		"into their own folder; combine the shards with 'nistgmm merge' (see README for Slurm and Kubernetes)")
+		"into their own folder; combine the shards with 'nistgmm merge'. On Slurm, an array job with one shard per task: "+
+		"sbatch --array=0-9 deploy/slurm/reproduce.sbatch, then deploy/slurm/merge.sbatch (Kubernetes: deploy/kubernetes; "+
+		"docs/data-and-cluster.md)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -57,8 +60,8 @@ func cmdReproduce(ctx context.Context, args []string) error {
 		}
 	}
 	done := experiments.Table2Finished(*out, setup, shard)
-	results, summarize, err := runRepetitions(shard, *reps, done, experiments.StepsPerRep(c), *out,
-		func(step func()) ([]experiments.Table2Rep, error) {
+	results, summarize, err := runRepetitions(shard, *reps, done, experiments.Table2Work(c), *out,
+		func(step func(experiments.Work)) ([]experiments.Table2Rep, error) {
 			return experiments.Reproduce(ctx, d, setup, *out, experiments.Options{Parallel: *parallel, Step: step, Shard: shard})
 		})
 	if err != nil || !summarize {
@@ -71,14 +74,14 @@ func cmdReproduce(ctx context.Context, args []string) error {
 // (done of them are already in out) behind a progress bar, and says how to
 // resume after an interruption. For one shard of several it writes the
 // command and says how to merge; summarize then is false.
-func runRepetitions[R any](shard experiments.Shard, reps, done, stepsPerRep int, out string,
-	run func(step func()) ([]R, error)) (results []R, summarize bool, err error) {
+func runRepetitions[R any](shard experiments.Shard, reps, done int, work []experiments.WorkKind, out string,
+	run func(step func(experiments.Work)) ([]R, error)) (results []R, summarize bool, err error) {
 	own := shard.Reps(reps)
 	if done > 0 {
 		fmt.Fprintf(os.Stderr, "resuming: %d of %s already in %s\n", done, plural.Count(own, "repetition"), out)
 	}
-	bar, add := newBar((own-done)*stepsPerRep, plural.Count(own-done, "repetition"))
-	results, err = run(func() { add(1) })
+	bar, add := newWorkBar(plural.Count(own-done, "repetition"), own-done, work)
+	results, err = run(add)
 	bar.Finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {

@@ -32,8 +32,8 @@ func cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 	c.AllDistances = *allDistances
-	bar, add := newBar(experiments.StepsPerRep(c), "fitting and aggregating")
-	res, err := experiments.RunTable2Repetition(ctx, d, c, 0, func() { add(1) })
+	bar, add := newWorkBar("fitting and aggregating", 1, experiments.Table2Work(c))
+	res, err := experiments.RunTable2Repetition(ctx, d, c, 0, add)
 	bar.Finish()
 	if err != nil {
 		return err

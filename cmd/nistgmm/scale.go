@@ -32,7 +32,7 @@ func cmdScale(ctx context.Context, args []string) error {
 	reps := fs.Int("reps", 1, "rounds drawn per machine count (the table gives medians)")
 	compare := fs.Bool("compare-exact", false, "also aggregate every round with the exact centre search (--centre exact), for the time and W1 ratio")
 	out := fs.String("out", "", "folder for scale.csv, scale.md and scale.png")
-	write := fs.Bool("write-estimates", false, "also write each m's estimates (estimates-m<M>.json) and Byzantine ids (byzantine-m<M>.txt) in --out, for `nistgmm aggregate`")
+	write := fs.Bool("write-estimates", false, "also write each m's estimates (estimates-m<M>.json) and Byzantine ids (byzantine-m<M>.txt) in --out, for 'nistgmm aggregate'")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -9,31 +9,34 @@ import (
 	"github.com/nistgmm/nistgmm/eval"
 	"github.com/nistgmm/nistgmm/features"
 	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
 func cmdScore(ctx context.Context, args []string) error {
 	fs := newFlagSet("score", "--mixture agg.json --features X.npy|X.csv (--labels y.npy|y.csv | --label-column NAME)")
 	mixture := fs.String("mixture", "", "report from 'nistgmm aggregate' (or any JSON with a top-level \"mixture\" object)")
-	feats := fs.String("features", "", "features to cluster: a 2-D .npy array, or a .csv/.tsv/.txt table (comma or tab separated, optional header)")
+	feats := fs.String("features", "", "features to cluster: a 2-D .npy array, or a .csv/.tsv/.txt table read as fit-local reads --data")
 	labels := fs.String("labels", "", "true labels: a 1-D integer .npy array or a one-column table")
-	labelColumn := fs.String("label-column", "", "instead of --labels: the column of the --features table holding the labels (header name or 0-based index)")
+	var tf tableFlags
+	tf.register(fs, "instead of --labels: the column of the --features table holding the labels (header name or 0-based index)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := required(fs, "mixture", "features"); err != nil {
 		return err
 	}
-	if (*labels == "") == (*labelColumn == "") {
+	if (*labels == "") == (tf.labelColumn == "") {
 		return fmt.Errorf("give the true labels either as --labels FILE or as --label-column of the --features table")
 	}
 	mix, err := readMixture(*mixture)
 	if err != nil {
 		return fmt.Errorf("--mixture: %w", err)
 	}
-	X, y, err := features.ReadObservations(*feats, *labelColumn)
+	tab, err := tf.read("features", *feats)
 	if err != nil {
-		return fmt.Errorf("--features: %w", err)
+		return err
 	}
+	X, y := tab.X, tab.Labels
 	if *labels != "" {
 		if y, err = features.ReadLabelsFile(*labels); err != nil {
 			return fmt.Errorf("--labels: %w", err)
@@ -53,8 +56,22 @@ func cmdScore(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--labels: %w", err)
 	}
-	fmt.Printf("%.6f\n", ari)
+	// The value is named, so that a saved output still says what it is;
+	// the name comes first, so that `cut -d' ' -f2` gives the number.
+	n, _ := X.Dims()
+	fmt.Printf("ARI %.6f (adjusted Rand index between the clusters of the mixture's %s and the %s, over %s; 1 "+
+		"is perfect agreement, 0 that of chance)\n", ari, plural.Count(mix.K(), "component"), plural.Count(countDistinct(y), "distinct label"),
+		plural.Count(n, "observation"))
 	return nil
+}
+
+// countDistinct counts the distinct labels.
+func countDistinct(y []int) int {
+	seen := map[int]bool{}
+	for _, v := range y {
+		seen[v] = true
+	}
+	return len(seen)
 }
 
 // readMixture reads the top-level "mixture" object of a JSON file and

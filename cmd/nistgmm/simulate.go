@@ -137,8 +137,8 @@ func cmdSimulate(ctx context.Context, args []string) error {
 		}
 	}
 	done := experiments.SimFinished(*out, setup, shard)
-	results, summarize, err := runRepetitions(shard, *reps, done, experiments.StepsPerSimRep(c), *out,
-		func(step func()) ([]experiments.SimRep, error) {
+	results, summarize, err := runRepetitions(shard, *reps, done, experiments.SimWork(c), *out,
+		func(step func(experiments.Work)) ([]experiments.SimRep, error) {
 			return experiments.Simulate(ctx, setup, *out, experiments.Options{Parallel: *parallel, Step: step, Shard: shard})
 		})
 	if err != nil || !summarize {

@@ -6,14 +6,21 @@
 // With only five machines, ARED's ball is sized from the two estimates
 // inside COAT's ball besides COAT, so an honest machine in the upper tail of
 // the honest spread may be flagged too (the robust radius is meant for tens
-// of machines; see the README); the corrupted one always is.
+// of machines; docs/methods.md); the corrupted one always is.
+//
+// This folder's go.mod points the module at the repository it sits in
+// (replace ../..), so that it builds against the code beside it; a program
+// of your own depends on a published version instead (docs/library.md).
 package main
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"math/rand/v2"
+	"os"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -21,6 +28,13 @@ import (
 )
 
 func main() {
+	if err := run(os.Stdout); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// run fits, corrupts and aggregates, and says on w what ARED kept.
+func run(w io.Writer) error {
 	const machines = 5
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(1, 1))
@@ -33,25 +47,41 @@ func main() {
 		}
 		mix, _, err := (&federated.EM{K: 2, PenaltySearch: &federated.PenaltySearch{}}).Fit(ctx, X, rng)
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
-		ests = append(ests, federated.Estimate{ID: fmt.Sprintf("m%d", i), N: 300, Mixture: mix})
+		ests = append(ests, federated.Estimate{ID: fmt.Sprintf("site%02d", i), N: 300, Mixture: mix})
 	}
 	bad, err := federated.Corrupt(ests[machines-1].Mixture, federated.MeanFailure, rng)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	ests[machines-1].Mixture = bad
 	round, err := (&federated.Server{}).Prepare(ctx, ests)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	res, err := round.Aggregate(ctx, federated.ARED, nil)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	if res.Warning != "" {
-		fmt.Println("warning:", res.Warning)
+		fmt.Fprintln(w, "warning:", res.Warning)
 	}
-	fmt.Println("ARED kept", res.Kept, "flagged", res.Flagged, "(machine", machines-1, "is the corrupted one)")
+	// Result.Kept and Result.Flagged index ests: print the machines' ids,
+	// as nistgmm aggregate does.
+	_, err = fmt.Fprintf(w, "ARED kept %s; flagged %s (%s is the corrupted one)\n",
+		names(ests, res.Kept), names(ests, res.Flagged), federated.QuoteID(ests[machines-1].ID))
+	return err
+}
+
+// names lists the ids of the estimates at the given indices, quoted.
+func names(ests []federated.Estimate, indices []int) string {
+	if len(indices) == 0 {
+		return "none"
+	}
+	quoted := make([]string, len(indices))
+	for i, j := range indices {
+		quoted[i] = federated.QuoteID(ests[j].ID)
+	}
+	return strings.Join(quoted, ", ")
 }
