@@ -473,7 +473,7 @@ func commonShape(ests []Estimate, k, d int) (int, int, error) {
 		}
 	}
 	if total == 0 {
-		return 0, 0, ErrNoValidEstimate
+		return 0, 0, noShape(ests, k, d)
 	}
 	var parts []string
 	for _, s := range order {
@@ -518,4 +518,43 @@ func noValidEstimate(invalid []Invalid) error {
 		parts = append(parts, fmt.Sprintf("%s (%d of %d)", reason, count[reason], len(invalid)))
 	}
 	return fmt.Errorf("%w: %s", ErrNoValidEstimate, strings.Join(parts, "; "))
+}
+
+// noShape is ErrNoValidEstimate when no decoded estimate has the declared
+// order k or dimension d (0: any), with the shapes the estimates have.
+func noShape(ests []Estimate, k, d int) error {
+	type shape struct{ k, d int }
+	counts := map[shape]int{}
+	var order []shape
+	for _, e := range ests {
+		if e.Mixture == nil || e.Malformed != "" {
+			continue
+		}
+		s := shape{e.Mixture.K(), e.Mixture.Dim()}
+		if counts[s] == 0 {
+			order = append(order, s)
+		}
+		counts[s]++
+	}
+	if len(order) == 0 {
+		var invalid []Invalid
+		for i, e := range ests {
+			if e.Malformed != "" {
+				invalid = append(invalid, Invalid{Index: i, ID: e.ID, Reason: e.Malformed})
+			}
+		}
+		return noValidEstimate(invalid)
+	}
+	var want []string
+	if k != 0 {
+		want = append(want, fmt.Sprintf("order %d", k))
+	}
+	if d != 0 {
+		want = append(want, fmt.Sprintf("dimension %d", d))
+	}
+	var parts []string
+	for _, s := range order {
+		parts = append(parts, fmt.Sprintf("%d of order %d in dimension %d", counts[s], s.k, s.d))
+	}
+	return fmt.Errorf("%w: none has the declared %s (the estimates: %s)", ErrNoValidEstimate, strings.Join(want, " and "), strings.Join(parts, ", "))
 }
