@@ -77,6 +77,13 @@ func cmdAggregate(ctx context.Context, args []string) error {
 	for _, inv := range rep.Invalid {
 		fmt.Fprintf(os.Stderr, "invalid estimate %s excluded: %s\n", federated.QuoteID(inv.ID), inv.Reason)
 	}
+	for _, g := range rep.CopyGroups {
+		names := make([]string, len(g.Members))
+		for j, id := range g.Members {
+			names[j] = federated.QuoteID(id)
+		}
+		fmt.Fprintf(os.Stderr, "near copies counted once: %s\n", strings.Join(names, ", "))
+	}
 	for _, s := range rep.SetAside {
 		fmt.Fprintf(os.Stderr, "estimate %s set aside: %s\n", federated.QuoteID(s.ID), s.Reason)
 	}
