@@ -18,7 +18,7 @@ import (
 // with its own sample size and with an inflated one) into one folder per
 // attack, and writes the attack table.
 func cmdAttacks(ctx context.Context, args []string) error {
-	fs := newFlagSet("attacks", "[--attacks stealth,alie,capture,capture-jitter,inside] [--reps 25] --out DIR [flags]")
+	fs := newFlagSet("attacks", "[--attacks NAME,NAME] [--reps 25] --out DIR [flags]")
 	var ef experimentFlags
 	ef.register(fs)
 	var adaptive []string
