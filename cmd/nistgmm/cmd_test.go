@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,6 +81,23 @@ func TestFitAggregateScore(t *testing.T) {
 	}
 	if len(rep.Invalid) != 1 || rep.Invalid[0].ID != "evil" || len(rep.Kept) != 5 {
 		t.Fatalf("invalid %v, kept %v", rep.Invalid, rep.Kept)
+	}
+	// The invalid one is in invalid only, not among the flagged.
+	for _, method := range []string{"gmr", "ared", "trim"} {
+		if err := cmdAggregate(context.Background(), []string{"--estimates", est, "--method", method, "--out", agg}); err != nil {
+			t.Fatal(err)
+		}
+		data, _ = os.ReadFile(agg)
+		var r federated.Report
+		json.Unmarshal(data, &r)
+		if slices.Contains(r.Flagged, "evil") || len(r.Invalid) != 1 {
+			t.Errorf("%s: flagged %v, invalid %v", method, r.Flagged, r.Invalid)
+		}
+	}
+	// Declaring an order no estimate has says which orders there are.
+	err = cmdAggregate(context.Background(), []string{"--estimates", est, "--k", "4", "--out", agg})
+	if err == nil || !strings.Contains(err.Error(), "none has the declared order 4") || !strings.Contains(err.Error(), "of order 2 in dimension 2") {
+		t.Errorf("aggregate --k 4 on order-2 estimates: %v", err)
 	}
 	X, y := draw(400)
 	xp, yp := writeNpy("x.npy", X), writeNpy("y.npy", y)
