@@ -24,11 +24,13 @@ type SlotReportJSON struct {
 
 // VerdictJSON is a Verdict with the estimate named by its id.
 type VerdictJSON struct {
-	ID        string  `json:"id"`
-	Statistic float64 `json:"statistic"`
-	Z         float64 `json:"z"`
-	PValue    float64 `json:"p_value"`
-	Flagged   bool    `json:"flagged"`
+	ID              string  `json:"id"`
+	Statistic       float64 `json:"statistic"`
+	Z               float64 `json:"z"`
+	WeightStatistic float64 `json:"weight_statistic"`
+	WeightZ         float64 `json:"weight_z"`
+	PValue          float64 `json:"p_value"`
+	Flagged         bool    `json:"flagged"`
 }
 
 // CopyGroupJSON is a CopyGroup with the estimates named by their ids.
@@ -136,7 +138,8 @@ func (s *Server) AggregateDocument(ctx context.Context, r io.Reader, method Meth
 	if res.Verdicts != nil {
 		rep.FlagLevel = s.flagLevel()
 		for _, v := range res.Verdicts {
-			rep.Verdicts = append(rep.Verdicts, VerdictJSON{ID: ests[v.Index].ID, Statistic: v.Statistic, Z: v.Z, PValue: v.PValue, Flagged: v.Flagged})
+			rep.Verdicts = append(rep.Verdicts, VerdictJSON{ID: ests[v.Index].ID, Statistic: v.Statistic, Z: v.Z,
+				WeightStatistic: v.WeightStatistic, WeightZ: v.WeightZ, PValue: v.PValue, Flagged: v.Flagged})
 		}
 	}
 	rep.CopyGroups = []CopyGroupJSON{}

@@ -46,16 +46,18 @@ const verdictScaleFloor = 0.01
 // that distance under the honest majority's own spread.
 type Verdict struct {
 	Index int // into the round's Estimates
-	// Statistic is the logarithm of the estimate's Wald distance to the
-	// answer (see waldTo), which for honest estimates does not depend on
-	// their n. A copy group's members share the smallest statistic of the
-	// group.
-	Statistic float64
-	// Z is (Statistic - median) / scale over the counted estimates, with
-	// the scale the normal-consistent median absolute deviation.
-	Z float64
-	// PValue is the upper tail of Z under a Student t reference (see
-	// verdictMaxDOF).
+	// Statistic is the logarithm of the estimate's components' Wald
+	// distance to the answer, WeightStatistic its weights' (see waldTo):
+	// for honest estimates neither depends on their n. A copy group's
+	// members share the smallest statistics of the group.
+	Statistic, WeightStatistic float64
+	// Z and WeightZ are (statistic - median) / scale over the counted
+	// estimates, with the scale the normal-consistent median absolute
+	// deviation (see verdictReference).
+	Z, WeightZ float64
+	// PValue is three times the smallest of Z's upper and lower tails and
+	// WeightZ's upper tail under a Student t reference (see
+	// verdictMaxDOF), at most 1.
 	PValue float64
 	// Flagged is true when Holm's step-down procedure over every valid
 	// estimate rejects the estimate at the server's FlagLevel: the round
@@ -64,44 +66,72 @@ type Verdict struct {
 	Flagged bool
 }
 
-// verdicts judges every valid estimate against the round's answer.
+// verdicts judges every valid estimate against the round's answer, by two
+// statistics (see waldTo): the components' and the weights'. Each has its
+// own reference; a site's p-value is three times the smallest of its
+// components' upper and lower tails and its weights' upper tail (the
+// Bonferroni bound over the three), capped at 1.
 func (r *Round) verdicts(ctx context.Context, answer *Mixture) ([]Verdict, error) {
-	wald, err := r.waldTo(ctx, answer)
+	comps, weights, err := r.waldTo(ctx, answer)
 	if err != nil {
 		return nil, fmt.Errorf("verdicts: %w", err)
 	}
-	stat := make([]float64, len(r.Valid))
-	for a := range r.Valid {
-		stat[a] = math.Log(math.Max(wald[a], math.SmallestNonzeroFloat64))
+	cz, cstat := r.verdictZ(comps)
+	wz, wstat := r.verdictZ(weights)
+	var counted int
+	for _, v := range r.voter {
+		if v {
+			counted++
+		}
 	}
-	// A group of copies is judged once, by its most favourable member: a
-	// replay never makes its victim look farther than the victim alone.
-	group := make([]float64, len(r.Valid))
-	copy(group, stat)
+	dof := math.Min(math.Max(verdictDOFPerSite*float64(counted-1), 1), verdictMaxDOF)
+	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: dof}
+	out := make([]Verdict, len(r.Valid))
+	for a, i := range r.Valid {
+		// Three one-sided tests, Bonferroni over them: components too far,
+		// weights too far, and components too near. An estimate nearer the
+		// answer than the sampling noise of its own n allows is not a fit
+		// of that many observations: the honest centre computed by an
+		// attacker who sees every honest estimate (capture, ALIE) sits
+		// there. The weights' sum has too few degrees of freedom for its
+		// lower tail to mean anything.
+		p := math.Min(1, 3*math.Min(math.Min(t.Survival(cz[a]), t.Survival(wz[a])), t.CDF(cz[a])))
+		out[a] = Verdict{Index: i, Statistic: cstat[a], Z: cz[a], WeightStatistic: wstat[a], WeightZ: wz[a], PValue: p}
+	}
+	holm(out, r.server.flagLevel())
+	return out, nil
+}
+
+// verdictZ standardizes one statistic (per position in Valid) on the log
+// scale against the counted estimates' (see verdictReference), a copy group
+// judged once by its most favourable member: a replay never makes its
+// victim look farther than the victim alone. It returns the z and the
+// statistic each estimate was judged by.
+func (r *Round) verdictZ(raw []float64) (z, stat []float64) {
+	stat = make([]float64, len(r.Valid))
+	for a := range r.Valid {
+		stat[a] = math.Log(math.Max(raw[a], math.SmallestNonzeroFloat64))
+	}
 	for a, of := range r.repOf {
 		if of != a {
-			group[of] = math.Min(group[of], stat[a])
+			stat[of] = math.Min(stat[of], stat[a])
 		}
 	}
 	for a, of := range r.repOf {
-		group[a] = group[of]
+		stat[a] = stat[of]
 	}
 	var ref []float64
 	for a, v := range r.voter {
 		if v {
-			ref = append(ref, group[a])
+			ref = append(ref, stat[a])
 		}
 	}
 	med, scale := verdictReference(ref)
-	dof := math.Min(math.Max(verdictDOFPerSite*float64(len(ref)-1), 1), verdictMaxDOF)
-	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: dof}
-	out := make([]Verdict, len(r.Valid))
-	for a, i := range r.Valid {
-		z := (group[a] - med) / scale
-		out[a] = Verdict{Index: i, Statistic: group[a], Z: z, PValue: t.Survival(z)}
+	z = make([]float64, len(r.Valid))
+	for a := range z {
+		z[a] = (stat[a] - med) / scale
 	}
-	holm(out, r.server.flagLevel())
-	return out, nil
+	return z, stat
 }
 
 // verdictCutoff and verdictMaxShrink shape verdictReference's second pass.
@@ -167,53 +197,65 @@ func holm(vs []Verdict, level float64) {
 }
 
 // waldTo returns, for every valid estimate in the order of Valid, its Wald
-// distance to ref: with each of its components aligned to one of ref's (as
-// the slots align them),
+// distances to ref: with each of its components aligned to one of ref's (as
+// the slots align them), the components'
 //
-//	n sum_k [ w_k J(phi_k', phi_k) + (w_k' - w_k)^2 / w_k ],
+//	n sum_k w_k J(phi_k', phi_k)
+//
+// and the weights'
+//
+//	n sum_k (w_k' - w_k)^2 / w_k,
 //
 // (w, phi) ref's and (w', phi') the estimate's. The Jeffreys divergence
 // between a fit of n w_k observations and the truth is about a chi-square
 // with p = d (d + 3) / 2 degrees of freedom over n w_k, and the weights'
-// term is the multinomial chi-square, so for honest estimates the sum is
-// about a chi-square with K p + K - 1 degrees of freedom whatever their n:
-// concentrated, where a mixture-level distance is dominated by the weights'
-// sampling error times the divergence between distinct components. One
-// alignment per estimate: the verdicts cost O(m).
-func (r *Round) waldTo(ctx context.Context, ref *Mixture) ([]float64, error) {
+// sum is the multinomial chi-square, so for honest estimates the two are
+// about chi-squares with K p and K - 1 degrees of freedom whatever their n:
+// concentrated, where a mixture-level distance is dominated by the
+// weights' sampling error times the divergence between distinct
+// components. They are apart because the components' sum swamps the
+// weights' (a site whose weights alone are wrong would hide in it). Each sum
+// leaves out the largest third of its slots' terms: an honest fit in
+// another optimum of its likelihood (two components merged and one split)
+// differs in two or three slots, a Byzantine estimate that matters in
+// more. One alignment per estimate: the verdicts cost O(m).
+func (r *Round) waldTo(ctx context.Context, ref *Mixture) (comps, weights []float64, err error) {
 	refComps, err := ref.components()
 	if err != nil {
-		return nil, fmt.Errorf("the answer: %w", err)
+		return nil, nil, fmt.Errorf("the answer: %w", err)
 	}
 	d := ref.Dim()
-	out := make([]float64, len(r.Valid))
-	err = parallel.For(ctx, len(r.Valid), r.server.Workers, func(a int) error {
-		i := r.Valid[a]
-		comps := r.comps[i]
-		perm := alignTo(refComps, comps, d)
-		diff := make([]float64, d)
-		terms := make([]float64, 0, len(refComps))
-		for k, g := range refComps {
-			w := ref.Weights[k]
-			if w <= 0 {
-				continue
-			}
-			c := comps[perm[k]]
-			j := klGauss(c, g, diff) + klGauss(g, c, diff)
-			dw := r.Estimates[i].Mixture.Weights[perm[k]] - w
-			terms = append(terms, w*math.Min(j, maxDistance)+dw*dw/w)
-		}
-		// The largest third of the slots' terms are left out: an honest
-		// fit in another optimum of its likelihood (two components merged
-		// and one split) differs in two or three slots, a Byzantine
-		// estimate that matters in more.
+	comps = make([]float64, len(r.Valid))
+	weights = make([]float64, len(r.Valid))
+	trimmedSum := func(terms []float64) float64 {
 		sort.Float64s(terms)
 		var s float64
 		for _, v := range terms[:len(terms)-len(terms)/3] {
 			s += v
 		}
-		out[a] = math.Min(float64(r.Estimates[i].N)*s, maxDistance)
+		return s
+	}
+	err = parallel.For(ctx, len(r.Valid), r.server.Workers, func(a int) error {
+		i := r.Valid[a]
+		own := r.comps[i]
+		perm := alignTo(refComps, own, d)
+		diff := make([]float64, d)
+		var cterms, wterms []float64
+		for k, g := range refComps {
+			w := ref.Weights[k]
+			if w <= 0 {
+				continue
+			}
+			c := own[perm[k]]
+			j := klGauss(c, g, diff) + klGauss(g, c, diff)
+			dw := r.Estimates[i].Mixture.Weights[perm[k]] - w
+			cterms = append(cterms, w*math.Min(j, maxDistance))
+			wterms = append(wterms, dw*dw/w)
+		}
+		n := float64(r.Estimates[i].N)
+		comps[a] = math.Min(n*trimmedSum(cterms), maxDistance)
+		weights[a] = math.Min(n*trimmedSum(wterms), maxDistance)
 		return nil
 	})
-	return out, err
+	return comps, weights, err
 }
