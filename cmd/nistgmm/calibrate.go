@@ -46,7 +46,7 @@ func cmdCalibrate(ctx context.Context, args []string) error {
 		return err
 	}
 	write := func(w io.Writer) error {
-		return experiments.WriteVerdictCalibration(w, rounds, federated.DefaultFlagLevel, []float64{6, 4, 3, 2})
+		return experiments.WriteVerdictCalibration(w, rounds, federated.DefaultFlagLevel, []float64{12, 8, 6, 4, 3, 2})
 	}
 	if err := atomicfile.WriteFile(filepath.Join(*out, "calibration.md"), write); err != nil {
 		return err
