@@ -103,35 +103,100 @@ func (r *Round) verdicts(ctx context.Context, answer *Mixture) ([]Verdict, error
 }
 
 // verdictZ standardizes one statistic (per position in Valid) on the log
-// scale against the counted estimates' (see verdictReference), a copy group
-// judged once by its most favourable member: a replay never makes its
+// scale against the counted estimates' (see verdictReference), after
+// taking out its trend in log n (see repeatedMedianSlope). A copy group is
+// judged once, by its most favourable member: a replay never makes its
 // victim look farther than the victim alone. It returns the z and the
 // statistic each estimate was judged by.
 func (r *Round) verdictZ(raw []float64) (z, stat []float64) {
 	stat = make([]float64, len(r.Valid))
-	for a := range r.Valid {
+	logn := make([]float64, len(r.Valid))
+	for a, i := range r.Valid {
 		stat[a] = math.Log(math.Max(raw[a], math.SmallestNonzeroFloat64))
+		logn[a] = math.Log(float64(r.Estimates[i].N))
 	}
 	for a, of := range r.repOf {
-		if of != a {
-			stat[of] = math.Min(stat[of], stat[a])
+		if of != a && stat[a] < stat[of] {
+			stat[of], logn[of] = stat[a], logn[a]
 		}
 	}
 	for a, of := range r.repOf {
-		stat[a] = stat[of]
+		stat[a], logn[a] = stat[of], logn[of]
 	}
-	var ref []float64
+	var xs, ys []float64
 	for a, v := range r.voter {
 		if v {
-			ref = append(ref, stat[a])
+			xs = append(xs, logn[a])
+			ys = append(ys, stat[a])
 		}
+	}
+	slope := repeatedMedianSlope(xs, ys)
+	ref := make([]float64, len(ys))
+	for j := range ys {
+		ref[j] = ys[j] - slope*xs[j]
 	}
 	med, scale := verdictReference(ref)
 	z = make([]float64, len(r.Valid))
 	for a := range z {
-		z[a] = (stat[a] - med) / scale
+		z[a] = (stat[a] - slope*logn[a] - med) / scale
 	}
 	return z, stat
+}
+
+// slopePoints bounds the points repeatedMedianSlope compares each with, and
+// the points it takes a median over, so that its cost is O(1) in m.
+const slopePoints = 200
+
+// repeatedMedianSlope is Siegel's repeated median slope of y on x: for each
+// point the median of its slopes to the others, and the median of those.
+// It tolerates fewer than half of the points placed anywhere, so a
+// Byzantine minority reporting chosen sample sizes cannot tilt it at will.
+// The statistics are normalized by n, so on honest rounds the slope is
+// about 0; it is not when some sites have fewer observations per component
+// than a covariance has parameters, where the penalty, not the sample,
+// sets the fit (on clean rounds in d = 20 with n from 100 to 5,000, up to 8
+// honest sites of 50 were flagged without it). With x nearly constant
+// (equal n) it is 0. At most slopePoints points, evenly spaced in x, enter.
+func repeatedMedianSlope(x, y []float64) float64 {
+	n := len(x)
+	if n < 3 {
+		return 0
+	}
+	order := make([]int, n)
+	for j := range order {
+		order[j] = j
+	}
+	sort.SliceStable(order, func(a, b int) bool { return x[order[a]] < x[order[b]] })
+	if x[order[n*3/4]]-x[order[n/4]] < 0.1 { // interquartile range of log n
+		return 0
+	}
+	pick := order
+	if n > slopePoints {
+		pick = make([]int, slopePoints)
+		for j := range pick {
+			pick[j] = order[j*n/slopePoints]
+		}
+	}
+	meds := make([]float64, 0, len(pick))
+	slopes := make([]float64, 0, len(pick))
+	for _, a := range pick {
+		slopes = slopes[:0]
+		for _, b := range pick {
+			if dx := x[b] - x[a]; math.Abs(dx) > 1e-9 {
+				slopes = append(slopes, (y[b]-y[a])/dx)
+			}
+		}
+		if len(slopes) == 0 {
+			continue
+		}
+		sort.Float64s(slopes)
+		meds = append(meds, quantileSorted(slopes, 0.5))
+	}
+	if len(meds) == 0 {
+		return 0
+	}
+	sort.Float64s(meds)
+	return quantileSorted(meds, 0.5)
 }
 
 // verdictCutoff and verdictMaxShrink shape verdictReference's second pass.
