@@ -208,7 +208,7 @@ func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, hones
 	var attack *federated.AttackReport
 	if c.Failure.Adaptive() {
 		var err error
-		if ests, attack, err = srv.Craft(ctx, c.Failure, ests, byz, rng); err != nil {
+		if ests, attack, err = federated.Craft(ctx, srv, c.Failure, ests, byz, rng); err != nil {
 			return nil, err
 		}
 	}

@@ -32,7 +32,7 @@ func tableCase(t testing.TB, seed uint64, m, K, d int) ([]atom, []*gaussian) {
 				t.Fatal(err)
 			}
 		}
-		comps, err := mix.components()
+		comps, err := mixtureComponents(mix.Weights, mix.Means, mix.Covs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +40,8 @@ func tableCase(t testing.TB, seed uint64, m, K, d int) ([]atom, []*gaussian) {
 			atoms = append(atoms, atom{g: g, mass: mix.Weights[k] / float64(m), machine: i})
 		}
 	}
-	centers, err := randomMixture(rng, K, d, 2).components()
+	cm := randomMixture(rng, K, d, 2)
+	centers, err := mixtureComponents(cm.Weights, cm.Means, cm.Covs)
 	if err != nil {
 		t.Fatal(err)
 	}

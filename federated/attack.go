@@ -72,7 +72,7 @@ func StealthMixture(m *Mixture, scale, shift float64) *Mixture {
 // among those undetected choices sends the one farthest (mean distance to
 // the honest fits it came from). It returns the estimates with the
 // Byzantine ones replaced.
-func (s *Server) CraftStealth(ctx context.Context, ests []Estimate, byzantine []int, grid StealthGrid) ([]Estimate, StealthChoice, error) {
+func CraftStealth(ctx context.Context, s *Server, ests []Estimate, byzantine []int, grid StealthGrid) ([]Estimate, StealthChoice, error) {
 	if len(grid.Scales) == 0 || len(grid.Shifts) == 0 {
 		grid = DefaultStealthGrid()
 	}
@@ -137,7 +137,7 @@ func (s *Server) CraftStealth(ctx context.Context, ests []Estimate, byzantine []
 
 // craftStealth is CraftStealth with the default grid, as a registry entry.
 func craftStealth(ctx context.Context, s *Server, ests []Estimate, byzantine []int, _ *rand.Rand) ([]Estimate, *AttackReport, error) {
-	out, choice, err := s.CraftStealth(ctx, ests, byzantine, StealthGrid{})
+	out, choice, err := CraftStealth(ctx, s, ests, byzantine, StealthGrid{})
 	if err != nil {
 		return nil, nil, err
 	}

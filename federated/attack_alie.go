@@ -29,7 +29,7 @@ func alieZ(m, b int) float64 {
 
 // craftALIE sends the ALIE estimate from every Byzantine machine.
 func craftALIE(ctx context.Context, s *Server, ests []Estimate, byzantine []int) ([]Estimate, *AttackReport, error) {
-	view, err := s.viewHonest(ctx, ests)
+	view, err := viewHonest(ctx, s, ests)
 	if err != nil {
 		return nil, nil, err
 	}

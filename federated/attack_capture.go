@@ -32,7 +32,7 @@ const (
 // moments kept. Slot k of the result derives from slot k of the centre, or
 // holds a split half.
 func captureMixture(c *Mixture) (*Mixture, string, error) {
-	comps, err := c.components()
+	comps, err := mixtureComponents(c.Weights, c.Means, c.Covs)
 	if err != nil {
 		return nil, "", err
 	}
@@ -140,7 +140,7 @@ func captureMixture(c *Mixture) (*Mixture, string, error) {
 // craftCapture sends the capture mixture, identical (jitter false) or with
 // honest deviations transplanted (jitter true, donors drawn with rng).
 func craftCapture(ctx context.Context, s *Server, ests []Estimate, byzantine []int, jitter bool, rng *rand.Rand) ([]Estimate, *AttackReport, error) {
-	view, err := s.viewHonest(ctx, ests)
+	view, err := viewHonest(ctx, s, ests)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -25,7 +25,7 @@ type honestView struct {
 
 // viewHonest builds the attacker's view from ests (every machine's honest
 // fit, before any is replaced).
-func (s *Server) viewHonest(ctx context.Context, ests []Estimate) (*honestView, error) {
+func viewHonest(ctx context.Context, s *Server, ests []Estimate) (*honestView, error) {
 	srv := *s
 	srv.Known = nil
 	round, err := srv.Prepare(ctx, ests)
@@ -92,7 +92,7 @@ func (s *Server) viewHonest(ctx context.Context, ests []Estimate) (*honestView, 
 		v.meanCov = append(v.meanCov, cov)
 	}
 	normalize(v.centre.Weights)
-	if _, err := v.centre.components(); err != nil {
+	if _, err := mixtureComponents(v.centre.Weights, v.centre.Means, v.centre.Covs); err != nil {
 		return nil, fmt.Errorf("the attacker's centre: %w", err)
 	}
 	return v, nil

@@ -70,7 +70,7 @@ func cmpFloat(a, b float64) int {
 // pair, both onto their moment match) or one split (the lightest component
 // onto one half of the heaviest, which moves to the other half).
 func partialCapture(m *Mixture, family string, t float64) (*Mixture, error) {
-	comps, err := m.components()
+	comps, err := mixtureComponents(m.Weights, m.Means, m.Covs)
 	if err != nil {
 		return nil, err
 	}

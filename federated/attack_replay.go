@@ -72,7 +72,7 @@ func craftReplayFrame(_ context.Context, _ *Server, ests []Estimate, byzantine [
 }
 
 func craftReplayBlind(ctx context.Context, s *Server, ests []Estimate, byzantine []int) ([]Estimate, *AttackReport, error) {
-	view, err := s.viewHonest(ctx, ests)
+	view, err := viewHonest(ctx, s, ests)
 	if err != nil {
 		return nil, nil, err
 	}

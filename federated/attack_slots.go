@@ -116,7 +116,7 @@ func (g *attackGame) damage(set []Estimate) (float64, *Result, error) {
 // slotCaptureSet returns ests with every Byzantine machine's estimate
 // replaced by its slot capture at the given per-slot strengths.
 func slotCaptureSet(view *honestView, ests []Estimate, byzantine []int, strength []float64) ([]Estimate, error) {
-	centreComps, err := view.centre.components()
+	centreComps, err := mixtureComponents(view.centre.Weights, view.centre.Means, view.centre.Covs)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func slotCaptureSet(view *honestView, ests []Estimate, byzantine []int, strength
 
 // craftSlotCapture plays SlotCapture against s.
 func craftSlotCapture(ctx context.Context, s *Server, ests []Estimate, byzantine []int) ([]Estimate, *AttackReport, error) {
-	view, err := s.viewHonest(ctx, ests)
+	view, err := viewHonest(ctx, s, ests)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -73,7 +73,7 @@ func TestHardenedAREDHoldsAgainstTheAttackSuite(t *testing.T) {
 				}
 				for _, unhardened := range []bool{false, true} {
 					srv := &Server{Unhardened: unhardened}
-					attacked, report, err := srv.Craft(context.Background(), f, ests, byz, newRNG(5))
+					attacked, report, err := Craft(context.Background(), srv, f, ests, byz, newRNG(5))
 					if err != nil {
 						t.Fatalf("%s: %v", f, err)
 					}
@@ -322,7 +322,7 @@ func BenchmarkARED(b *testing.B) {
 // or none come from the cache.
 func TestSlotCacheGivesTheComputedNumbers(t *testing.T) {
 	ests, byz, _ := honestRound(t, 20, 6, 75)
-	attacked, _, err := (&Server{}).Craft(context.Background(), CaptureJitter, ests, byz, newRNG(3))
+	attacked, _, err := Craft(context.Background(), &Server{}, CaptureJitter, ests, byz, newRNG(3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +331,7 @@ func TestSlotCacheGivesTheComputedNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := round.Estimates[round.Coat].Mixture
-	refComps, _ := ref.components()
+	refComps, _ := mixtureComponents(ref.Weights, ref.Means, ref.Covs)
 	perms := make([][]int, len(round.Valid))
 	for a, i := range round.Valid {
 		perms[a] = alignTo(refComps, round.comps[i], ref.Dim())
@@ -367,7 +367,7 @@ func TestAttacksAndAREDDoNotDependOnWorkers(t *testing.T) {
 		var answers [][]float64
 		for _, workers := range []int{1, 4} {
 			srv := &Server{Workers: workers}
-			attacked, _, err := srv.Craft(context.Background(), f, ests, byz, newRNG(9))
+			attacked, _, err := Craft(context.Background(), srv, f, ests, byz, newRNG(9))
 			if err != nil {
 				t.Fatal(err)
 			}

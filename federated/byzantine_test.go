@@ -288,7 +288,7 @@ func TestStealthStaysInsideARED(t *testing.T) {
 	srv := &Server{}
 	// Estimates from n = 2,000 are precise: only small moves stay hidden.
 	grid := StealthGrid{Scales: []float64{1, 1.02, 1.05, 1.1}, Shifts: []float64{0, 0.002, 0.005, 0.01, 0.02, 0.05}}
-	attacked, choice, err := srv.CraftStealth(context.Background(), ests, byz, grid)
+	attacked, choice, err := CraftStealth(context.Background(), srv, ests, byz, grid)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -143,7 +143,8 @@ func TestKLBlockMatchesKLGauss(t *testing.T) {
 	rng := newRNG(13)
 	var comps []*gaussian
 	for i := 0; i < 300; i++ {
-		g, err := randomMixture(rng, 1, 7, 2).components()
+		rm := randomMixture(rng, 1, 7, 2)
+		g, err := mixtureComponents(rm.Weights, rm.Means, rm.Covs)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -145,7 +145,7 @@ type distanceInput struct {
 }
 
 func newDistanceInput(m *Mixture) (*distanceInput, error) {
-	comps, err := m.components()
+	comps, err := mixtureComponents(m.Weights, m.Means, m.Covs)
 	if err != nil {
 		return nil, err
 	}

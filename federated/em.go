@@ -13,6 +13,19 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+// Errors of fitting, wrapped with context; compare with errors.Is.
+var (
+	// ErrDegenerateFit reports an EM fit in which every initialization
+	// gave a degenerate mixture (a component without observations or a
+	// singular covariance).
+	ErrDegenerateFit = errors.New("every initialization gave a degenerate mixture")
+	// ErrInvalidSetting reports a setting of a Server or an EM (its
+	// PenaltySearch included) that cannot be used; the message names it.
+	ErrInvalidSetting = errors.New("invalid setting")
+	// ErrNonFinite reports data holding NaN or infinite values.
+	ErrNonFinite = errors.New("data contain NaN or Inf")
+)
+
 // EM fits an order-K Gaussian mixture by the penalized EM of Chen and Tan
 // (2009) (Appendix A.1 of the paper). The zero value is not usable: set K, or
 // start from NewEM.

@@ -69,7 +69,7 @@ func (s *emState) penalizedLogLik(mix *Mixture) (float64, error) {
 }
 
 func (s *emState) score(mix *Mixture, b *driftBounds) (float64, error) {
-	comps, err := mix.factor(factorGaussian)
+	comps, err := factorComponents(mix.Weights, mix.Means, mix.Covs, factorGaussian)
 	if err != nil {
 		return 0, err
 	}

@@ -129,7 +129,7 @@ func ParseFailure(s string) (Failure, error) {
 }
 
 // Adaptive reports whether f is crafted by an attacker who sees every
-// honest estimate of the round (see Server.Craft).
+// honest estimate of the round (see Craft).
 func (f Failure) Adaptive() bool {
 	k, _ := failureKindOf(f)
 	return k.craft != nil
@@ -139,7 +139,7 @@ func (f Failure) Adaptive() bool {
 // machine's honest estimate (as the attacker sees them, sample sizes
 // included) and byzantine the machines it controls. It returns the
 // estimates with the Byzantine ones replaced and what the attacker chose.
-func (s *Server) Craft(ctx context.Context, f Failure, ests []Estimate, byzantine []int, rng *rand.Rand) ([]Estimate, *AttackReport, error) {
+func Craft(ctx context.Context, s *Server, f Failure, ests []Estimate, byzantine []int, rng *rand.Rand) ([]Estimate, *AttackReport, error) {
 	k, ok := failureKindOf(f)
 	if !ok || k.craft == nil {
 		return nil, nil, fmt.Errorf("failure %q is not crafted against the server", f)
@@ -152,7 +152,7 @@ func (s *Server) Craft(ctx context.Context, f Failure, ests []Estimate, byzantin
 
 // Corrupt returns a corrupted copy of m for the mean, cov and weight
 // failures of Section 5.1. Letters needs a replacement mixture and Stealth
-// the other machines' estimates (Server.CraftStealth); neither is handled here.
+// the other machines' estimates (CraftStealth); neither is handled here.
 func Corrupt(m *Mixture, f Failure, rng *rand.Rand) (*Mixture, error) {
 	k, ok := failureKindOf(f)
 	if !ok || k.corrupt == nil {

@@ -1,6 +1,7 @@
 package federated
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -11,6 +12,10 @@ import (
 )
 
 var log2Pi = math.Log(2 * math.Pi)
+
+// ErrNotPositiveDefinite reports a covariance whose Cholesky
+// factorization fails (or whose inverse is numerically singular).
+var ErrNotPositiveDefinite = errors.New("covariance is not positive definite")
 
 // MaxMagnitude bounds every mean and covariance entry, and every entry of a
 // covariance's inverse, of a valid mixture: beyond it, products in the
@@ -167,4 +172,59 @@ func klGauss(p, q *gaussian, diff []float64) float64 {
 		kl = 0
 	}
 	return math.Min(kl, maxDistance)
+}
+
+// WeightTolerance is how far the weights of a valid mixture may sum from 1.
+const WeightTolerance = 1e-9
+
+// mixtureComponents validates the mixture of the given weights, means and
+// covariances and factorizes and inverts each component.
+func mixtureComponents(weights []float64, means [][]float64, covs []*mat.SymDense) ([]*gaussian, error) {
+	return factorComponents(weights, means, covs, newGaussian)
+}
+
+// factorComponents validates the mixture and builds each component with build: newGaussian, or
+// factorGaussian where no inverse is needed.
+func factorComponents(weights []float64, means [][]float64, covs []*mat.SymDense, build func(mean []float64, cov *mat.SymDense) (*gaussian, error)) ([]*gaussian, error) {
+	k := len(weights)
+	if k == 0 {
+		return nil, errors.New("mixture has no components")
+	}
+	if len(means) != k || len(covs) != k {
+		return nil, fmt.Errorf("mixture has %d weights, %d means and %d covariances", k, len(means), len(covs))
+	}
+	var sum float64
+	for i, w := range weights {
+		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
+			return nil, fmt.Errorf("weight %d is %v", i, w)
+		}
+		sum += w
+	}
+	if math.Abs(sum-1) > WeightTolerance {
+		return nil, fmt.Errorf("weights sum to %.12g, not 1", sum)
+	}
+	d := len(means[0])
+	if d == 0 {
+		return nil, errors.New("means have dimension 0")
+	}
+	comps := make([]*gaussian, k)
+	for i := range means {
+		if len(means[i]) != d {
+			return nil, fmt.Errorf("mean %d has %d entries, mean 0 has %d", i, len(means[i]), d)
+		}
+		for j, v := range means[i] {
+			if math.IsNaN(v) || math.Abs(v) > MaxMagnitude {
+				return nil, fmt.Errorf("mean %d entry %d is %v", i, j, v)
+			}
+		}
+		if covs[i] == nil {
+			return nil, fmt.Errorf("covariance %d is missing", i)
+		}
+		g, err := build(means[i], covs[i])
+		if err != nil {
+			return nil, fmt.Errorf("component %d: %w", i, err)
+		}
+		comps[i] = g
+	}
+	return comps, nil
 }

@@ -37,7 +37,7 @@ func (s *Server) KnownDistances(ctx context.Context, mixtures []*Mixture) (*Know
 		if _, seen := kd.index[m]; seen {
 			continue
 		}
-		comps, err := m.components()
+		comps, err := mixtureComponents(m.Weights, m.Means, m.Covs)
 		if err != nil || len(preps) > 0 && m.Dim() != len(preps[0].comps[0].mean) {
 			continue
 		}

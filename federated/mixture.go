@@ -3,7 +3,6 @@ package federated
 import (
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/blas"
@@ -11,9 +10,6 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
-
-// WeightTolerance is how far the weights of a valid mixture may sum from 1.
-const WeightTolerance = 1e-9
 
 // Mixture is a finite Gaussian mixture sum_k w_k phi(x; mu_k, Sigma_k).
 // Its zero value is an empty mixture; Validate tells whether a value is usable.
@@ -63,53 +59,7 @@ func (m *Mixture) Validate() error {
 
 // components validates m and factorizes and inverts each component.
 func (m *Mixture) components() ([]*gaussian, error) {
-	return m.factor(newGaussian)
-}
-
-// factor validates m and builds each component with build: newGaussian, or
-// factorGaussian where no inverse is needed.
-func (m *Mixture) factor(build func(mean []float64, cov *mat.SymDense) (*gaussian, error)) ([]*gaussian, error) {
-	k := len(m.Weights)
-	if k == 0 {
-		return nil, errors.New("mixture has no components")
-	}
-	if len(m.Means) != k || len(m.Covs) != k {
-		return nil, fmt.Errorf("mixture has %d weights, %d means and %d covariances", k, len(m.Means), len(m.Covs))
-	}
-	var sum float64
-	for i, w := range m.Weights {
-		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
-			return nil, fmt.Errorf("weight %d is %v", i, w)
-		}
-		sum += w
-	}
-	if math.Abs(sum-1) > WeightTolerance {
-		return nil, fmt.Errorf("weights sum to %.12g, not 1", sum)
-	}
-	d := len(m.Means[0])
-	if d == 0 {
-		return nil, errors.New("means have dimension 0")
-	}
-	comps := make([]*gaussian, k)
-	for i := range m.Means {
-		if len(m.Means[i]) != d {
-			return nil, fmt.Errorf("mean %d has %d entries, mean 0 has %d", i, len(m.Means[i]), d)
-		}
-		for j, v := range m.Means[i] {
-			if math.IsNaN(v) || math.Abs(v) > MaxMagnitude {
-				return nil, fmt.Errorf("mean %d entry %d is %v", i, j, v)
-			}
-		}
-		if m.Covs[i] == nil {
-			return nil, fmt.Errorf("covariance %d is missing", i)
-		}
-		g, err := build(m.Means[i], m.Covs[i])
-		if err != nil {
-			return nil, fmt.Errorf("component %d: %w", i, err)
-		}
-		comps[i] = g
-	}
-	return comps, nil
+	return mixtureComponents(m.Weights, m.Means, m.Covs)
 }
 
 // LogJoint returns the n x K matrix of log{w_k phi(x_j; mu_k, Sigma_k)} for
@@ -117,7 +67,7 @@ func (m *Mixture) factor(build func(mean []float64, cov *mat.SymDense) (*gaussia
 func (m *Mixture) LogJoint(X *mat.Dense) (*mat.Dense, error) {
 	// Densities need the Cholesky factors only; the inverse (and its
 	// magnitude check in Validate) is for the distances between mixtures.
-	comps, err := m.factor(factorGaussian)
+	comps, err := factorComponents(m.Weights, m.Means, m.Covs, factorGaussian)
 	if err != nil {
 		return nil, err
 	}

@@ -178,7 +178,7 @@ func seedAtoms(atoms []atom, K int, rng *rand.Rand) *Mixture {
 func (r *Round) mm(ctx context.Context, table *assignTable, start *Mixture, maxIter int) (*Mixture, float64, error) {
 	atoms := table.atoms
 	K := start.K()
-	centers, err := start.components()
+	centers, err := mixtureComponents(start.Weights, start.Means, start.Covs)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -204,7 +204,7 @@ func (r *Round) mm(ctx context.Context, table *assignTable, start *Mixture, maxI
 		reseedEmpty(atoms, assign, cost, K)
 		mix = momentMatch(atoms, assign, func(a int) float64 { return atoms[a].mass }, K, d)
 		normalize(mix.Weights)
-		centers, err = mix.components()
+		centers, err = mixtureComponents(mix.Weights, mix.Means, mix.Covs)
 		if err != nil {
 			return nil, 0, fmt.Errorf("reduction produced an invalid component: %w", err)
 		}

@@ -44,7 +44,7 @@ func aredVerdictIDs(t *testing.T, ests []Estimate) (flagged, aside []string, gro
 func TestReplaysFrameNoOne(t *testing.T) {
 	for _, nByz := range []int{6, 12} {
 		ests, byz, _ := honestRound(t, 30, nByz, 91)
-		attacked, _, err := (&Server{}).Craft(context.Background(), ReplayFrame, ests, byz, newRNG(1))
+		attacked, _, err := Craft(context.Background(), &Server{}, ReplayFrame, ests, byz, newRNG(1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +77,7 @@ func TestReplaysFrameNoOne(t *testing.T) {
 // identical crafted mixtures still form one group counted once.
 func TestReplaysDoNotBlindTheCopyRule(t *testing.T) {
 	ests, byz, _ := honestRound(t, 50, 20, 93)
-	attacked, _, err := (&Server{}).Craft(context.Background(), ReplayBlind, ests, byz, newRNG(1))
+	attacked, _, err := Craft(context.Background(), &Server{}, ReplayBlind, ests, byz, newRNG(1))
 	if err != nil {
 		t.Fatal(err)
 	}

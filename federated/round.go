@@ -3,6 +3,7 @@ package federated
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc64"
 	"math"
@@ -12,6 +13,10 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 )
+
+// ErrNoValidEstimate reports a round in which no estimate is left to
+// aggregate.
+var ErrNoValidEstimate = errors.New("no valid estimate to aggregate")
 
 // Invalid is an estimate excluded before any distance is computed.
 type Invalid struct {
@@ -130,7 +135,7 @@ func (s *Server) Prepare(ctx context.Context, ests []Estimate) (*Round, error) {
 		default:
 			// The factorizations validate the estimate and are kept for
 			// the distances and the aggregations.
-			if r.comps[i], err = e.Mixture.components(); err != nil {
+			if r.comps[i], err = mixtureComponents(e.Mixture.Weights, e.Mixture.Means, e.Mixture.Covs); err != nil {
 				reason = err.Error()
 			} else {
 				reason = conditionProblem(r.comps[i])

@@ -20,7 +20,7 @@ func TestSlotCaptureKeepsTheShareBound(t *testing.T) {
 	ctx := context.Background()
 	for _, nByz := range []int{6, 12} {
 		ests, byz, truth := honestRound(t, 30, nByz, 97)
-		view, err := (&Server{}).viewHonest(ctx, ests)
+		view, err := viewHonest(ctx, &Server{}, ests)
 		if err != nil {
 			t.Fatal(err)
 		}

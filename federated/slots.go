@@ -60,7 +60,7 @@ const maxSlotPasses = 10
 // beta * 2 sqrt(2 rho) of the mean the kept honest components alone give,
 // in the centre's metric (README, threat model).
 func (r *Round) combineSlots(ctx context.Context, ref *Mixture, machines []int) (*Mixture, *SlotReport, error) {
-	refComps, err := ref.components()
+	refComps, err := mixtureComponents(ref.Weights, ref.Means, ref.Covs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("componentwise combination: reference: %w", err)
 	}
@@ -117,7 +117,7 @@ func (r *Round) combineSlots(ctx context.Context, ref *Mixture, machines []int) 
 				mix.Weights[k] = 1 / float64(K)
 			}
 		}
-		comps, err := mix.components()
+		comps, err := mixtureComponents(mix.Weights, mix.Means, mix.Covs)
 		if err != nil {
 			return nil, nil, fmt.Errorf("componentwise combination produced an invalid mixture: %w", err)
 		}

@@ -23,7 +23,7 @@ func (r *Round) trim(ctx context.Context) (*Result, error) {
 	}
 	start := r.Estimates[r.Coat].Mixture
 	K, d := start.K(), start.Dim()
-	centers, err := start.components()
+	centers, err := mixtureComponents(start.Weights, start.Means, start.Covs)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func (r *Round) trim(ctx context.Context) (*Result, error) {
 			}
 		}
 		normalize(next.Weights) // sum kappa = 1 - eta: this is the (1-eta)^-1 factor
-		if centers, err = next.components(); err != nil {
+		if centers, err = mixtureComponents(next.Weights, next.Means, next.Covs); err != nil {
 			return nil, fmt.Errorf("trim produced an invalid component: %w", err)
 		}
 		current = next

@@ -181,7 +181,7 @@ func holm(vs []Verdict, level float64) {
 // sampling error times the divergence between distinct components. One
 // alignment per estimate: the verdicts cost O(m).
 func (r *Round) waldTo(ctx context.Context, ref *Mixture) ([]float64, error) {
-	refComps, err := ref.components()
+	refComps, err := mixtureComponents(ref.Weights, ref.Means, ref.Covs)
 	if err != nil {
 		return nil, fmt.Errorf("the answer: %w", err)
 	}
