@@ -134,3 +134,10 @@ func (t *assignTable) assignNearest(centers []*gaussian, assign []int, cost, dif
 		assign[a], cost[a] = best, bestC
 	}
 }
+
+// atom is one component of the averaged mixture with its mass lambda_i w_ik.
+type atom struct {
+	g       *gaussian
+	mass    float64
+	machine int
+}

@@ -64,7 +64,7 @@ func StealthMixture(m *Mixture, scale, shift float64) *Mixture {
 	return out
 }
 
-// CraftStealth plays the attacker against this server: ests are every
+// CraftStealth plays the attacker against the server s: ests are every
 // machine's honest estimate and byzantine the machines it controls. For
 // every covariance factor it raises the shift as long as ARED keeps as many
 // Byzantine machines as it keeps when they send their honest fits (an

@@ -56,16 +56,6 @@ func perturb(m *Mixture, family string, t float64) (*Mixture, error) {
 	return nil, fmt.Errorf("unknown perturbation %q", family)
 }
 
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // partialCapture moves m a fraction t of the way to one merge (the closest
 // pair, both onto their moment match) or one split (the lightest component
 // onto one half of the heaviest, which moves to the other half).

@@ -10,23 +10,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// The Jeffreys cost between two single Gaussians is KL(p||q) + KL(q||p),
-// each checked by Monte Carlo.
-func TestJeffreysMatchesMonteCarlo(t *testing.T) {
-	rng := newRNG(21)
-	p := randomMixture(rng, 1, 3, 1)
-	q := randomMixture(rng, 1, 3, 1)
-	got, err := Jeffreys.Between(p, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m1, v1 := monteCarloKL(t, p, q, 200000, rng)
-	m2, v2 := monteCarloKL(t, q, p, 200000, rng)
-	if se := math.Sqrt(v1 + v2); math.Abs(got-(m1+m2)) > 4*se {
-		t.Fatalf("Jeffreys = %v, Monte Carlo %v +- %v", got, m1+m2, se)
-	}
-}
-
 // Every reduction keeps the lowest objective over its starts, the first
 // of which is the paper's single start at COAT.
 func TestMultiStartNeverWorseThanCOATStart(t *testing.T) {
@@ -200,36 +183,6 @@ func TestEq5WarnsWhenFactorBelowOne(t *testing.T) {
 	}
 }
 
-// The penalty search picks, on data too few for ten free covariances, a
-// constant above the paper's 1, the same one for the same seed.
-func TestPenaltySearchChoosesOnOwnData(t *testing.T) {
-	rng := newRNG(23)
-	truth := randomMixture(rng, 4, 15, 2)
-	X, _, err := truth.Sample(200, rng)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fit := func() FitInfo {
-		_, info, err := (&EM{K: 4, PenaltySearch: &PenaltySearch{}}).Fit(context.Background(), X, newRNG(5))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return info
-	}
-	a, b := fit(), fit()
-	if a.PenaltyScale != b.PenaltyScale || !slices.ContainsFunc(DefaultPenaltyGrid(), func(c float64) bool { return c == a.PenaltyScale }) {
-		t.Fatalf("chose %v then %v, want one grid value twice", a.PenaltyScale, b.PenaltyScale)
-	}
-	if a.PenaltyScale <= 1 {
-		t.Errorf("chose c = %v with 50 points per component in d = 15; scores %v", a.PenaltyScale, a.PenaltyScores)
-	}
-	for g, s := range a.PenaltyScores {
-		if !math.IsNaN(s) && s > a.PenaltyScores[slices.Index(DefaultPenaltyGrid(), a.PenaltyScale)] {
-			t.Errorf("candidate %v scores %v, above the chosen one", DefaultPenaltyGrid()[g], s)
-		}
-	}
-}
-
 func TestSettingsRejectBadValues(t *testing.T) {
 	truth := randomMixture(newRNG(61), 2, 2, 4)
 	good, _, err := truth.Sample(200, newRNG(62))
@@ -278,43 +231,6 @@ func TestSettingsRejectBadValues(t *testing.T) {
 	}
 	if _, err := (&Server{}).Prepare(context.Background(), ests); err != nil {
 		t.Fatalf("the estimates fail a valid server: %v", err)
-	}
-}
-
-// The attacker's choice is kept by ARED, and moves the Byzantine fits.
-func TestStealthStaysInsideARED(t *testing.T) {
-	ests, _, _ := plantedRound(t, Letters, 20, 0, 54)
-	byz := []int{0, 5, 9}
-	srv := &Server{}
-	// Estimates from n = 2,000 are precise: only small moves stay hidden.
-	grid := StealthGrid{Scales: []float64{1, 1.02, 1.05, 1.1}, Shifts: []float64{0, 0.002, 0.005, 0.01, 0.02, 0.05}}
-	attacked, choice, err := CraftStealth(context.Background(), srv, ests, byz, grid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if choice.Damage <= 0 || (choice.Scale == 1 && choice.Shift == 0) {
-		t.Fatalf("attack chose %+v: nothing moved", choice)
-	}
-	round, err := srv.Prepare(context.Background(), attacked)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := round.Aggregate(context.Background(), ARED, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	honest, err := srv.Prepare(context.Background(), ests)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := honest.Aggregate(context.Background(), ARED, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range byz {
-		if slices.Contains(base.Kept, b) && !slices.Contains(res.Kept, b) {
-			t.Errorf("ARED flagged stealth machine %d (choice %+v)", b, choice)
-		}
 	}
 }
 

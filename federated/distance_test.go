@@ -290,3 +290,20 @@ func twoGaussians(t *testing.T, rng *rand.Rand, d int) (p, q *Mixture, gp, gq *g
 	}
 	return p, q, gp, gq
 }
+
+// The Jeffreys cost between two single Gaussians is KL(p||q) + KL(q||p),
+// each checked by Monte Carlo.
+func TestJeffreysMatchesMonteCarlo(t *testing.T) {
+	rng := newRNG(21)
+	p := randomMixture(rng, 1, 3, 1)
+	q := randomMixture(rng, 1, 3, 1)
+	got, err := Jeffreys.Between(p, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m1, v1 := monteCarloKL(t, p, q, 200000, rng)
+	m2, v2 := monteCarloKL(t, q, p, 200000, rng)
+	if se := math.Sqrt(v1 + v2); math.Abs(got-(m1+m2)) > 4*se {
+		t.Fatalf("Jeffreys = %v, Monte Carlo %v +- %v", got, m1+m2, se)
+	}
+}

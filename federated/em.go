@@ -395,8 +395,3 @@ func (s *emState) hardMStep(labels []int) *Mixture {
 	}
 	return s.mStep(prev)
 }
-
-// normalize rescales w to sum to 1, removing the rounding of sums.
-func normalize(w []float64) {
-	floats.Scale(1/floats.Sum(w), w)
-}

@@ -3,6 +3,7 @@ package federated
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/floats"
@@ -151,5 +152,35 @@ func BenchmarkEMIteration(b *testing.B) {
 			b.Fatal(err)
 		}
 		mix = s.mStep(mix)
+	}
+}
+
+// The penalty search picks, on data too few for ten free covariances, a
+// constant above the paper's 1, the same one for the same seed.
+func TestPenaltySearchChoosesOnOwnData(t *testing.T) {
+	rng := newRNG(23)
+	truth := randomMixture(rng, 4, 15, 2)
+	X, _, err := truth.Sample(200, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fit := func() FitInfo {
+		_, info, err := (&EM{K: 4, PenaltySearch: &PenaltySearch{}}).Fit(context.Background(), X, newRNG(5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info
+	}
+	a, b := fit(), fit()
+	if a.PenaltyScale != b.PenaltyScale || !slices.ContainsFunc(DefaultPenaltyGrid(), func(c float64) bool { return c == a.PenaltyScale }) {
+		t.Fatalf("chose %v then %v, want one grid value twice", a.PenaltyScale, b.PenaltyScale)
+	}
+	if a.PenaltyScale <= 1 {
+		t.Errorf("chose c = %v with 50 points per component in d = 15; scores %v", a.PenaltyScale, a.PenaltyScores)
+	}
+	for g, s := range a.PenaltyScores {
+		if !math.IsNaN(s) && s > a.PenaltyScores[slices.Index(DefaultPenaltyGrid(), a.PenaltyScale)] {
+			t.Errorf("candidate %v scores %v, above the chosen one", DefaultPenaltyGrid()[g], s)
+		}
 	}
 }

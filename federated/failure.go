@@ -135,7 +135,7 @@ func (f Failure) Adaptive() bool {
 	return k.craft != nil
 }
 
-// Craft plays the adaptive failure f against this server: ests are every
+// Craft plays the adaptive failure f against the server s: ests are every
 // machine's honest estimate (as the attacker sees them, sample sizes
 // included) and byzantine the machines it controls. It returns the
 // estimates with the Byzantine ones replaced and what the attacker chose.

@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 )
@@ -227,4 +228,9 @@ func factorComponents(weights []float64, means [][]float64, covs []*mat.SymDense
 		comps[i] = g
 	}
 	return comps, nil
+}
+
+// normalize rescales w to sum to 1, removing the rounding of sums.
+func normalize(w []float64) {
+	floats.Scale(1/floats.Sum(w), w)
 }

@@ -12,13 +12,6 @@ import (
 	"github.com/nistgmm/nistgmm/internal/parallel"
 )
 
-// atom is one component of the averaged mixture with its mass lambda_i w_ik.
-type atom struct {
-	g       *gaussian
-	mass    float64
-	machine int
-}
-
 func (r *Round) atoms(machines []int) ([]atom, error) {
 	var total float64
 	for _, i := range machines {

@@ -132,20 +132,6 @@ func (r *Round) combineSlots(ctx context.Context, ref *Mixture, machines []int) 
 	return cur, report, nil
 }
 
-// alignTo returns perm with perm[k] the component of comps given to the
-// reference's component k, minimizing the total KL(comps[perm[k]] || ref[k]).
-func alignTo(ref, comps []*gaussian, d int) []int {
-	K := len(ref)
-	cost := make([]float64, K*K)
-	diff := make([]float64, d)
-	for k, g := range ref {
-		for l, c := range comps {
-			cost[k*K+l] = klGauss(c, g, diff)
-		}
-	}
-	return assignment(cost, K)
-}
-
 // slotCache holds a slot's divergences of one pass and, per machine, the
 // component they were computed for.
 type slotCache struct {

@@ -217,3 +217,13 @@ func (r *Round) waldTo(ctx context.Context, ref *Mixture) ([]float64, error) {
 	})
 	return out, err
 }
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
