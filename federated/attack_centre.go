@@ -32,12 +32,21 @@ func viewHonest(ctx context.Context, s *Server, ests []Estimate) (*honestView, e
 	if err != nil {
 		return nil, fmt.Errorf("the attacker's view: %w", err)
 	}
-	ref := round.comps[round.Coat]
+	// The attacker factors the estimates the server found valid itself,
+	// as the server does.
+	comps := make([][]*gaussian, len(ests))
+	for _, i := range round.Valid {
+		m := ests[i].Mixture
+		if comps[i], err = mixtureComponents(m.Weights, m.Means, m.Covs); err != nil {
+			return nil, fmt.Errorf("the attacker's view: estimate %d: %w", i, err)
+		}
+	}
+	ref := comps[round.Coat]
 	K, d := len(ref), len(ref[0].mean)
 	v := &honestView{perms: make([][]int, len(ests))}
 	var used []int
 	for _, i := range round.Valid {
-		v.perms[i] = alignTo(ref, round.comps[i], d)
+		v.perms[i] = alignTo(ref, comps[i], d)
 		used = append(used, i)
 	}
 	v.centre = &Mixture{Weights: make([]float64, K)}
@@ -50,7 +59,7 @@ func viewHonest(ctx context.Context, s *Server, ests []Estimate) (*honestView, e
 		sdMean := make([]float64, d)
 		var w, w2 float64
 		for _, i := range used {
-			g := round.comps[i][v.perms[i][k]]
+			g := comps[i][v.perms[i][k]]
 			wk := ests[i].Mixture.Weights[v.perms[i][k]]
 			w += wk / n
 			w2 += wk * wk / n
@@ -79,7 +88,7 @@ func viewHonest(ctx context.Context, s *Server, ests []Estimate) (*honestView, e
 			for y := x; y < d; y++ {
 				var spread float64
 				for _, i := range used {
-					g := round.comps[i][v.perms[i][k]]
+					g := comps[i][v.perms[i][k]]
 					spread += (g.mean[x] - mean[x]) * (g.mean[y] - mean[y]) / n
 				}
 				centreCov.SetSym(x, y, cov[x*d+y]+spread)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"math"
 	"sort"
-	"strconv"
-	"unicode/utf8"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -122,24 +120,6 @@ func groupCopies(m int, links []copyLink, key []uint64) []int {
 		rep[a] = best[find(a)]
 	}
 	return rep
-}
-
-// MaxIDLength bounds how much of an estimate's id human-readable output
-// shows: ids come from the machines and may be hostile.
-const MaxIDLength = 64
-
-// QuoteID makes an id safe to print in logs and messages: quoted, with
-// control characters (ANSI escapes, NUL, CR, LF) and invalid UTF-8
-// escaped, and cut to MaxIDLength bytes with "..." after.
-func QuoteID(id string) string {
-	if len(id) > MaxIDLength {
-		cut := MaxIDLength
-		for cut > 0 && !utf8.RuneStart(id[cut]) {
-			cut--
-		}
-		return strconv.Quote(id[:cut]) + "..."
-	}
-	return strconv.Quote(id)
 }
 
 // maxCopyChecks bounds the pairs nearCopiesSampled compares by their own

@@ -5,17 +5,6 @@ import (
 	"math"
 )
 
-// Estimate is what one machine transmits: its fitted mixture and the number
-// of observations it was fitted on.
-type Estimate struct {
-	ID      string
-	N       int
-	Mixture *Mixture
-	// Malformed, when not empty, says why the transmitted estimate could not
-	// even be decoded; Prepare lists such an estimate as invalid.
-	Malformed string
-}
-
 // Server aggregates transmitted estimates. Its zero value is the product's
 // default: the symmetric Jeffreys transportation divergence, ARED's robust
 // radius, the paper's trimming level 0.5, a multi-start reduction and
