@@ -11,7 +11,9 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/estimates"
+	"github.com/nistgmm/nistgmm/federated/mixture"
+	"github.com/nistgmm/nistgmm/federated/server"
 	"github.com/nistgmm/nistgmm/internal/parallel"
 	"github.com/nistgmm/nistgmm/mixsim"
 )
@@ -69,7 +71,7 @@ func CalibrateVerdicts(ctx context.Context, c VerdictCalibration, done func(int)
 		if err != nil {
 			return fmt.Errorf("round %d: %w", r, err)
 		}
-		ests := make([]federated.Estimate, v.M)
+		ests := make([]estimates.Estimate, v.M)
 		for i := range ests {
 			n := 1000
 			if v.Unequal {
@@ -80,17 +82,17 @@ func CalibrateVerdicts(ctx context.Context, c VerdictCalibration, done func(int)
 			if err != nil {
 				return err
 			}
-			fit, _, err := (&federated.EM{K: v.K}).Fit(ctx, X, rng)
+			fit, _, err := (&mixture.EM{K: v.K}).Fit(ctx, X, rng)
 			if err != nil {
 				return fmt.Errorf("round %d, site %d: %w", r, i, err)
 			}
-			ests[i] = federated.Estimate{ID: fmt.Sprint(i), N: n, Mixture: fit}
+			ests[i] = estimates.Estimate{ID: fmt.Sprint(i), N: n, Mixture: fit}
 		}
-		round, err := (&federated.Server{Workers: 1}).Prepare(ctx, ests)
+		round, err := (&server.Server{Workers: 1}).Prepare(ctx, ests)
 		if err != nil {
 			return fmt.Errorf("round %d: %w", r, err)
 		}
-		res, err := round.Aggregate(ctx, federated.ARED, nil)
+		res, err := round.Aggregate(ctx, server.ARED, nil)
 		if err != nil {
 			return fmt.Errorf("round %d: %w", r, err)
 		}

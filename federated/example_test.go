@@ -8,21 +8,24 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/divergence"
+	"github.com/nistgmm/nistgmm/federated/estimates"
+	"github.com/nistgmm/nistgmm/federated/mixture"
+	"github.com/nistgmm/nistgmm/federated/server"
 )
 
 // Nine machines send 1-D two-component mixtures; machine e's transmission
 // was corrupted. The server finds COAT among the honest ones; CRED reduces
 // COAT's ball, ARED a wider one, and GMR everything.
 func ExampleServer() {
-	mix := func(mu1, mu2 float64) *federated.Mixture {
-		return &federated.Mixture{
+	mix := func(mu1, mu2 float64) *mixture.Mixture {
+		return &mixture.Mixture{
 			Weights: []float64{0.4, 0.6},
 			Means:   [][]float64{{mu1}, {mu2}},
 			Covs:    []*mat.SymDense{mat.NewSymDense(1, []float64{1}), mat.NewSymDense(1, []float64{1})},
 		}
 	}
-	ests := []federated.Estimate{
+	ests := []estimates.Estimate{
 		{ID: "a", N: 500, Mixture: mix(0.02, 5.01)},
 		{ID: "b", N: 500, Mixture: mix(-0.03, 4.98)},
 		{ID: "c", N: 500, Mixture: mix(0.01, 5.03)},
@@ -33,13 +36,13 @@ func ExampleServer() {
 		{ID: "h", N: 500, Mixture: mix(-0.02, 4.99)},
 		{ID: "i", N: 500, Mixture: mix(0.00, 5.04)},
 	}
-	round, err := (&federated.Server{}).Prepare(context.Background(), ests)
+	round, err := (&server.Server{}).Prepare(context.Background(), ests)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println("COAT:", ests[round.Coat].ID)
-	for _, m := range []federated.Method{federated.CRED, federated.ARED, federated.GMR} {
+	for _, m := range []server.Method{server.CRED, server.ARED, server.GMR} {
 		res, err := round.Aggregate(context.Background(), m, nil)
 		if err != nil {
 			fmt.Println(err)
@@ -73,7 +76,7 @@ func ExampleEM_Fit() {
 		X.Set(i, 0, centre+rng.NormFloat64())
 		X.Set(i, 1, rng.NormFloat64())
 	}
-	em := &federated.EM{K: 2, PenaltySearch: &federated.PenaltySearch{}}
+	em := &mixture.EM{K: 2, PenaltySearch: &mixture.PenaltySearch{}}
 	mix, info, err := em.Fit(context.Background(), X, rng)
 	if err != nil {
 		fmt.Println(err)
@@ -84,14 +87,14 @@ func ExampleEM_Fit() {
 		lo, hi = hi, lo
 	}
 	fmt.Printf("means near %.0f and %.0f, converged %v, penalty constant chosen from the grid: %v\n",
-		lo, hi, info.Converged, slices.Contains(federated.DefaultPenaltyGrid(), info.PenaltyScale))
+		lo, hi, info.Converged, slices.Contains(mixture.DefaultPenaltyGrid(), info.PenaltyScale))
 	// Output:
 	// means near 0 and 6, converged true, penalty constant chosen from the grid: true
 }
 
 // Predict assigns each observation to its most probable component.
 func ExampleMixture_Predict() {
-	mix := &federated.Mixture{
+	mix := &mixture.Mixture{
 		Weights: []float64{0.5, 0.5},
 		Means:   [][]float64{{0}, {10}},
 		Covs:    []*mat.SymDense{mat.NewSymDense(1, []float64{1}), mat.NewSymDense(1, []float64{1})},
@@ -109,11 +112,11 @@ func ExampleMixture_Predict() {
 // Between measures how far two mixtures are; the Jeffreys divergence of
 // two unit-variance Gaussians one apart is KL both ways, 0.5 + 0.5.
 func ExampleDistance_Between() {
-	one := func(mu float64) *federated.Mixture {
-		return &federated.Mixture{Weights: []float64{1}, Means: [][]float64{{mu}},
+	one := func(mu float64) *mixture.Mixture {
+		return &mixture.Mixture{Weights: []float64{1}, Means: [][]float64{{mu}},
 			Covs: []*mat.SymDense{mat.NewSymDense(1, []float64{1})}}
 	}
-	for _, d := range []federated.Distance{federated.KL, federated.Jeffreys} {
+	for _, d := range []divergence.Distance{divergence.KL, divergence.Jeffreys} {
 		v, err := d.Between(one(0), one(1))
 		if err != nil {
 			fmt.Println(err)

@@ -12,7 +12,7 @@ import (
 	"codeberg.org/sbinet/npyio/npy"
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/server"
 )
 
 // TestFitAggregateScore drives the three server-side commands on a toy
@@ -71,7 +71,7 @@ func TestFitAggregateScore(t *testing.T) {
 	if err := cmdAggregate(context.Background(), []string{"--estimates", est, "--method", "gmr", "--out", agg}); err != nil {
 		t.Fatal(err)
 	}
-	var rep federated.Report
+	var rep server.Report
 	if data, err = os.ReadFile(agg); err != nil {
 		t.Fatal(err)
 	}
