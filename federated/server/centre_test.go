@@ -83,15 +83,15 @@ func TestSampledCentreGuarantee(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if found.radius != radii[found.centre] {
-			t.Fatalf("radius %v, the centre's is %v", found.radius, radii[found.centre])
+		if found.Radius != radii[found.Centre] {
+			t.Fatalf("radius %v, the centre's is %v", found.Radius, radii[found.Centre])
 		}
 		for q := range worse {
-			if found.radius > sorted[int(math.Ceil(q*m))-1] {
+			if found.Radius > sorted[int(math.Ceil(q*m))-1] {
 				worse[q]++
 			}
 		}
-		if found.radius > 2*exact {
+		if found.Radius > 2*exact {
 			twice++
 		}
 	}
@@ -124,10 +124,10 @@ func TestSampledCentreDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if found.radius > 1.05*exact {
-			t.Errorf("trial %d: radius %v, exact %v", trial, found.radius, exact)
+		if found.Radius > 1.05*exact {
+			t.Errorf("trial %d: radius %v, exact %v", trial, found.Radius, exact)
 		}
-		if len(rows.computed) != DefaultCandidates+DefaultRefined || found.exact {
+		if len(rows.computed) != DefaultCandidates+DefaultRefined || found.Exact {
 			t.Errorf("trial %d: %d rows computed", trial, len(rows.computed))
 		}
 		few := members[:40]
@@ -136,7 +136,7 @@ func TestSampledCentreDefaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		pos, r, _ := CenterOfAttention(subMatrix(dist, few))
-		if !found.exact || found.centre != few[pos] || found.radius != r {
+		if !found.Exact || found.Centre != few[pos] || found.Radius != r {
 			t.Errorf("trial %d: %+v, exact centre %d radius %v", trial, found, few[pos], r)
 		}
 	}

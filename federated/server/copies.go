@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/nistgmm/nistgmm/federated/internal/kernel"
+	"github.com/nistgmm/nistgmm/federated/internal/robust"
 )
 
 // CopyFraction is the default of Server.CopyFraction: two estimates closer
@@ -70,7 +71,7 @@ func nearCopies(dist *mat.Dense, fraction float64, key []uint64) (rep []int, typ
 		half = math.Min(half, row[(m+1)/2-1])
 	}
 	sort.Float64s(nearest)
-	typical = math.Max(quantileSorted(nearest, 0.5), CopyFloor*half)
+	typical = math.Max(robust.QuantileSorted(nearest, 0.5), CopyFloor*half)
 	limit := fraction * typical
 	var links []copyLink
 	for a := 0; a < m; a++ {
@@ -187,7 +188,7 @@ func nearCopiesSampled(ctx context.Context, rows *kernel.RowSource, cands []int,
 		half = math.Min(half, row[(m+1)/2-1])
 	}
 	sort.Float64s(nearest)
-	typical = math.Max(quantileSorted(nearest, sampledTypicalLevel), CopyFloor*half)
+	typical = math.Max(robust.QuantileSorted(nearest, sampledTypicalLevel), CopyFloor*half)
 	limit := math.Max(fraction*typical, rows.Dist.RoundOff())
 	window := 2 * math.Sqrt(limit)
 	c := len(cands)

@@ -3,10 +3,9 @@ package server
 import (
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/nistgmm/nistgmm/federated/internal/kernel"
-	"gonum.org/v1/gonum/stat/distuv"
+	"github.com/nistgmm/nistgmm/federated/internal/robust"
 )
 
 // RadiusRule names how ARED sizes the ball around COAT whose estimates it
@@ -101,70 +100,6 @@ func (r *Round) aredRadius() (float64, string, error) {
 				"ARED keeps CRED's ball", m)
 		}
 		dist, coat := r.voterCoatDistances()
-		return math.Max(robustRadius(dist, coat, r.Radius, scale), floor), warning, nil
+		return math.Max(robust.RobustRadius(dist, coat, r.Radius, scale), floor), warning, nil
 	}
-}
-
-// robustRadius is RadiusRobust's rule over the distances to COAT (coat is
-// COAT's own position, excluded) with ball radius rcoat.
-func robustRadius(dist []float64, coat int, rcoat, scale float64) float64 {
-	var in []float64
-	for b, d := range dist {
-		if b != coat && d <= rcoat {
-			in = append(in, d)
-		}
-	}
-	if len(in) < 2 {
-		return rcoat
-	}
-	sort.Float64s(in)
-	q25 := quantileSorted(in, 0.5)
-	return rcoat + scale*(rcoat-q25)/0.6745
-}
-
-// quantileSorted returns the p-quantile of sorted x by linear interpolation.
-func quantileSorted(x []float64, p float64) float64 {
-	pos := p * float64(len(x)-1)
-	lo := int(math.Floor(pos))
-	if lo >= len(x)-1 {
-		return x[len(x)-1]
-	}
-	frac := pos - float64(lo)
-	return x[lo]*(1-frac) + x[lo+1]*frac
-}
-
-// slotQuarterShare is the safety factor of slotRadius's bound on the
-// quarter mark: the share of the chi-square ratio Q_p(1/4) / Q_p(1/2) below
-// which q25 / r_coat is taken as a sign of components packed near the
-// centre rather than honest spread. On simulated clean rounds (Section 5's
-// generator, d 2-20, equal and unequal n) the slots' lower quantiles sat
-// above the bound in every slot.
-const slotQuarterShare = 0.6
-
-// slotRadius is RadiusRobust's rule within one slot of ARED's
-// componentwise combination, with the quarter mark q25 held at least at
-// slotQuarterShare * Q_p(1/4) / Q_p(1/2) * r_coat, Q_p the chi-square
-// quantiles with p = d (d + 3) / 2 degrees of freedom (the parameters of a
-// d-dimensional Gaussian, whose Jeffreys divergences between independent
-// fits scale like chi-square with p degrees of freedom). Components packed
-// near the centre (a crafted component sent by many machines, slightly
-// jittered so that it is no copy) drag q25 to 0 and would stretch the
-// radius to 1 + s / 0.6745 times r_coat (5.4 with s = 3); bounded, the
-// stretch is at most 1 + s (1 - bound) / 0.6745 (2.9 in d = 50, 3.8 in
-// d = 2), while honest spread, which sits above the bound, is untouched.
-func slotRadius(dist []float64, centre int, rcoat, scale float64, d int) float64 {
-	var in []float64
-	for b, v := range dist {
-		if b != centre && v <= rcoat {
-			in = append(in, v)
-		}
-	}
-	if len(in) < 2 {
-		return rcoat
-	}
-	sort.Float64s(in)
-	p := float64(d*(d+3)) / 2
-	chi := distuv.ChiSquared{K: p}
-	q25 := math.Max(quantileSorted(in, 0.5), slotQuarterShare*chi.Quantile(0.25)/chi.Quantile(0.5)*rcoat)
-	return rcoat + scale*(rcoat-q25)/0.6745
 }

@@ -3,13 +3,10 @@ package server
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc64"
 	"math"
 	"math/rand/v2"
-	"slices"
-	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -19,17 +16,6 @@ import (
 	"github.com/nistgmm/nistgmm/federated/internal/kernel"
 	"github.com/nistgmm/nistgmm/federated/mixture"
 )
-
-// ErrNoValidEstimate reports a round in which no estimate is left to
-// aggregate.
-var ErrNoValidEstimate = errors.New("no valid estimate to aggregate")
-
-// Invalid is an estimate excluded before any distance is computed.
-type Invalid struct {
-	Index  int
-	ID     string
-	Reason string
-}
 
 // Round is one set of received estimates, validated, with their pairwise
 // distances and centre of attention. Every aggregation of the round reuses
@@ -212,8 +198,8 @@ func (r *Round) prepareSampled(ctx context.Context, preps []*kernel.DistanceInpu
 	if err != nil {
 		return err
 	}
-	r.coatPos, r.Radius = found.centre, found.radius
-	r.coatRow = src.RowOut(found.centre)
+	r.coatPos, r.Radius = found.Centre, found.Radius
+	r.coatRow = src.RowOut(found.Centre)
 	r.Coat = r.Valid[r.coatPos]
 	r.CentreSearch = fmt.Sprintf("%s; %d rows of %d distances computed", found, src.Computed, len(r.Valid))
 	return nil
@@ -271,158 +257,6 @@ func (r *Round) voters() []int {
 	return out
 }
 
-// setAside sets every valid estimate's weight (its sample size, capped at
-// the median report unless the server is unhardened) and decides which
-// estimates the robust methods count: all of them when unhardened;
-// otherwise not near copies of an earlier estimate, nor absurd reports.
-//
-// cands, for a round at scale, are the positions whose rows are computed:
-// near copies are then found by nearCopiesSampled.
-func (r *Round) setAside(ctx context.Context, cands []int) error {
-	r.voter = make([]bool, len(r.Valid))
-	for a := range r.voter {
-		r.voter[a] = true
-	}
-	r.caps = make(map[int]float64, len(r.Valid))
-	r.repOf = make([]int, len(r.Valid))
-	for a := range r.repOf {
-		r.repOf[a] = a
-	}
-	if r.server.Unhardened {
-		for _, i := range r.Valid {
-			r.caps[i] = float64(r.Estimates[i].N)
-		}
-		return nil
-	}
-	caps, absurd := sampleSizeCaps(r.Estimates, r.Valid)
-	r.caps = caps
-	for _, i := range r.Valid {
-		if caps[i] < float64(r.Estimates[i].N) {
-			r.Capped = append(r.Capped, i)
-		}
-	}
-	aside := map[int]string{}
-	for _, inv := range absurd {
-		aside[inv.Index] = inv.Reason
-	}
-	// Absurd reports are never a group's representative while another
-	// member is not absurd.
-	keys := make([]uint64, len(r.Valid))
-	r.keys = make(map[int]uint64, len(r.Valid))
-	for a, i := range r.Valid {
-		keys[a] = estimateKey(r.Estimates[i])
-		r.keys[i] = keys[a]
-		if _, ok := aside[i]; ok {
-			keys[a] = math.MaxUint64
-		}
-	}
-	fraction := r.server.copyFraction()
-	var (
-		rep     []int
-		typical float64
-	)
-	if r.rows == nil {
-		rep, typical = nearCopies(r.Distances, fraction, keys)
-	} else {
-		var err error
-		if rep, typical, err = nearCopiesSampled(ctx, r.rows, cands, len(r.Valid), fraction, keys); err != nil {
-			return err
-		}
-	}
-	r.CopyTypical = typical
-	groups := map[int][]int{}
-	for a, of := range rep {
-		r.repOf[a] = of
-		if of != a {
-			groups[of] = append(groups[of], a)
-		}
-	}
-	for a, i := range r.Valid {
-		if reason, ok := aside[i]; ok {
-			r.voter[a] = false
-			r.SetAside = append(r.SetAside, Invalid{Index: i, ID: r.Estimates[i].ID, Reason: reason})
-		}
-		if rep[a] != a {
-			r.voter[a] = false
-		}
-	}
-	for a := range r.Valid {
-		members, ok := groups[a]
-		if !ok {
-			continue
-		}
-		g := CopyGroup{Representative: r.Valid[a], Members: []int{r.Valid[a]}}
-		for _, b := range members {
-			g.Members = append(g.Members, r.Valid[b])
-			gap, err := r.symDistance(a, b)
-			if err != nil {
-				return err
-			}
-			g.Gap = math.Max(g.Gap, gap)
-			// The group weighs as its heaviest member that is not absurd:
-			// one machine, whatever order or sample sizes its members have.
-			if _, bad := aside[r.Valid[b]]; !bad {
-				r.caps[r.Valid[a]] = math.Max(r.caps[r.Valid[a]], r.caps[r.Valid[b]])
-			}
-		}
-		slices.Sort(g.Members)
-		g.Limit = fraction * typical
-		r.CopyGroups = append(r.CopyGroups, g)
-	}
-	if !slices.Contains(r.voter, true) { // cannot happen: the median report is not absurd
-		for a := range r.voter {
-			r.voter[a] = true
-			r.repOf[a] = a
-		}
-		r.SetAside, r.CopyGroups = nil, nil
-	}
-	return nil
-}
-
-// CopyGroup is a set of near-identical valid estimates: independent samples
-// do not give near-identical fits, so the robust methods count the group
-// once, as its representative with the weight of one machine, and accuse
-// none of its members for being in it (a replay of an honest estimate
-// makes a group with its victim). Indices refer to the round's Estimates.
-type CopyGroup struct {
-	Members        []int // ascending
-	Representative int   // the member with the smallest content hash
-	// Gap is the largest distance from the representative to a member and
-	// Limit the copy limit (CopyFraction times the typical distance).
-	Gap, Limit float64
-}
-
-// symDistance is max(D(a, b), D(b, a)) for positions in Valid.
-func (r *Round) symDistance(a, b int) (float64, error) {
-	if r.rows == nil {
-		return math.Max(r.Distances.At(a, b), r.Distances.At(b, a)), nil
-	}
-	ab, ba, err := r.rows.Pair(a, b)
-	return math.Max(ab, ba), err
-}
-
-// estimateKey hashes one estimate's sample size and parameters: the key
-// that picks a copy group's representative independently of positions.
-func estimateKey(e estimates.Estimate) uint64 {
-	h := crc64.New(crc64.MakeTable(crc64.ECMA))
-	buf := make([]byte, 8)
-	put := func(v float64) {
-		binary.LittleEndian.PutUint64(buf, math.Float64bits(v))
-		h.Write(buf)
-	}
-	put(float64(e.N))
-	for k, w := range e.Mixture.Weights {
-		put(w)
-		for _, v := range e.Mixture.Means[k] {
-			put(v)
-		}
-		for _, v := range e.Mixture.Covs[k].RawSymmetric().Data {
-			put(v)
-		}
-	}
-	return h.Sum64()
-}
-
 // subMatrix returns dist restricted to the rows and columns at.
 func subMatrix(dist *mat.Dense, at []int) *mat.Dense {
 	if n, _ := dist.Dims(); n == len(at) {
@@ -453,80 +287,4 @@ func (r *Round) voterCoatDistances() ([]float64, int) {
 		out = append(out, all[a])
 	}
 	return out, pos
-}
-
-// commonShape returns the (K, d) that more than half of the decoded
-// estimates share, among those matching the declared k or d when one is
-// given (0: any). Without such a majority it refuses: which machines are
-// genuine must not be decided by which shape happened to come first.
-func commonShape(ests []estimates.Estimate, k, d int) (int, int, error) {
-	type shape struct{ k, d int }
-	counts := map[shape]int{}
-	var order []shape
-	total := 0
-	for _, e := range ests {
-		if e.Mixture == nil || e.Malformed != "" {
-			continue
-		}
-		s := shape{e.Mixture.K(), e.Mixture.Dim()}
-		if k != 0 && s.k != k || d != 0 && s.d != d {
-			continue
-		}
-		if counts[s] == 0 {
-			order = append(order, s)
-		}
-		counts[s]++
-		total++
-	}
-	for _, s := range order {
-		if 2*counts[s] > total {
-			return s.k, s.d, nil
-		}
-	}
-	if total == 0 {
-		return 0, 0, ErrNoValidEstimate
-	}
-	var parts []string
-	for _, s := range order {
-		parts = append(parts, fmt.Sprintf("%d of order %d in dimension %d", counts[s], s.k, s.d))
-	}
-	return 0, 0, fmt.Errorf("no shape is shared by more than half of the estimates (%s): declare the order and dimension "+
-		"to aggregate (Server.K and Server.Dim; --k and --d)", strings.Join(parts, ", "))
-}
-
-// conditionProblem says why a received estimate's covariances are too close
-// to singular for the server (see MaxCondition), or returns "".
-func conditionProblem(comps []*gauss.Gaussian) string {
-	d := len(comps[0].Mean)
-	for k, g := range comps {
-		if c := g.Condition(); !(c <= divergence.MaxCondition(d)) {
-			return fmt.Sprintf("component %d: covariance is numerically singular: condition number %.3g, at most %.3g in dimension %d", k, c, divergence.MaxCondition(d), d)
-		}
-	}
-	return ""
-}
-
-// noValidEstimate is ErrNoValidEstimate with why each estimate was invalid
-// (the first few; the same reason once with its count).
-func noValidEstimate(invalid []Invalid) error {
-	if len(invalid) == 0 {
-		return ErrNoValidEstimate
-	}
-	count := map[string]int{}
-	var order []string
-	for _, inv := range invalid {
-		if count[inv.Reason] == 0 {
-			order = append(order, inv.Reason)
-		}
-		count[inv.Reason]++
-	}
-	var parts []string
-	for j, reason := range order {
-		if j == 5 {
-			parts = append(parts, fmt.Sprintf("and %d other reasons", len(order)-5))
-			break
-		}
-		parts = append(parts, fmt.Sprintf("%s (%d of %d)", reason, count[reason], len(invalid)))
-	}
-	return fmt.Errorf("%w: %s", ErrNoValidEstimate, strings.Join(parts, "; "))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/nistgmm/nistgmm/federated/divergence"
 	"github.com/nistgmm/nistgmm/federated/internal/gauss"
 	"github.com/nistgmm/nistgmm/federated/internal/kernel"
+	"github.com/nistgmm/nistgmm/federated/internal/robust"
 	"github.com/nistgmm/nistgmm/federated/mixture"
 )
 
@@ -49,7 +50,7 @@ const maxSlotPasses = 10
 // components within the robust radius of that ball (RadiusRobust's rule)
 // are moment-matched, each estimate with the mass of its capped sample
 // size. The slot's weight is a robust mean of the kept components' weights
-// (robustMean): a weight carries no covariance to tell a reweighted
+// (robust.RobustMean): a weight carries no covariance to tell a reweighted
 // component from an honest one by, so the weights are screened on their
 // own. The result is the next reference; passes repeat
 // until one keeps and aligns what the previous one did.
@@ -179,7 +180,7 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 		if err != nil {
 			return nil, nil, 0, 0, nil, nil, err
 		}
-		centre, rc, row = found.centre, found.radius, rows.RowOut(found.centre)
+		centre, rc, row = found.Centre, found.Radius, rows.RowOut(found.Centre)
 	} else {
 		diff := make([]float64, d)
 		dist := mat.NewDense(m, m, nil)
@@ -219,7 +220,7 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 			}
 		}
 	}
-	radius = max(slotRadius(row, centre, rc, scale, d), kernel.Distance(divergence.Jeffreys).RoundOff())
+	radius = max(robust.SlotRadius(row, centre, rc, scale, d), kernel.Distance(divergence.Jeffreys).RoundOff())
 	inside := func(a int) bool { return a == centre || row[a] <= radius }
 	// A group's mass is its heaviest member's capped sample size.
 	groupMass := make([]float64, m)
@@ -272,36 +273,7 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 	}
 	slices.Sort(kept)
 	slices.Sort(counted)
-	return kept, counted, radius, robustMean(weights, scale), mean, cov, nil
-}
-
-// robustMean is the mean of the values within scale normal-consistent
-// median absolute deviations of their median (all of them equal to the
-// median when the deviation is 0): a Byzantine minority moves it by at
-// most that band, and honest values, which scatter like a normal sample,
-// are nearly all kept.
-func robustMean(v []float64, scale float64) float64 {
-	sorted := slices.Clone(v)
-	slices.Sort(sorted)
-	med := quantileSorted(sorted, 0.5)
-	dev := make([]float64, len(v))
-	for i, x := range v {
-		dev[i] = math.Abs(x - med)
-	}
-	slices.Sort(dev)
-	band := scale * quantileSorted(dev, 0.5) / 0.6745
-	var sum float64
-	n := 0
-	for _, x := range v {
-		if math.Abs(x-med) <= band {
-			sum += x
-			n++
-		}
-	}
-	if n == 0 {
-		return med
-	}
-	return sum / float64(n)
+	return kept, counted, radius, robust.RobustMean(weights, scale), mean, cov, nil
 }
 
 // slotRows gives the Jeffreys divergences from a few of a slot's

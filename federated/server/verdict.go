@@ -13,6 +13,7 @@ import (
 
 	"github.com/nistgmm/nistgmm/federated/internal/gauss"
 	"github.com/nistgmm/nistgmm/federated/internal/kernel"
+	"github.com/nistgmm/nistgmm/federated/internal/robust"
 	"github.com/nistgmm/nistgmm/federated/mixture"
 )
 
@@ -38,11 +39,6 @@ const (
 	verdictMaxDOF     = 3
 	verdictDOFPerSite = 0.37
 )
-
-// verdictScaleFloor bounds the robust scale of the verdicts' statistic
-// (a logarithm) from below: a 1% spread, so that identical honest
-// estimates do not make every other one infinitely far.
-const verdictScaleFloor = 0.01
 
 // Verdict is the server's judgement of one valid estimate: how far it lies
 // from the round's answer, on a scale on which honest estimates are
@@ -96,7 +92,7 @@ func (r *Round) verdicts(ctx context.Context, answer *mixture.Mixture) ([]Verdic
 			ref = append(ref, group[a])
 		}
 	}
-	med, scale := verdictReference(ref)
+	med, scale := robust.VerdictReference(ref)
 	dof := math.Min(math.Max(verdictDOFPerSite*float64(len(ref)-1), 1), verdictMaxDOF)
 	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: dof}
 	out := make([]Verdict, len(r.Valid))
@@ -106,51 +102,6 @@ func (r *Round) verdicts(ctx context.Context, answer *mixture.Mixture) ([]Verdic
 	}
 	holm(out, r.server.flagLevel())
 	return out, nil
-}
-
-// verdictCutoff and verdictMaxShrink shape verdictReference's second pass.
-// A Byzantine minority far from the honest statistics inflates the median
-// absolute deviation of all of them: at 40% it must cover 83% of the honest
-// ones, 2.4 times their own scale, and far-off estimates then hide behind
-// it (ARED caught none of 20 letters machines of 50). The second pass drops
-// what the first puts beyond verdictCutoff scales and measures again, never
-// shrinking the scale by more than verdictMaxShrink (a little more than
-// that worst inflation), so that a minority packed at the median cannot use
-// the second pass to shrink the scale further and frame honest sites.
-const (
-	verdictCutoff    = 5
-	verdictMaxShrink = 3
-)
-
-// verdictReference returns the location and scale of the honest
-// statistics: the median and normal-consistent median absolute deviation,
-// measured again without what lies beyond verdictCutoff of them, as long as
-// at least half remains.
-func verdictReference(ref []float64) (med, scale float64) {
-	medMAD := func(x []float64) (float64, float64) {
-		x = slices.Clone(x)
-		sort.Float64s(x)
-		med := quantileSorted(x, 0.5)
-		dev := make([]float64, len(x))
-		for j, v := range x {
-			dev[j] = math.Abs(v - med)
-		}
-		sort.Float64s(dev)
-		return med, quantileSorted(dev, 0.5) / 0.6745
-	}
-	med, scale = medMAD(ref)
-	scale = math.Max(scale, verdictScaleFloor)
-	var near []float64
-	for _, v := range ref {
-		if v <= med+verdictCutoff*scale {
-			near = append(near, v)
-		}
-	}
-	if len(near) == len(ref) || 2*len(near) < len(ref) {
-		return med, scale
-	}
-	med2, scale2 := medMAD(near)
-	return med2, math.Max(math.Max(scale2, scale/verdictMaxShrink), verdictScaleFloor)
 }
 
 // holm sets Flagged by Holm's step-down procedure at level: the smallest
