@@ -9,7 +9,7 @@ import (
 
 // Aggregation is the server's settings, shared by every experiment: the
 // distance, ARED's radius rule and its constant, eq. (5)'s power and the
-// single start (see federated.Server).
+// single start (see server.Server).
 type Aggregation struct {
 	Distance    divergence.Distance `json:"distance"`
 	Radius      server.RadiusRule   `json:"ared_radius"`
@@ -19,12 +19,12 @@ type Aggregation struct {
 	// Hardening is HardeningFull (the default; "" means it too) or
 	// HardeningNone, which follows the paper where it trusts the machines
 	// (reported sample sizes, copies as votes, ARED's plain reduction); see
-	// federated.Server.Unhardened. It is always written to the
+	// server.Server.Unhardened. It is always written to the
 	// configuration, so that a checkpoint made before the hardened server
 	// existed (which has no such key) is never resumed as one made by it.
 	Hardening string `json:"hardening"`
 	// Centre is how COAT is found ("" exact up to ExactUpTo valid
-	// estimates, sampled above; see federated.CentreSearch), with the
+	// estimates, sampled above; see server.CentreSearch), with the
 	// sampled search's Candidates and Refined (0: the defaults).
 	Centre     server.CentreSearch `json:"centre,omitempty"`
 	ExactUpTo  int                 `json:"exact_up_to,omitempty"`

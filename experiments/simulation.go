@@ -35,7 +35,7 @@ type SimConfig struct {
 	TestN int    `json:"test_n"`
 	Seed  uint64 `json:"seed"`
 	// PenaltyScale is c in the local fits' a_n = c n^(-1/2); 0 means that
-	// each machine chooses c from its own data (federated.PenaltySearch);
+	// each machine chooses c from its own data (mixture.PenaltySearch);
 	// the paper's, and the default here, is 1.
 	PenaltyScale float64 `json:"penalty_scale"`
 	// KMeansStarts, when positive, starts every local EM from that many

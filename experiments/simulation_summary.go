@@ -40,7 +40,7 @@ func (r SimResult) key() SimCellKey {
 
 // SummarizeSimulation computes the quartiles of W1 and ARI of every method
 // in every cell, in the grid's order: failure kind as configured, then
-// alpha, m, n, MaxOmega, then the methods in federated.Methods() order.
+// alpha, m, n, MaxOmega, then the methods in server.Methods() order.
 func SummarizeSimulation(c SimConfig, reps []SimRep) []SimSummaryRow {
 	type acc struct {
 		w1, ari         []float64

@@ -36,7 +36,7 @@ type Table2Config struct {
 	// Restarts is the number of k-means++ starts of each local EM; 0 means 10.
 	Restarts int `json:"restarts"`
 	// PenaltyScale is c in every local fit's a_n = c n^(-1/2); 0 means that
-	// each machine chooses c from its own data (federated.PenaltySearch).
+	// each machine chooses c from its own data (mixture.PenaltySearch).
 	// 1 is the paper's.
 	PenaltyScale float64 `json:"penalty_scale"`
 	Aggregation

@@ -17,7 +17,7 @@ import (
 	"github.com/nistgmm/nistgmm/federated/server"
 )
 
-// palette holds the methods' colours, in the order of federated.Methods()
+// palette holds the methods' colours, in the order of server.Methods()
 // (Oracle, ARED, CRED, TRIM, COAT, GMR): Okabe and Ito's colours, which
 // stay apart under every common colour-vision deficiency, chosen so that
 // the pairs drawn side by side differ in lightness as well as hue, and
@@ -81,7 +81,7 @@ func methodGlyph(mi int, r vg.Length) draw.GlyphStyle {
 // collapses into a dash, and each value is drawn as a marker instead.
 const fewestForBox = 5
 
-// methodBox draws method number mi's values (in federated.Methods()) at x in
+// methodBox draws method number mi's values (in server.Methods()) at x in
 // that method's colour: a box plot with the method's marker at the median,
 // or with fewer than fewestForBox values each value as the method's marker.
 func methodBox(width vg.Length, x float64, mi int, v plotter.Values) ([]plot.Plotter, error) {

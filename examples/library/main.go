@@ -1,6 +1,8 @@
-// Command library shows the federated package used on its own: five
-// machines fit mixtures to their data, the last one is corrupted (its means
-// replaced by N(0, 100^2) draws), and the server aggregates with ARED. It
+// Command library shows the federated packages used on their own: five
+// machines fit mixtures to their data (package mixture), the last one is
+// corrupted (its means replaced by N(0, 100^2) draws, package adversary),
+// and the server aggregates their estimates (packages estimates and
+// server) with ARED. It
 // builds without cgo and without OpenBLAS.
 //
 // With only five machines, ARED's ball is sized from the two estimates
