@@ -298,7 +298,7 @@ func indent(s string) string {
 	return "\t" + strings.Join(lines, "\n\t")
 }
 
-// distanceNames lists the distances, from federated's list.
+// distanceNames lists the distances, from package divergence's list.
 func distanceNames() string {
 	var names []string
 	for _, d := range divergence.Distances() {
