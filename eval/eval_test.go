@@ -6,7 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/mixture"
 )
 
 func TestARIHandWorked(t *testing.T) {
@@ -42,8 +42,8 @@ func TestARIHandWorked(t *testing.T) {
 func TestW1HandSolved2x2(t *testing.T) {
 	id := func(v float64) *mat.SymDense { return mat.NewSymDense(1, []float64{v}) }
 	// Components at 0 and 10 (variance 1) against 1 and 10 (variances 1, 4).
-	a := &federated.Mixture{Weights: []float64{0.5, 0.5}, Means: [][]float64{{0}, {10}}, Covs: []*mat.SymDense{id(1), id(1)}}
-	b := &federated.Mixture{Weights: []float64{0.3, 0.7}, Means: [][]float64{{1}, {10}}, Covs: []*mat.SymDense{id(1), id(4)}}
+	a := &mixture.Mixture{Weights: []float64{0.5, 0.5}, Means: [][]float64{{0}, {10}}, Covs: []*mat.SymDense{id(1), id(1)}}
+	b := &mixture.Mixture{Weights: []float64{0.3, 0.7}, Means: [][]float64{{1}, {10}}, Covs: []*mat.SymDense{id(1), id(4)}}
 	// D1: (0->1) 1, (0->10) 10+1 = 11, (10->1) 9, (10->10) |1-2| = 1.
 	// Optimal: 0.3 from 0 to 1 (cost 0.3), 0.2 from 0 to 10 (2.2),
 	// 0.5 from 10 to 10 (0.5): total 3.0. The alternative of sending mass

@@ -7,7 +7,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize/convex/lp"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/mixture"
 )
 
 // ComponentDistance is D1 of Appendix C.1 between two Gaussian components:
@@ -62,7 +62,7 @@ func sqrtm(s *mat.SymDense) (*mat.Dense, error) {
 
 // W1 is the transportation distance between the mixing distributions of a
 // and b with cost D1, solved as a linear program with gonum's simplex.
-func W1(a, b *federated.Mixture) (float64, error) {
+func W1(a, b *mixture.Mixture) (float64, error) {
 	if err := a.Validate(); err != nil {
 		return 0, fmt.Errorf("W1: first mixture: %w", err)
 	}

@@ -10,21 +10,22 @@ import (
 	"strings"
 
 	"github.com/nistgmm/nistgmm/eval"
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
+	"github.com/nistgmm/nistgmm/federated/server"
 )
 
 // AttackRow summarizes one attack at one alpha over the repetitions:
 // ARED's margin to the Oracle (median and worst), every method's median
 // ARI, ARED's detection and how often COAT was Byzantine.
 type AttackRow struct {
-	Attack     federated.Failure
+	Attack     adversary.Failure
 	ByzantineN int // the reported sample size of the Byzantine machines; 0 for their own
 	Alpha      float64
 	Reps       int
 	// AREDMinusOracle is the median and the worst (lowest) over repetitions
 	// of ARED's ARI minus the Oracle's.
 	AREDMinusOracleMedian, AREDMinusOracleWorst float64
-	Median                                      map[federated.Method]float64
+	Median                                      map[server.Method]float64
 	AREDRecall, AREDHonestFlagRate              float64
 	CoatByzantineRate                           float64
 }
@@ -44,21 +45,21 @@ func SummarizeAttack(c Table2Config, reps []Table2Rep) []AttackRow {
 	sort.Float64s(alphas)
 	var out []AttackRow
 	for _, alpha := range alphas {
-		row := AttackRow{Attack: c.Failure, ByzantineN: c.ByzantineN, Alpha: alpha, Median: map[federated.Method]float64{},
+		row := AttackRow{Attack: c.Failure, ByzantineN: c.ByzantineN, Alpha: alpha, Median: map[server.Method]float64{},
 			AREDMinusOracleWorst: math.Inf(1)}
-		ari := map[federated.Method][]float64{}
+		ari := map[server.Method][]float64{}
 		var margins []float64
 		for _, a := range byAlpha[alpha] {
 			row.Reps++
-			byMethod := map[federated.Method]MethodResult{}
+			byMethod := map[server.Method]MethodResult{}
 			for _, m := range a.Methods {
 				byMethod[m.Method] = m
 				ari[m.Method] = append(ari[m.Method], m.ARI)
 			}
-			margin := byMethod[federated.ARED].ARI - byMethod[federated.Oracle].ARI
+			margin := byMethod[server.ARED].ARI - byMethod[server.Oracle].ARI
 			margins = append(margins, margin)
 			row.AREDMinusOracleWorst = math.Min(row.AREDMinusOracleWorst, margin)
-			det := eval.Detect(byMethod[federated.ARED].Flagged, a.Byzantine)
+			det := eval.Detect(byMethod[server.ARED].Flagged, a.Byzantine)
 			row.AREDRecall += det.Recall()
 			if honest := c.Machines - len(a.Byzantine); honest > 0 {
 				row.AREDHonestFlagRate += float64(det.FalsePositives) / float64(honest)
@@ -101,7 +102,7 @@ func WriteAttackMarkdown(w io.Writer, rows []AttackRow, command string) error {
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %s | %s | %.1f | %d | %+.4f | %+.4f |", r.Attack, reportedN(r.ByzantineN), r.Alpha, r.Reps,
 			r.AREDMinusOracleMedian, r.AREDMinusOracleWorst)
-		for _, m := range []federated.Method{federated.Oracle, federated.ARED, federated.CRED, federated.COAT, federated.GMR, federated.TRIM} {
+		for _, m := range []server.Method{server.Oracle, server.ARED, server.CRED, server.COAT, server.GMR, server.TRIM} {
 			fmt.Fprintf(&b, " %.4f |", r.Median[m])
 		}
 		fmt.Fprintf(&b, " %.2f | %.3f | %.2f |\n", r.AREDRecall, r.AREDHonestFlagRate, r.CoatByzantineRate)
@@ -113,7 +114,7 @@ func WriteAttackMarkdown(w io.Writer, rows []AttackRow, command string) error {
 // WriteAttackCSV writes the attack table as CSV.
 func WriteAttackCSV(w io.Writer, rows []AttackRow) error {
 	cw := csv.NewWriter(w)
-	methods := []federated.Method{federated.Oracle, federated.ARED, federated.CRED, federated.COAT, federated.GMR, federated.TRIM}
+	methods := []server.Method{server.Oracle, server.ARED, server.CRED, server.COAT, server.GMR, server.TRIM}
 	head := []string{"attack", "byzantine_n", "alpha", "reps", "ared_minus_oracle_median", "ared_minus_oracle_worst"}
 	for _, m := range methods {
 		head = append(head, string(m)+"_median")

@@ -13,7 +13,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/server"
 )
 
 // With fewer than five values a box would collapse into a dash with no
@@ -43,9 +43,9 @@ func syntheticReps(n int) []Table2Rep {
 		rep := Table2Rep{Rep: r}
 		for ai, a := range []float64{0, 0.1, 0.2, 0.3, 0.4} {
 			ar := AlphaResult{Alpha: a}
-			for mi, m := range federated.Methods() {
+			for mi, m := range server.Methods() {
 				ari := 0.97 - 0.001*float64(mi) - 0.0005*float64(r%3)
-				if m == federated.GMR {
+				if m == server.GMR {
 					ari -= 0.09 * float64(ai)
 				}
 				ar.Methods = append(ar.Methods, MethodResult{Method: m, ARI: ari})
@@ -64,7 +64,7 @@ func TestTable2PanelsLeaveRoom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := float64(5*(len(federated.Methods())+1) - 2) // the last method at the last alpha
+	last := float64(5*(len(server.Methods())+1) - 2) // the last method at the last alpha
 	for name, p := range map[string]float64{"full": full.X.Max, "zoom": zoom.X.Max} {
 		if p < last+0.5 {
 			t.Errorf("%s panel ends at x = %v, at the last marker (%v)", name, p, last)
@@ -103,7 +103,7 @@ func TestTable2LegendStandsOutside(t *testing.T) {
 	}
 	b := img.Bounds()
 	column := b.Max.X - int(float64(b.Dx())*float64(table2LegendWidth)/float64(5*vg.Inch*1.8+1.2*vg.Inch+table2LegendWidth))
-	for mi, want := range palette[:len(federated.Methods())] {
+	for mi, want := range palette[:len(server.Methods())] {
 		found := false
 		for y := b.Min.Y; y < b.Max.Y && !found; y++ {
 			for x := column; x < b.Max.X && !found; x++ {
@@ -111,7 +111,7 @@ func TestTable2LegendStandsOutside(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("%s's colour is not in the legend column", federated.Methods()[mi])
+			t.Errorf("%s's colour is not in the legend column", server.Methods()[mi])
 		}
 	}
 }
@@ -133,7 +133,7 @@ func TestMethodStylesStayApart(t *testing.T) {
 		"deuteranopia": {{0.367322, 0.860646, -0.227968}, {0.280085, 0.672501, 0.047413}, {-0.011820, 0.042940, 0.968881}},
 		"tritanopia":   {{1.255528, -0.076749, -0.178779}, {-0.078411, 0.930809, 0.147602}, {0.004733, 0.691367, 0.303900}},
 	}
-	methods := federated.Methods()
+	methods := server.Methods()
 	for name, m := range deficiencies {
 		for i := range methods {
 			for j := i + 1; j < len(methods); j++ {
@@ -143,7 +143,7 @@ func TestMethodStylesStayApart(t *testing.T) {
 			}
 		}
 	}
-	seen := map[string]federated.Method{}
+	seen := map[string]server.Method{}
 	for i, m := range methods {
 		key := fmt.Sprintf("%T%v", glyphs[i], glyphs[i])
 		if other, ok := seen[key]; ok {

@@ -11,7 +11,9 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
+	"github.com/nistgmm/nistgmm/federated/divergence"
+	"github.com/nistgmm/nistgmm/federated/server"
 )
 
 // syntheticData stands in for CNN features: three well-separated "digit"
@@ -39,7 +41,7 @@ func syntheticData() *Data {
 }
 
 func miniSetup() Table2Setup {
-	c := Table2Config{Machines: 6, NTotal: 1200, K: 3, Aggregation: Aggregation{Distance: federated.KL}, Failure: federated.Letters,
+	c := Table2Config{Machines: 6, NTotal: 1200, K: 3, Aggregation: Aggregation{Distance: divergence.KL}, Failure: adversary.Letters,
 		LettersN: 200, Alphas: []float64{0, 0.2, 0.4}, Seed: 7, Restarts: 2}
 	return Table2Setup{Config: c, Reps: 2, Features: "synthetic"}
 }
@@ -95,15 +97,15 @@ func TestReproduceResumesToTheSameCSV(t *testing.T) {
 	}
 
 	rows := SummarizeTable2(full, setup.Config.Machines)
-	if len(rows) != 3 || rows[2].Cells[federated.Oracle].N != 2 {
+	if len(rows) != 3 || rows[2].Cells[server.Oracle].N != 2 {
 		t.Fatalf("summary %+v", rows)
 	}
 	// The letters population is far away: ARED's answer matches the
 	// Oracle's, and its verdicts, which with six machines estimate the
 	// honest spread from four statistics and so need strong evidence,
 	// catch at least half of them.
-	if rows[2].AREDRecall < 0.5 || rows[2].Cells[federated.ARED].Median < rows[2].Cells[federated.GMR].Median {
-		t.Fatalf("alpha 0.4: ARED recall %v, ARED %v vs GMR %v", rows[2].AREDRecall, rows[2].Cells[federated.ARED], rows[2].Cells[federated.GMR])
+	if rows[2].AREDRecall < 0.5 || rows[2].Cells[server.ARED].Median < rows[2].Cells[server.GMR].Median {
+		t.Fatalf("alpha 0.4: ARED recall %v, ARED %v vs GMR %v", rows[2].AREDRecall, rows[2].Cells[server.ARED], rows[2].Cells[server.GMR])
 	}
 	var md bytes.Buffer
 	if err := WriteTable2Markdown(&md, rows, 2, "mini", "nistgmm reproduce"); err != nil {

@@ -14,7 +14,10 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/nistgmm/nistgmm/eval"
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
+	"github.com/nistgmm/nistgmm/federated/estimates"
+	"github.com/nistgmm/nistgmm/federated/mixture"
+	"github.com/nistgmm/nistgmm/federated/server"
 	"github.com/nistgmm/nistgmm/mixsim"
 )
 
@@ -33,7 +36,7 @@ type ScaleConfig struct {
 	// 0 means 0.3. In high dimension smaller overlaps are the reachable ones.
 	MaxOmega float64           `json:"max_omega,omitempty"`
 	Alpha    float64           `json:"alpha"`
-	Failure  federated.Failure `json:"failure"`
+	Failure  adversary.Failure `json:"failure"`
 	Seed     uint64            `json:"seed"`
 	// Reps is the number of rounds drawn per m (0 means 1); the row gives
 	// medians over them.
@@ -92,10 +95,10 @@ func (c ScaleConfig) Validate() error {
 			return fmt.Errorf("%d machines: the robust methods need at least 3", m)
 		}
 	}
-	if _, err := federated.ParseFailure(string(c.Failure)); err != nil {
+	if _, err := adversary.ParseFailure(string(c.Failure)); err != nil {
 		return err
 	}
-	if c.Failure.Adaptive() || c.Failure == federated.Letters {
+	if c.Failure.Adaptive() || c.Failure == adversary.Letters {
 		return fmt.Errorf("failure %s: want one that corrupts an estimate on its own (mean, cov, weight)", c.Failure)
 	}
 	return c.Aggregation.validate()
@@ -104,7 +107,7 @@ func (c ScaleConfig) Validate() error {
 // RunScale measures every m of the configuration, in order. save, when
 // not nil, receives each m's estimates and the indices of the Byzantine
 // ones before they are aggregated (to write them for `aggregate`).
-func RunScale(ctx context.Context, c ScaleConfig, step func(), save func(m int, ests []federated.Estimate, byzantine []int) error) ([]ScaleRow, error) {
+func RunScale(ctx context.Context, c ScaleConfig, step func(), save func(m int, ests []estimates.Estimate, byzantine []int) error) ([]ScaleRow, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -143,7 +146,7 @@ func RunScale(ctx context.Context, c ScaleConfig, step func(), save func(m int, 
 			runs = append(runs, row)
 			if c.CompareExact {
 				a := c.Aggregation
-				a.Centre = federated.CentreExact
+				a.Centre = server.CentreExact
 				row, err := measure(ctx, c, a, ests, byz, truth)
 				if err != nil {
 					return nil, fmt.Errorf("m = %d, exact search: %w", m, err)
@@ -158,8 +161,8 @@ func RunScale(ctx context.Context, c ScaleConfig, step func(), save func(m int, 
 }
 
 // scaleRound draws m estimates of truth, the Byzantine ones corrupted.
-func scaleRound(c ScaleConfig, truth *federated.Mixture, m int, rng *rand.Rand) ([]federated.Estimate, []int, error) {
-	ests := make([]federated.Estimate, m)
+func scaleRound(c ScaleConfig, truth *mixture.Mixture, m int, rng *rand.Rand) ([]estimates.Estimate, []int, error) {
+	ests := make([]estimates.Estimate, m)
 	nb := byzantineCount(c.Alpha, m)
 	order := rng.Perm(m)
 	for i := range ests {
@@ -167,13 +170,13 @@ func scaleRound(c ScaleConfig, truth *federated.Mixture, m int, rng *rand.Rand) 
 		if err != nil {
 			return nil, nil, err
 		}
-		ests[i] = federated.Estimate{ID: MachineName(i), N: c.N, Mixture: g}
+		ests[i] = estimates.Estimate{ID: MachineName(i), N: c.N, Mixture: g}
 	}
 	byz := append([]int(nil), order[:nb]...)
 	sort.Ints(byz)
 	for _, b := range byz {
 		var err error
-		if ests[b].Mixture, err = federated.Corrupt(ests[b].Mixture, c.Failure, rng); err != nil {
+		if ests[b].Mixture, err = adversary.Corrupt(ests[b].Mixture, c.Failure, rng); err != nil {
 			return nil, nil, err
 		}
 		if c.ByzantineN > 0 {
@@ -218,7 +221,7 @@ func summarizeScale(m int, runs, exacts []*ScaleRow) ScaleRow {
 
 // measure aggregates with ARED under the settings a, timing it and
 // sampling the heap.
-func measure(ctx context.Context, c ScaleConfig, a Aggregation, ests []federated.Estimate, byz []int, truth *federated.Mixture) (*ScaleRow, error) {
+func measure(ctx context.Context, c ScaleConfig, a Aggregation, ests []estimates.Estimate, byz []int, truth *mixture.Mixture) (*ScaleRow, error) {
 	runtime.GC()
 	before := heapInUse()
 	var peak atomic.Uint64
@@ -242,9 +245,9 @@ func measure(ctx context.Context, c ScaleConfig, a Aggregation, ests []federated
 	start := time.Now()
 	srv := a.server(c.K, c.Seed, 0)
 	round, err := srv.Prepare(ctx, ests)
-	var res *federated.Result
+	var res *server.Result
 	if err == nil {
-		res, err = round.Aggregate(ctx, federated.ARED, nil)
+		res, err = round.Aggregate(ctx, server.ARED, nil)
 	}
 	seconds := time.Since(start).Seconds()
 	close(done)
@@ -284,13 +287,13 @@ func heapInUse() uint64 {
 
 // momentEstimate draws n points of truth and returns, per component, the
 // share, mean and covariance of the points it generated.
-func momentEstimate(truth *federated.Mixture, n int, rng *rand.Rand) (*federated.Mixture, error) {
+func momentEstimate(truth *mixture.Mixture, n int, rng *rand.Rand) (*mixture.Mixture, error) {
 	X, labels, err := truth.Sample(n, rng)
 	if err != nil {
 		return nil, err
 	}
 	K, d := truth.K(), truth.Dim()
-	out := &federated.Mixture{Weights: make([]float64, K)}
+	out := &mixture.Mixture{Weights: make([]float64, K)}
 	for k := 0; k < K; k++ {
 		var idx []int
 		for i, l := range labels {

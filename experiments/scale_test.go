@@ -4,13 +4,13 @@ import (
 	"context"
 	"testing"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
 )
 
 // The scale measurement runs, catches the mean failure and reports a time
 // and a heap for every m.
 func TestRunScaleMeasuresEveryM(t *testing.T) {
-	c := ScaleConfig{Ms: []int{20, 40}, K: 3, Dim: 2, N: 300, Alpha: 0.2, Failure: federated.MeanFailure, Seed: 1,
+	c := ScaleConfig{Ms: []int{20, 40}, K: 3, Dim: 2, N: 300, Alpha: 0.2, Failure: adversary.MeanFailure, Seed: 1,
 		Aggregation: DefaultAggregation()}
 	rows, err := RunScale(context.Background(), c, nil, nil)
 	if err != nil {
@@ -24,7 +24,7 @@ func TestRunScaleMeasuresEveryM(t *testing.T) {
 			t.Errorf("m = %d: %+v", r.M, r)
 		}
 	}
-	c.Failure = federated.Inside
+	c.Failure = adversary.Inside
 	if err := c.Validate(); err == nil {
 		t.Error("an adaptive failure accepted")
 	}

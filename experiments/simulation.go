@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
+	"github.com/nistgmm/nistgmm/federated/mixture"
 	"github.com/nistgmm/nistgmm/mixsim"
 )
 
@@ -28,13 +29,13 @@ type SimConfig struct {
 	NTotal    int                 `json:"n_total,omitempty"`
 	MaxOmegas []float64           `json:"max_omegas"`
 	Alphas    []float64           `json:"alphas"`
-	Failures  []federated.Failure `json:"failures"`
+	Failures  []adversary.Failure `json:"failures"`
 	// TestN is the size of the sample of the true mixture whose
 	// clusterings, by an estimate and by the truth, give the ARI.
 	TestN int    `json:"test_n"`
 	Seed  uint64 `json:"seed"`
 	// PenaltyScale is c in the local fits' a_n = c n^(-1/2); 0 means that
-	// each machine chooses c from its own data (federated.PenaltySearch);
+	// each machine chooses c from its own data (mixture.PenaltySearch);
 	// the paper's, and the default here, is 1.
 	PenaltyScale float64 `json:"penalty_scale"`
 	// KMeansStarts, when positive, starts every local EM from that many
@@ -50,8 +51,8 @@ type SimConfig struct {
 func Figures() []int { return []int{2, 3, 4, 5} }
 
 // SimFailures are the failure kinds of Section 5.1.
-func SimFailures() []federated.Failure {
-	return []federated.Failure{federated.MeanFailure, federated.CovFailure, federated.WeightFailure}
+func SimFailures() []adversary.Failure {
+	return []adversary.Failure{adversary.MeanFailure, adversary.CovFailure, adversary.WeightFailure}
 }
 
 // NewSimConfig returns the grid of the paper's Figure fig (and of its ARI
@@ -148,7 +149,7 @@ func (c SimConfig) Validate() error {
 	}
 	for _, f := range c.Failures {
 		switch f {
-		case federated.MeanFailure, federated.CovFailure, federated.WeightFailure:
+		case adversary.MeanFailure, adversary.CovFailure, adversary.WeightFailure:
 		default:
 			return fmt.Errorf("simulation: failure %q: the simulation's failures are mean, cov and weight", f)
 		}
@@ -163,10 +164,10 @@ func (c SimConfig) Validate() error {
 }
 
 // em is the local fit, started at truth unless k-means++ starts are asked.
-func (c SimConfig) em(truth *federated.Mixture) *federated.EM {
-	em := &federated.EM{K: c.K, PenaltyScale: c.PenaltyScale, Restarts: c.KMeansStarts}
+func (c SimConfig) em(truth *mixture.Mixture) *mixture.EM {
+	em := &mixture.EM{K: c.K, PenaltyScale: c.PenaltyScale, Restarts: c.KMeansStarts}
 	if c.PenaltyScale == 0 {
-		em.PenaltySearch = &federated.PenaltySearch{}
+		em.PenaltySearch = &mixture.PenaltySearch{}
 	}
 	if c.KMeansStarts == 0 {
 		em.Init = truth

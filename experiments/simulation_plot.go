@@ -12,7 +12,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
+	"github.com/nistgmm/nistgmm/federated/server"
 )
 
 // SimMetric chooses what a simulation plot shows.
@@ -28,7 +29,7 @@ const (
 // then m, n, MaxOmega), and within a panel one group of boxes per value of
 // the remaining varying axes, one box per method.
 type simLayout struct {
-	failures []federated.Failure
+	failures []adversary.Failure
 	cols     []string
 	groups   []string
 	col      func(SimResult) string
@@ -140,12 +141,12 @@ func plotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 	if len(l.cols) == 0 {
 		return fmt.Errorf("plot: no results to draw")
 	}
-	values := map[string]map[federated.Method]plotter.Values{} // failure|col|group
+	values := map[string]map[server.Method]plotter.Values{} // failure|col|group
 	for _, rep := range reps {
 		for _, r := range rep.Results {
 			k := string(r.Failure) + "|" + l.col(r) + "|" + l.group(r)
 			if values[k] == nil {
-				values[k] = map[federated.Method]plotter.Values{}
+				values[k] = map[server.Method]plotter.Values{}
 			}
 			for _, m := range r.Methods {
 				v := m.ARI
@@ -165,7 +166,7 @@ func plotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 		}
 	}
 	rows, cols := len(l.failures), len(l.cols)
-	nm := float64(len(federated.Methods()))
+	nm := float64(len(server.Methods()))
 	plots := make([][]*plot.Plot, rows)
 	for i, f := range l.failures {
 		plots[i] = make([]*plot.Plot, cols)
@@ -192,7 +193,7 @@ func plotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 					}
 					zlo, zhi = math.Min(zlo, lo), math.Max(zhi, hi)
 				} else {
-					for mi, m := range federated.Methods() {
+					for mi, m := range server.Methods() {
 						v := values[k][m]
 						if len(v) == 0 {
 							continue
@@ -261,9 +262,9 @@ func drawHeader(dc draw.Canvas, width, height, headerH vg.Length, title string) 
 	label.Font.Size = vg.Points(9)
 	label.XAlign = draw.XLeft
 	entry := vg.Inch * 0.85
-	x := width/2 - entry*vg.Length(len(federated.Methods()))/2
+	x := width/2 - entry*vg.Length(len(server.Methods()))/2
 	y := height - headerH*0.72
-	for mi, m := range federated.Methods() {
+	for mi, m := range server.Methods() {
 		sq := vg.Points(8)
 		dc.SetColor(palette[mi%len(palette)])
 		var path vg.Path
@@ -281,8 +282,8 @@ func drawHeader(dc draw.Canvas, width, height, headerH vg.Length, title string) 
 // addZoomedGroup draws, at x and after, the median and interquartile range
 // of every method near the best of the group, and returns the range they
 // span.
-func addZoomedGroup(p *plot.Plot, byMethod map[federated.Method]plotter.Values, metric SimMetric, x float64) (float64, float64, error) {
-	q := map[federated.Method][3]float64{}
+func addZoomedGroup(p *plot.Plot, byMethod map[server.Method]plotter.Values, metric SimMetric, x float64) (float64, float64, error) {
+	q := map[server.Method][3]float64{}
 	best := math.Inf(1)
 	if metric == MetricARI {
 		best = math.Inf(-1)
@@ -299,7 +300,7 @@ func addZoomedGroup(p *plot.Plot, byMethod map[federated.Method]plotter.Values, 
 		}
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for mi, m := range federated.Methods() {
+	for mi, m := range server.Methods() {
 		s, ok := q[m]
 		if !ok || metric == MetricARI && s[1] < best-0.01 || metric != MetricARI && s[1] > 1.25*best {
 			continue

@@ -10,7 +10,9 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/nistgmm/nistgmm/eval"
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
+	"github.com/nistgmm/nistgmm/federated/mixture"
+	"github.com/nistgmm/nistgmm/federated/server"
 	"github.com/nistgmm/nistgmm/internal/parallel"
 	"github.com/nistgmm/nistgmm/mixsim"
 )
@@ -24,9 +26,9 @@ type SimTruth struct {
 
 // SimMethod is one method's estimate in one cell, scored against the truth.
 type SimMethod struct {
-	Method federated.Method `json:"method"`
-	W1     float64          `json:"w1"`  // transportation distance to the true mixing distribution
-	ARI    float64          `json:"ari"` // agreement of its clustering of the test sample with the truth's
+	Method server.Method `json:"method"`
+	W1     float64       `json:"w1"`  // transportation distance to the true mixing distribution
+	ARI    float64       `json:"ari"` // agreement of its clustering of the test sample with the truth's
 	// Flagged counts the machines the method judged Byzantine, Caught
 	// those that were.
 	Flagged int `json:"flagged"`
@@ -35,7 +37,7 @@ type SimMethod struct {
 
 // SimResult is one cell of the grid in one repetition.
 type SimResult struct {
-	Failure   federated.Failure `json:"failure"`
+	Failure   adversary.Failure `json:"failure"`
 	Alpha     float64           `json:"alpha"`
 	M         int               `json:"m"`
 	N         int               `json:"n"`
@@ -140,8 +142,8 @@ func RunSimRepetition(ctx context.Context, c SimConfig, rep int, step func(Work)
 }
 
 // fitCell draws and fits every machine of a cell.
-func (c SimConfig) fitCell(ctx context.Context, cell simCell, truth *federated.Mixture, rep int, step func(Work)) ([]*federated.Mixture, error) {
-	honest := make([]*federated.Mixture, cell.M)
+func (c SimConfig) fitCell(ctx context.Context, cell simCell, truth *mixture.Mixture, rep int, step func(Work)) ([]*mixture.Mixture, error) {
+	honest := make([]*mixture.Mixture, cell.M)
 	err := parallel.For(ctx, cell.M, c.Workers, func(i int) error {
 		began := time.Now()
 		id := key(float64(cell.M), float64(cell.N), cell.MaxOmega, float64(i))
@@ -162,17 +164,17 @@ func (c SimConfig) fitCell(ctx context.Context, cell simCell, truth *federated.M
 
 // roundsOf corrupts the cell's fits by failure f at every rate and scores
 // every method.
-func (c SimConfig) roundsOf(ctx context.Context, cell simCell, f federated.Failure, honest []*federated.Mixture,
-	truth *federated.Mixture, test *mat.Dense, truthLabels []int, rep int, step func(Work)) ([]SimResult, error) {
+func (c SimConfig) roundsOf(ctx context.Context, cell simCell, f adversary.Failure, honest []*mixture.Mixture,
+	truth *mixture.Mixture, test *mat.Dense, truthLabels []int, rep int, step func(Work)) ([]SimResult, error) {
 	id := key(float64(cell.M), float64(cell.N), cell.MaxOmega, float64(failureIndex(f)))
 	order := stream(c.Seed, rep, purposeSimOrder, id).Perm(cell.M)
 	most := 0
 	for _, a := range c.Alphas {
 		most = max(most, byzantineCount(a, cell.M))
 	}
-	corrupted := make([]*federated.Mixture, most)
+	corrupted := make([]*mixture.Mixture, most)
 	for j := range corrupted {
-		g, err := federated.Corrupt(honest[order[j]], f, stream(c.Seed, rep, purposeSimCorrupt, key(float64(id), float64(j))))
+		g, err := adversary.Corrupt(honest[order[j]], f, stream(c.Seed, rep, purposeSimCorrupt, key(float64(id), float64(j))))
 		if err != nil {
 			return nil, err
 		}
@@ -196,7 +198,7 @@ func (c SimConfig) roundsOf(ctx context.Context, cell simCell, f federated.Failu
 			return nil, err
 		}
 		r := SimResult{Failure: f, Alpha: alpha, M: cell.M, N: cell.N, MaxOmega: cell.MaxOmega, Byzantine: nb}
-		err = eachMethod(ctx, round, byz, func(m federated.Method, agg *federated.Result, _ time.Duration) error {
+		err = eachMethod(ctx, round, byz, func(m server.Method, agg *server.Result, _ time.Duration) error {
 			w1, err := eval.W1(agg.Mixture, truth)
 			if err != nil {
 				return err
@@ -222,7 +224,7 @@ func (c SimConfig) roundsOf(ctx context.Context, cell simCell, f federated.Failu
 	return out, nil
 }
 
-func failureIndex(f federated.Failure) int {
+func failureIndex(f adversary.Failure) int {
 	for i, g := range SimFailures() {
 		if g == f {
 			return i

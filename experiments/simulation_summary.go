@@ -11,13 +11,14 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
+	"github.com/nistgmm/nistgmm/federated/server"
 	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
 // SimCellKey identifies a cell of the simulation grid.
 type SimCellKey struct {
-	Failure  federated.Failure
+	Failure  adversary.Failure
 	Alpha    float64
 	M, N     int
 	MaxOmega float64
@@ -26,7 +27,7 @@ type SimCellKey struct {
 // SimSummaryRow is one method's quartiles in one cell over the repetitions.
 type SimSummaryRow struct {
 	SimCellKey
-	Method     federated.Method
+	Method     server.Method
 	Reps       int
 	W1, ARI    [3]float64 // first quartile, median, third quartile
 	FlagRate   float64    // mean share of machines flagged
@@ -39,20 +40,20 @@ func (r SimResult) key() SimCellKey {
 
 // SummarizeSimulation computes the quartiles of W1 and ARI of every method
 // in every cell, in the grid's order: failure kind as configured, then
-// alpha, m, n, MaxOmega, then the methods in federated.Methods() order.
+// alpha, m, n, MaxOmega, then the methods in server.Methods() order.
 func SummarizeSimulation(c SimConfig, reps []SimRep) []SimSummaryRow {
 	type acc struct {
 		w1, ari         []float64
 		flag, caught    float64
 		withByz, counts int
 	}
-	cells := map[SimCellKey]map[federated.Method]*acc{}
+	cells := map[SimCellKey]map[server.Method]*acc{}
 	var keys []SimCellKey
 	for _, rep := range reps {
 		for _, r := range rep.Results {
 			k := r.key()
 			if cells[k] == nil {
-				cells[k] = map[federated.Method]*acc{}
+				cells[k] = map[server.Method]*acc{}
 				keys = append(keys, k)
 			}
 			for _, m := range r.Methods {
@@ -72,7 +73,7 @@ func SummarizeSimulation(c SimConfig, reps []SimRep) []SimSummaryRow {
 			}
 		}
 	}
-	failureRank := map[federated.Failure]int{}
+	failureRank := map[adversary.Failure]int{}
 	for i, f := range c.Failures {
 		failureRank[f] = i
 	}
@@ -92,7 +93,7 @@ func SummarizeSimulation(c SimConfig, reps []SimRep) []SimSummaryRow {
 	})
 	var out []SimSummaryRow
 	for _, k := range keys {
-		for _, m := range federated.Methods() {
+		for _, m := range server.Methods() {
 			a := cells[k][m]
 			if a == nil {
 				continue
@@ -171,36 +172,36 @@ func WriteSimMarkdown(w io.Writer, rows []SimSummaryRow, reps int, title, comman
 		"quartiles in summary.csv.\n", plural.Count(reps, "repetition"))
 	type cellRows struct {
 		key  SimCellKey
-		rows map[federated.Method]SimSummaryRow
+		rows map[server.Method]SimSummaryRow
 	}
 	var cells []*cellRows
 	index := map[SimCellKey]*cellRows{}
 	for _, r := range rows {
 		c := index[r.SimCellKey]
 		if c == nil {
-			c = &cellRows{key: r.SimCellKey, rows: map[federated.Method]SimSummaryRow{}}
+			c = &cellRows{key: r.SimCellKey, rows: map[server.Method]SimSummaryRow{}}
 			index[r.SimCellKey] = c
 			cells = append(cells, c)
 		}
 		c.rows[r.Method] = r
 	}
-	var failure federated.Failure
+	var failure adversary.Failure
 	for _, c := range cells {
 		if c.key.Failure != failure {
 			failure = c.key.Failure
 			fmt.Fprintf(&b, "\n## %s failure\n\n| α | m | n | MaxOmega |", failure)
-			for _, m := range federated.Methods() {
+			for _, m := range server.Methods() {
 				fmt.Fprintf(&b, " %s |", displayName(m))
 			}
 			b.WriteString(" ARED flagged / caught |\n|---|---|---|---|")
-			for range federated.Methods() {
+			for range server.Methods() {
 				b.WriteString("---|")
 			}
 			b.WriteString("---|\n")
 		}
 		k := c.key
 		fmt.Fprintf(&b, "| %.1f | %d | %d | %.2f |", k.Alpha, k.M, k.N, k.MaxOmega)
-		for _, m := range federated.Methods() {
+		for _, m := range server.Methods() {
 			r, ok := c.rows[m]
 			if !ok {
 				b.WriteString(" – |")
@@ -208,7 +209,7 @@ func WriteSimMarkdown(w io.Writer, rows []SimSummaryRow, reps int, title, comman
 			}
 			fmt.Fprintf(&b, " %.4g (%.3f) |", r.W1[1], r.ARI[1])
 		}
-		ared := c.rows[federated.ARED]
+		ared := c.rows[server.ARED]
 		fmt.Fprintf(&b, " %.3f / %.3f |\n", ared.FlagRate, ared.CaughtRate)
 	}
 	_, err := io.WriteString(w, b.String())

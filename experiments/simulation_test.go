@@ -9,7 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
+	"github.com/nistgmm/nistgmm/federated/server"
 )
 
 // miniSim is a grid small enough for a test: d = 3, K = 3, two cells.
@@ -102,10 +103,10 @@ func TestSimRepetitionIsDeterministicWhateverTheWorkers(t *testing.T) {
 	// mean failure ruins GMR.
 	for _, r := range a.Results {
 		for _, m := range r.Methods {
-			if m.Method == federated.Oracle && m.ARI < 0.5 {
+			if m.Method == server.Oracle && m.ARI < 0.5 {
 				t.Errorf("%s alpha %v: Oracle ARI %v", r.Failure, r.Alpha, m.ARI)
 			}
-			if m.Method == federated.GMR && r.Failure == federated.MeanFailure && m.W1 < 1 {
+			if m.Method == server.GMR && r.Failure == adversary.MeanFailure && m.W1 < 1 {
 				t.Errorf("alpha %v: GMR under mean failure at W1 %v, want far from the truth", r.Alpha, m.W1)
 			}
 		}
@@ -129,7 +130,7 @@ func TestSimConfigValidate(t *testing.T) {
 		func(c *SimConfig) { c.Ms = []int{2} },
 		func(c *SimConfig) { c.NTotal = 1000 },
 		func(c *SimConfig) { c.Alphas = []float64{0.5} },
-		func(c *SimConfig) { c.Failures = []federated.Failure{federated.Letters} },
+		func(c *SimConfig) { c.Failures = []adversary.Failure{adversary.Letters} },
 		func(c *SimConfig) { c.MaxOmegas = []float64{1.2} },
 		func(c *SimConfig) { c.Ns = []int{4} },
 	}

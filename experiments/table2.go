@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/nistgmm/nistgmm/eval"
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
+	"github.com/nistgmm/nistgmm/federated/mixture"
+	"github.com/nistgmm/nistgmm/federated/server"
 	"github.com/nistgmm/nistgmm/internal/parallel"
 	"gonum.org/v1/gonum/mat"
 )
@@ -95,7 +97,7 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 	em := c.EM
 
 	start := time.Now()
-	honest := make([]*federated.Mixture, c.Machines)
+	honest := make([]*mixture.Mixture, c.Machines)
 	fitErrs := make([]error, c.Machines)
 	err = parallel.For(ctx, c.Machines, c.Workers, func(i int) error {
 		began := time.Now()
@@ -118,19 +120,19 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 
 	order := stream(c.Seed, rep, purposeByzantine, 0).Perm(c.Machines)
 	nb := c.maxByzantine()
-	replacement := make([]*federated.Mixture, nb)
+	replacement := make([]*mixture.Mixture, nb)
 	start = time.Now()
 	err = parallel.For(ctx, nb, c.Workers, func(j int) error {
 		began := time.Now()
 		rng := stream(c.Seed, rep, purposeLetters, uint64(j))
-		var g *federated.Mixture
+		var g *mixture.Mixture
 		var err error
-		if c.Failure == federated.Letters {
+		if c.Failure == adversary.Letters {
 			ln, _ := d.Letters.Dims()
 			idx := rng.Perm(ln)[:c.LettersN]
 			g, _, err = em().Fit(ctx, rows(d.Letters, idx), rng)
 		} else if !c.Failure.Adaptive() { // adaptive failures need the round: see runAlpha
-			g, err = federated.Corrupt(honest[order[j]], c.Failure, stream(c.Seed, rep, purposeCorrupt, uint64(j)))
+			g, err = adversary.Corrupt(honest[order[j]], c.Failure, stream(c.Seed, rep, purposeCorrupt, uint64(j)))
 		}
 		if err != nil {
 			return fmt.Errorf("Byzantine machine %s: %w", MachineName(order[j]), err)
@@ -147,7 +149,7 @@ func RunTable2Repetition(ctx context.Context, d *Data, c Table2Config, rep int, 
 	start = time.Now()
 	// The alphas' rounds are subsets of the same fits: their distances are
 	// computed once (adaptive failures are crafted per round).
-	var known *federated.KnownDistances
+	var known *server.KnownDistances
 	if !c.Failure.Adaptive() {
 		if known, err = knownInMachineOrder(ctx, c.Server(), honest, order, replacement); err != nil {
 			return nil, err
@@ -191,9 +193,9 @@ func firstFitError(errs []error) error {
 	return fmt.Errorf("machine %s: %w (and %d more machines failed)", MachineName(first), errs[first], failed-1)
 }
 
-func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, honest []*federated.Mixture, order []int, replacement []*federated.Mixture, known *federated.KnownDistances, alpha float64, rng *rand.Rand) (*AlphaResult, error) {
+func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, honest []*mixture.Mixture, order []int, replacement []*mixture.Mixture, known *server.KnownDistances, alpha float64, rng *rand.Rand) (*AlphaResult, error) {
 	nb := c.byzantineCount(alpha)
-	var fixed []*federated.Mixture // adaptive failures are crafted below, from the honest fits
+	var fixed []*mixture.Mixture // adaptive failures are crafted below, from the honest fits
 	if !c.Failure.Adaptive() {
 		fixed = replacement
 	}
@@ -205,10 +207,10 @@ func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, hones
 	}
 	srv := c.Server()
 	srv.Known = known
-	var attack *federated.AttackReport
+	var attack *adversary.AttackReport
 	if c.Failure.Adaptive() {
 		var err error
-		if ests, attack, err = srv.Craft(ctx, c.Failure, ests, byz, rng); err != nil {
+		if ests, attack, err = adversary.Craft(ctx, srv, c.Failure, ests, byz, rng); err != nil {
 			return nil, err
 		}
 	}
@@ -243,7 +245,7 @@ func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, hones
 			return nil, err
 		}
 	}
-	err = eachMethod(ctx, round, byz, func(m federated.Method, r *federated.Result, took time.Duration) error {
+	err = eachMethod(ctx, round, byz, func(m server.Method, r *server.Result, took time.Duration) error {
 		t := time.Now()
 		labels, err := r.Mixture.Predict(d.Test)
 		if err != nil {
@@ -253,7 +255,7 @@ func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, hones
 		if err != nil {
 			return err
 		}
-		if m == federated.ARED && r.Slots != nil {
+		if m == server.ARED && r.Slots != nil {
 			ar.SlotSeparabilityAUC = slotSeparability(r.Slots, round, isByz)
 		}
 		det := eval.Detect(r.Flagged, byz)
@@ -273,8 +275,8 @@ func runAlpha(ctx context.Context, d *Data, c Table2Config, parts [][]int, hones
 // rounds that hold some of them. Every fit has one machine's place in every
 // round, so listing them by machine keeps the order of every round, which
 // KnownDistances needs.
-func knownInMachineOrder(ctx context.Context, srv *federated.Server, honest []*federated.Mixture, order []int, replacement []*federated.Mixture) (*federated.KnownDistances, error) {
-	var all []*federated.Mixture
+func knownInMachineOrder(ctx context.Context, srv *server.Server, honest []*mixture.Mixture, order []int, replacement []*mixture.Mixture) (*server.KnownDistances, error) {
+	var all []*mixture.Mixture
 	for i := range honest {
 		all = append(all, honest[i])
 		for j, at := range order[:len(replacement)] {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
+	"github.com/nistgmm/nistgmm/federated/mixture"
+	"github.com/nistgmm/nistgmm/federated/server"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -26,7 +28,7 @@ type Table2Config struct {
 	NTotal     int               `json:"n_total"`    // N training digits drawn per repetition
 	Stratified bool              `json:"stratified"` // equal counts per class on every machine
 	K          int               `json:"k"`          // mixture order
-	Failure    federated.Failure `json:"failure"`
+	Failure    adversary.Failure `json:"failure"`
 	LettersN   int               `json:"letters_n"` // letter features each Byzantine machine fits on
 	Alphas     []float64         `json:"alphas"`
 	Seed       uint64            `json:"seed"`
@@ -34,7 +36,7 @@ type Table2Config struct {
 	// Restarts is the number of k-means++ starts of each local EM; 0 means 10.
 	Restarts int `json:"restarts"`
 	// PenaltyScale is c in every local fit's a_n = c n^(-1/2); 0 means that
-	// each machine chooses c from its own data (federated.PenaltySearch).
+	// each machine chooses c from its own data (mixture.PenaltySearch).
 	// 1 is the paper's.
 	PenaltyScale float64 `json:"penalty_scale"`
 	Aggregation
@@ -55,17 +57,17 @@ type Table2Config struct {
 // radius and a multi-start reduction.
 func NewTable2Config() Table2Config {
 	return Table2Config{Machines: 50, NTotal: 25000, K: 10, Aggregation: DefaultAggregation(),
-		Failure: federated.Letters, LettersN: 5000, Alphas: []float64{0, 0.1, 0.2, 0.3, 0.4}}
+		Failure: adversary.Letters, LettersN: 5000, Alphas: []float64{0, 0.1, 0.2, 0.3, 0.4}}
 }
 
 // Server is the aggregation server the configuration describes.
-func (c Table2Config) Server() *federated.Server { return c.Aggregation.server(c.K, c.Seed, c.Workers) }
+func (c Table2Config) Server() *server.Server { return c.Aggregation.server(c.K, c.Seed, c.Workers) }
 
 // EM is the local fit the configuration describes.
-func (c Table2Config) EM() *federated.EM {
-	em := &federated.EM{K: c.K, Restarts: c.Restarts, PenaltyScale: c.PenaltyScale}
+func (c Table2Config) EM() *mixture.EM {
+	em := &mixture.EM{K: c.K, Restarts: c.Restarts, PenaltyScale: c.PenaltyScale}
 	if c.PenaltyScale == 0 {
-		em.PenaltySearch = &federated.PenaltySearch{}
+		em.PenaltySearch = &mixture.PenaltySearch{}
 	}
 	return em
 }
@@ -80,7 +82,7 @@ func (c Table2Config) Validate() error {
 		return fmt.Errorf("mixture order %d, want at least 1", c.K)
 	case c.NTotal < c.Machines*c.K:
 		return fmt.Errorf("%d training digits leave fewer than K = %d per machine over %d machines", c.NTotal, c.K, c.Machines)
-	case c.Failure == federated.Letters && c.LettersN < c.K:
+	case c.Failure == adversary.Letters && c.LettersN < c.K:
 		return fmt.Errorf("%d letter features per Byzantine machine cannot fit %d components", c.LettersN, c.K)
 	case !(c.PenaltyScale >= 0) || math.IsInf(c.PenaltyScale, 0):
 		return fmt.Errorf("penalty scale %v, want a finite number > 0 (0 to choose it per machine)", c.PenaltyScale)
@@ -91,7 +93,7 @@ func (c Table2Config) Validate() error {
 	case len(c.Alphas) == 0:
 		return errors.New("no failure rate to run")
 	}
-	if _, err := federated.ParseFailure(string(c.Failure)); err != nil {
+	if _, err := adversary.ParseFailure(string(c.Failure)); err != nil {
 		return err
 	}
 	for _, a := range c.Alphas {
@@ -127,7 +129,7 @@ func (c Table2Config) Check(d *Data) error {
 	if tn, td := d.Test.Dims(); td != dim || len(d.TestLabels) != tn {
 		return fmt.Errorf("test features are %dx%d with %d labels; training features have %d columns", tn, td, len(d.TestLabels), dim)
 	}
-	if c.Failure == federated.Letters {
+	if c.Failure == adversary.Letters {
 		if d.Letters == nil {
 			return errors.New("the letters failure needs letter features")
 		}

@@ -14,10 +14,10 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/server"
 )
 
-// palette holds the methods' colours, in the order of federated.Methods()
+// palette holds the methods' colours, in the order of server.Methods()
 // (Oracle, ARED, CRED, TRIM, COAT, GMR): Okabe and Ito's colours, which
 // stay apart under every common colour-vision deficiency, chosen so that
 // the pairs drawn side by side differ in lightness as well as hue, and
@@ -81,7 +81,7 @@ func methodGlyph(mi int, r vg.Length) draw.GlyphStyle {
 // collapses into a dash, and each value is drawn as a marker instead.
 const fewestForBox = 5
 
-// methodBox draws method number mi's values (in federated.Methods()) at x in
+// methodBox draws method number mi's values (in server.Methods()) at x in
 // that method's colour: a box plot with the method's marker at the median,
 // or with fewer than fewestForBox values each value as the method's marker.
 func methodBox(width vg.Length, x float64, mi int, v plotter.Values) ([]plot.Plotter, error) {
@@ -123,7 +123,7 @@ func (k legendKey) Thumbnail(c *draw.Canvas) {
 
 // fewRepsNote is the caption of a plot that draws some values as markers
 // because there are too few for a box, or "" when every box is drawn.
-func fewRepsNote(values map[float64]map[federated.Method]plotter.Values) string {
+func fewRepsNote(values map[float64]map[server.Method]plotter.Values) string {
 	fewest := math.MaxInt
 	for _, byMethod := range values {
 		for _, v := range byMethod {
@@ -174,7 +174,7 @@ func PlotTable2(path string, reps []Table2Rep, title string) error {
 	legend.Top, legend.Left = true, true
 	legend.ThumbnailWidth = vg.Points(14)
 	legend.Padding = vg.Points(4)
-	for mi, m := range federated.Methods() {
+	for mi, m := range server.Methods() {
 		legend.Add(displayName(m), legendKey{mi})
 	}
 	pad := vg.Points(8)
@@ -198,11 +198,11 @@ const table2LegendWidth = 1.1 * vg.Inch
 // every value set is drawn as a box).
 func table2Panels(reps []Table2Rep, title string) (full, zoom *plot.Plot, note string, err error) {
 	var alphas []float64
-	values := map[float64]map[federated.Method]plotter.Values{}
+	values := map[float64]map[server.Method]plotter.Values{}
 	for _, r := range reps {
 		for _, a := range r.Alphas {
 			if values[a.Alpha] == nil {
-				values[a.Alpha] = map[federated.Method]plotter.Values{}
+				values[a.Alpha] = map[server.Method]plotter.Values{}
 				alphas = append(alphas, a.Alpha)
 			}
 			for _, m := range a.Methods {
@@ -210,7 +210,7 @@ func table2Panels(reps []Table2Rep, title string) (full, zoom *plot.Plot, note s
 			}
 		}
 	}
-	nm := float64(len(federated.Methods()))
+	nm := float64(len(server.Methods()))
 	pos := func(ai, mi int) float64 { return float64(ai)*(nm+1) + float64(mi) }
 	if full, err = fullPanel(title, alphas, values, pos); err != nil {
 		return nil, nil, "", err
@@ -221,19 +221,19 @@ func table2Panels(reps []Table2Rep, title string) (full, zoom *plot.Plot, note s
 	// Both panels span every method's position with half a slot to spare,
 	// so that the last marker and its label are not cut at the edge.
 	for _, p := range []*plot.Plot{full, zoom} {
-		p.X.Min, p.X.Max = pos(0, 0)-1, pos(len(alphas)-1, len(federated.Methods())-1)+1
+		p.X.Min, p.X.Max = pos(0, 0)-1, pos(len(alphas)-1, len(server.Methods())-1)+1
 	}
 	return full, zoom, fewRepsNote(values), nil
 }
 
 // fullPanel is the box plot over the whole range.
-func fullPanel(title string, alphas []float64, values map[float64]map[federated.Method]plotter.Values, pos func(int, int) float64) (*plot.Plot, error) {
+func fullPanel(title string, alphas []float64, values map[float64]map[server.Method]plotter.Values, pos func(int, int) float64) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.Y.Label.Text = "ARI on the digits test set"
 	width := vg.Points(9)
 	for ai, alpha := range alphas {
-		for mi, m := range federated.Methods() {
+		for mi, m := range server.Methods() {
 			v := values[alpha][m]
 			if len(v) == 0 {
 				continue
@@ -245,7 +245,7 @@ func fullPanel(title string, alphas []float64, values map[float64]map[federated.
 			p.Add(drawn...)
 		}
 	}
-	nm := float64(len(federated.Methods()))
+	nm := float64(len(server.Methods()))
 	ticks := make([]plot.Tick, len(alphas))
 	for i, a := range alphas {
 		ticks[i] = plot.Tick{Value: pos(i, 0) + (nm-1)/2, Label: fmt.Sprintf("α = %.1f", a)}
@@ -272,16 +272,16 @@ func fullPanel(title string, alphas []float64, values map[float64]map[federated.
 // zoomPanel shows, for every method whose median is near the best, its
 // median and interquartile range on an axis spanning only those, with each
 // method named under its point; the others are said to be below.
-func zoomPanel(alphas []float64, values map[float64]map[federated.Method]plotter.Values, pos func(int, int) float64) (*plot.Plot, error) {
+func zoomPanel(alphas []float64, values map[float64]map[server.Method]plotter.Values, pos func(int, int) float64) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "zoom on the methods within 0.01 of the best median (marker: median, bar: interquartile range); the others' medians in their labels"
 	p.Y.Label.Text = "ARI"
 	p.X.Label.Text = "failure rate α"
 	type stat struct{ q [3]float64 }
-	stats := map[float64]map[federated.Method]stat{}
+	stats := map[float64]map[server.Method]stat{}
 	best := math.Inf(-1)
 	for _, a := range alphas {
-		stats[a] = map[federated.Method]stat{}
+		stats[a] = map[server.Method]stat{}
 		for m, v := range values[a] {
 			q := quartiles(v)
 			stats[a][m] = stat{q}
@@ -313,7 +313,7 @@ func zoomPanel(alphas []float64, values map[float64]map[federated.Method]plotter
 	p.Y.Min, p.Y.Max = lo-pad, hi+pad
 	var ticks []plot.Tick
 	for ai, a := range alphas {
-		for mi, m := range federated.Methods() {
+		for mi, m := range server.Methods() {
 			s, ok := stats[a][m]
 			if !ok {
 				continue
@@ -361,7 +361,7 @@ func zoomPanel(alphas []float64, values map[float64]map[federated.Method]plotter
 }
 
 // shortName is a method's name on the zoomed axis.
-func shortName(m federated.Method) string { return displayName(m) }
+func shortName(m server.Method) string { return displayName(m) }
 
 // saveCanvas writes img as a PNG file, through a temporary file renamed
 // into place.

@@ -1,15 +1,19 @@
 package experiments
 
-import "github.com/nistgmm/nistgmm/federated"
+import (
+	"github.com/nistgmm/nistgmm/federated/adversary"
+	"github.com/nistgmm/nistgmm/federated/estimates"
+	"github.com/nistgmm/nistgmm/federated/server"
+)
 
 // MethodResult is one method's outcome at one alpha.
 type MethodResult struct {
-	Method  federated.Method `json:"method"`
-	ARI     float64          `json:"ari"`
-	Kept    []int            `json:"kept"`
-	Flagged []int            `json:"flagged"`
-	Caught  int              `json:"byzantine_caught"` // Byzantine and flagged
-	Missed  int              `json:"byzantine_missed"` // Byzantine and not flagged
+	Method  server.Method `json:"method"`
+	ARI     float64       `json:"ari"`
+	Kept    []int         `json:"kept"`
+	Flagged []int         `json:"flagged"`
+	Caught  int           `json:"byzantine_caught"` // Byzantine and flagged
+	Missed  int           `json:"byzantine_missed"` // Byzantine and not flagged
 	// HonestFlagged counts honest machines the method flagged.
 	HonestFlagged int     `json:"honest_flagged"`
 	Radius        float64 `json:"radius,omitempty"` // CRED's and ARED's ball
@@ -31,7 +35,7 @@ type AlphaResult struct {
 	Radius        float64   `json:"radius"`
 	// Estimates are the round's estimates as the server received them
 	// (for `run --estimates-out`); not stored in checkpoints.
-	Estimates []federated.Estimate `json:"-"`
+	Estimates []estimates.Estimate `json:"-"`
 	// SeparabilityAUC is the ROC AUC of the distance to COAT as a score for
 	// "is Byzantine" over the valid machines; absent without Byzantine ones.
 	SeparabilityAUC *float64 `json:"separability_auc,omitempty"`
@@ -47,7 +51,7 @@ type AlphaResult struct {
 	// D(COAT, G).
 	SeparabilityByDistance map[string]float64 `json:"separability_by_distance,omitempty"`
 	// Attack is what the attacker chose under an adaptive failure.
-	Attack  *federated.AttackReport `json:"attack,omitempty"`
+	Attack  *adversary.AttackReport `json:"attack,omitempty"`
 	Methods []MethodResult          `json:"methods"`
 }
 

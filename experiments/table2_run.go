@@ -4,7 +4,7 @@ import (
 	"context"
 	"reflect"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
 )
 
 // Table2Setup is what must not change between a Table 2 run and its
@@ -48,7 +48,7 @@ func (r Table2Rep) withoutTiming() Table2Rep {
 func Table2Work(c Table2Config) []WorkKind {
 	local := float64(c.NTotal) / float64(max(c.Machines, 1))
 	byzantine := 1.0 // crafting from an honest fit costs next to nothing
-	if c.Failure == federated.Letters {
+	if c.Failure == adversary.Letters {
 		byzantine = float64(c.LettersN)
 	}
 	return []WorkKind{

@@ -6,12 +6,14 @@ import (
 	"slices"
 
 	"github.com/nistgmm/nistgmm/eval"
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/divergence"
+	"github.com/nistgmm/nistgmm/federated/estimates"
+	"github.com/nistgmm/nistgmm/federated/server"
 )
 
 // slotSeparability scores, for every machine the componentwise combination
 // counted, the number of slots that left its component out.
-func slotSeparability(slots *federated.SlotReport, round *federated.Round, isByz map[int]bool) *float64 {
+func slotSeparability(slots *server.SlotReport, round *server.Round, isByz map[int]bool) *float64 {
 	aside := map[int]bool{} // valid estimates the slots did not count
 	for _, i := range round.Valid {
 		aside[i] = true
@@ -43,9 +45,9 @@ func slotSeparability(slots *federated.SlotReport, round *federated.Round, isByz
 // separabilityByDistance scores the distance to COAT as a test for "is
 // Byzantine" under every distance, each with its own COAT; for the
 // one-sided kl it also scores the other direction, D(G, COAT).
-func separabilityByDistance(ctx context.Context, c Table2Config, ests []federated.Estimate, isByz map[int]bool) (map[string]float64, error) {
+func separabilityByDistance(ctx context.Context, c Table2Config, ests []estimates.Estimate, isByz map[int]bool) (map[string]float64, error) {
 	out := map[string]float64{}
-	for _, d := range federated.Distances() {
+	for _, d := range divergence.Distances() {
 		srv := c.Server()
 		srv.Distance = d
 		round, err := srv.Prepare(ctx, ests)
@@ -67,7 +69,7 @@ func separabilityByDistance(ctx context.Context, c Table2Config, ests []federate
 		if auc, ok := eval.SeparabilityAUC(round.CoatDistances(), positive); ok {
 			out[string(d)] = auc
 		}
-		if d == federated.KL {
+		if d == divergence.KL {
 			if auc, ok := eval.SeparabilityAUC(column, positive); ok {
 				out["kl-column"] = auc
 			}

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/nistgmm/nistgmm/eval"
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/server"
 	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
@@ -24,7 +24,7 @@ type Cell struct {
 // AlphaSummary is one row of Table 2 plus ARED's detection.
 type AlphaSummary struct {
 	Alpha float64
-	Cells map[federated.Method]Cell
+	Cells map[server.Method]Cell
 	// AREDFlagRate is the mean share of machines ARED flagged: the paper's
 	// "detected failure rate", to compare with alpha.
 	AREDFlagRate  float64
@@ -42,7 +42,7 @@ type AlphaSummary struct {
 // SummarizeTable2 computes Table 2 from the repetitions.
 func SummarizeTable2(reps []Table2Rep, machines int) []AlphaSummary {
 	type acc struct {
-		ari             map[federated.Method][]float64
+		ari             map[server.Method][]float64
 		flag, prec, rec float64
 		honestFlag      float64
 		coat            float64
@@ -56,7 +56,7 @@ func SummarizeTable2(reps []Table2Rep, machines int) []AlphaSummary {
 		for _, a := range r.Alphas {
 			s, ok := byAlpha[a.Alpha]
 			if !ok {
-				s = &acc{ari: map[federated.Method][]float64{}}
+				s = &acc{ari: map[server.Method][]float64{}}
 				byAlpha[a.Alpha] = s
 				alphas = append(alphas, a.Alpha)
 			}
@@ -70,7 +70,7 @@ func SummarizeTable2(reps []Table2Rep, machines int) []AlphaSummary {
 			}
 			for _, m := range a.Methods {
 				s.ari[m.Method] = append(s.ari[m.Method], m.ARI)
-				if m.Method == federated.ARED {
+				if m.Method == server.ARED {
 					s.flag += float64(len(m.Flagged)) / float64(machines)
 					det := eval.Detect(m.Flagged, a.Byzantine)
 					s.prec += det.Precision()
@@ -86,7 +86,7 @@ func SummarizeTable2(reps []Table2Rep, machines int) []AlphaSummary {
 	var out []AlphaSummary
 	for _, alpha := range alphas {
 		s := byAlpha[alpha]
-		row := AlphaSummary{Alpha: alpha, Cells: map[federated.Method]Cell{}}
+		row := AlphaSummary{Alpha: alpha, Cells: map[server.Method]Cell{}}
 		for m, v := range s.ari {
 			q := quartiles(v)
 			row.Cells[m] = Cell{Median: q[1], IQR: q[2] - q[0], N: len(v)}
@@ -114,17 +114,17 @@ func WriteTable2Markdown(w io.Writer, rows []AlphaSummary, reps int, title, comm
 	}
 	fmt.Fprintf(&b, "Median (IQR) ARI on the digits test set over %s.\n\n", plural.Count(reps, "repetition"))
 	b.WriteString("| α |")
-	for _, m := range federated.Methods() {
+	for _, m := range server.Methods() {
 		fmt.Fprintf(&b, " %s |", displayName(m))
 	}
 	b.WriteString("\n|---|")
-	for range federated.Methods() {
+	for range server.Methods() {
 		b.WriteString("---|")
 	}
 	b.WriteString("\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %.1f |", r.Alpha)
-		for _, m := range federated.Methods() {
+		for _, m := range server.Methods() {
 			c, ok := r.Cells[m]
 			if !ok {
 				b.WriteString(" – |")
@@ -149,8 +149,8 @@ func WriteTable2Markdown(w io.Writer, rows []AlphaSummary, reps int, title, comm
 	return err
 }
 
-func displayName(m federated.Method) string {
-	if m == federated.Oracle {
+func displayName(m server.Method) string {
+	if m == server.Oracle {
 		return "Oracle"
 	}
 	return strings.ToUpper(string(m))

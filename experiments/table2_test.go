@@ -11,7 +11,11 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
+	"github.com/nistgmm/nistgmm/federated/divergence"
+	"github.com/nistgmm/nistgmm/federated/estimates"
+	"github.com/nistgmm/nistgmm/federated/mixture"
+	"github.com/nistgmm/nistgmm/federated/server"
 	"github.com/nistgmm/nistgmm/internal/fastblas"
 )
 
@@ -52,8 +56,8 @@ func synthetic(d, classes, nTrain, nTest, nLetters int, sep float64) *Data {
 
 func TestRepetitionIsDeterministicWhateverTheWorkers(t *testing.T) {
 	d := synthetic(5, 3, 3000, 600, 1000, 4)
-	for _, f := range []federated.Failure{federated.Letters, federated.MeanFailure, federated.CovFailure, federated.WeightFailure} {
-		c := Table2Config{Machines: 8, NTotal: 2400, K: 3, Aggregation: Aggregation{Distance: federated.Jeffreys}, Failure: f, LettersN: 300,
+	for _, f := range []adversary.Failure{adversary.Letters, adversary.MeanFailure, adversary.CovFailure, adversary.WeightFailure} {
+		c := Table2Config{Machines: 8, NTotal: 2400, K: 3, Aggregation: Aggregation{Distance: divergence.Jeffreys}, Failure: f, LettersN: 300,
 			Alphas: []float64{0, 0.25}, Seed: 9, Restarts: 2, Workers: 1}
 		a, err := RunTable2Repetition(context.Background(), d, c, 3, nil)
 		if err != nil {
@@ -83,11 +87,11 @@ func TestRepetitionIsDeterministicWhateverTheWorkers(t *testing.T) {
 			t.Fatalf("%s: %d Byzantine at alpha 0.25 of 8", f, len(hi.Byzantine))
 		}
 		for _, m := range hi.Methods {
-			far := f == federated.Letters || f == federated.MeanFailure
-			if m.Method == federated.ARED && far && m.Missed != 0 {
+			far := f == adversary.Letters || f == adversary.MeanFailure
+			if m.Method == server.ARED && far && m.Missed != 0 {
 				t.Errorf("%s: ARED missed %d", f, m.Missed)
 			}
-			if m.Method == federated.Oracle && m.ARI < 0.9 {
+			if m.Method == server.Oracle && m.ARI < 0.9 {
 				t.Errorf("%s: Oracle ARI %.3f on well-separated classes", f, m.ARI)
 			}
 		}
@@ -138,7 +142,7 @@ func TestConfigCheck(t *testing.T) {
 	if err := c.Check(d); err == nil || !strings.Contains(err.Error(), "the letters failure needs letter features") {
 		t.Errorf("letters failure without letters: %v", err)
 	}
-	c.Failure = federated.MeanFailure
+	c.Failure = adversary.MeanFailure
 	if err := c.Check(d); err != nil {
 		t.Fatalf("the mean failure on these data: %v", err)
 	}
@@ -176,10 +180,10 @@ func BenchmarkRepetitionParts(b *testing.B) {
 	c.Workers = 1
 	rng := func(i int) *rand.Rand { return rand.New(rand.NewPCG(1, uint64(i))) }
 	parts, _ := partition(c, d.TrainLabels, rng(0))
-	honest := make([]*federated.Mixture, c.Machines)
+	honest := make([]*mixture.Mixture, c.Machines)
 	paper := c
 	paper.PenaltyScale = 1
-	var letter *federated.Mixture
+	var letter *mixture.Mixture
 	for _, v := range []struct {
 		name string
 		c    Table2Config
@@ -217,7 +221,7 @@ func BenchmarkRepetitionParts(b *testing.B) {
 	}{{"single-start", single}, {"multi-start", c}} {
 		b.Run("aggregate-and-score-1-alpha-"+v.name, func(b *testing.B) {
 			order := rng(7).Perm(c.Machines)
-			repl := make([]*federated.Mixture, 10)
+			repl := make([]*mixture.Mixture, 10)
 			for i := range repl {
 				repl[i] = letter
 			}
@@ -231,14 +235,14 @@ func BenchmarkRepetitionParts(b *testing.B) {
 	// The distances of a repetition's five alphas, computed per round or
 	// once for all (the rounds then read them).
 	paperDist := c
-	paperDist.Distance = federated.ISE
+	paperDist.Distance = divergence.ISE
 	for _, v := range []struct {
 		name string
 		c    Table2Config
 	}{{"jeffreys", c}, {"ise", paperDist}} {
 		order := rng(7).Perm(c.Machines)
-		repl := make([]*federated.Mixture, 20)
-		var all []*federated.Mixture
+		repl := make([]*mixture.Mixture, 20)
+		var all []*mixture.Mixture
 		for i := range honest {
 			all = append(all, honest[i])
 			for j, at := range order[:len(repl)] {
@@ -276,10 +280,10 @@ func BenchmarkRepetitionParts(b *testing.B) {
 }
 
 // prepareAlpha prepares the round of one alpha as runAlpha does.
-func prepareAlpha(srv *federated.Server, c Table2Config, parts [][]int, honest []*federated.Mixture, order []int, repl []*federated.Mixture, alpha float64) (*federated.Round, error) {
-	ests := make([]federated.Estimate, c.Machines)
+func prepareAlpha(srv *server.Server, c Table2Config, parts [][]int, honest []*mixture.Mixture, order []int, repl []*mixture.Mixture, alpha float64) (*server.Round, error) {
+	ests := make([]estimates.Estimate, c.Machines)
 	for i := range ests {
-		ests[i] = federated.Estimate{ID: fmt.Sprintf("m%02d", i), N: len(parts[i]), Mixture: honest[i]}
+		ests[i] = estimates.Estimate{ID: fmt.Sprintf("m%02d", i), N: len(parts[i]), Mixture: honest[i]}
 	}
 	for j := 0; j < c.byzantineCount(alpha); j++ {
 		ests[order[j]].Mixture = repl[j]

@@ -11,7 +11,9 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/estimates"
+	"github.com/nistgmm/nistgmm/federated/mixture"
+	"github.com/nistgmm/nistgmm/federated/server"
 	"github.com/nistgmm/nistgmm/internal/parallel"
 	"github.com/nistgmm/nistgmm/mixsim"
 )
@@ -52,7 +54,7 @@ type VerdictRound struct {
 	Unequal   bool
 	ZMax      float64
 	ZMin      float64 // the smallest components' z
-	Flagged   int // sites flagged at the default level
+	Flagged   int     // sites flagged at the default level
 }
 
 // CalibrateVerdicts runs the clean rounds. Round r draws everything from
@@ -70,7 +72,7 @@ func CalibrateVerdicts(ctx context.Context, c VerdictCalibration, done func(int)
 		if err != nil {
 			return fmt.Errorf("round %d: %w", r, err)
 		}
-		ests := make([]federated.Estimate, v.M)
+		ests := make([]estimates.Estimate, v.M)
 		for i := range ests {
 			n := 1000
 			if v.Unequal {
@@ -81,17 +83,17 @@ func CalibrateVerdicts(ctx context.Context, c VerdictCalibration, done func(int)
 			if err != nil {
 				return err
 			}
-			fit, _, err := (&federated.EM{K: v.K}).Fit(ctx, X, rng)
+			fit, _, err := (&mixture.EM{K: v.K}).Fit(ctx, X, rng)
 			if err != nil {
 				return fmt.Errorf("round %d, site %d: %w", r, i, err)
 			}
-			ests[i] = federated.Estimate{ID: fmt.Sprint(i), N: n, Mixture: fit}
+			ests[i] = estimates.Estimate{ID: fmt.Sprint(i), N: n, Mixture: fit}
 		}
-		round, err := (&federated.Server{Workers: 1}).Prepare(ctx, ests)
+		round, err := (&server.Server{Workers: 1}).Prepare(ctx, ests)
 		if err != nil {
 			return fmt.Errorf("round %d: %w", r, err)
 		}
-		res, err := round.Aggregate(ctx, federated.ARED, nil)
+		res, err := round.Aggregate(ctx, server.ARED, nil)
 		if err != nil {
 			return fmt.Errorf("round %d: %w", r, err)
 		}

@@ -1,46 +1,37 @@
-// Package federated implements split-and-conquer learning of finite Gaussian
-// mixtures that tolerates Byzantine machines, following Zhang and Chen,
-// "Byzantine-tolerant distributed learning of finite mixture models".
+// Package federated is the home of split-and-conquer learning of finite
+// Gaussian mixtures that tolerates Byzantine machines, following Zhang and
+// Chen, "Byzantine-tolerant distributed learning of finite mixture models".
+// It holds no code of its own: each concept is a package below it, and the
+// folders list the architecture in the order data flow through it.
 //
-// The pieces, in the order data flow through them:
+//   - mixture: the Gaussian mixture model and its fitting on one machine's
+//     data (Mixture, the penalized EM, the penalty search, k-means++
+//     starts), and the mixture's JSON form.
+//   - divergence: how far two mixtures are (the transportation divergences
+//     with Jeffreys or KL cost, ISE, Cauchy-Schwarz) and the pairwise
+//     matrix of a set of them.
+//   - estimates: the exchange format between machines and server
+//     (nistgmm/estimates/v1), its encoder and streaming decoder, which
+//     judges each machine's entry on its own.
+//   - server: the robust aggregation of received estimates: the round, COAT
+//     and the sampled centre search, ARED's radii, near copies, sample-size
+//     caps, the componentwise slots, the reductions, TRIM, the verdicts,
+//     the report, and the registry of methods.
+//   - adversary: Byzantine failures and adaptive attacks, which play
+//     against a server through its exported API only. Only experiments,
+//     commands and tests import it.
 //
-//   - Mixture is an order-K Gaussian mixture in d dimensions with validation,
-//     log-density and the clustering rule k(x) = argmax_k w_k phi(x; mu_k, Sigma_k).
-//   - EM fits a Mixture on one machine's data by the penalized EM of Chen and
-//     Tan (2009): penalty a_n sum_k {tr(Sigma_k^-1 S_x) + log det Sigma_k} with
-//     a_n = c n^(-1/2), which keeps every covariance above a multiple of the
-//     sample covariance S_x. The paper takes c = 1; a PenaltySearch lets each
-//     machine choose c from its own data by held-out likelihood, which on
-//     real features matters more than anything else for the fit's quality.
-//     Its E step carries lower bounds on every Mahalanobis distance from one
-//     iteration to the next and skips the densities they prove negligible
-//     (below e^-50 of the best), which leaves the iterates unchanged in
-//     double precision (estep.go).
-//   - Distance measures how far two mixtures are: the transportation
-//     divergences with Jeffreys cost (the default), KL cost (one-sided, as the
-//     authors' code) or its symmetrization, ISE (the paper's) or the
-//     Cauchy-Schwarz divergence. Pairwise builds the m x m matrix in parallel.
-//   - Server prepares a Round from the transmitted estimates (validation,
-//     distances, COAT) and aggregates it: GMR (all estimates), COAT (the
-//     estimate whose ball holding half of the estimates is smallest), CRED
-//     (GMR over that ball), ARED (GMR over a larger ball, by a RadiusRule:
-//     the robust rule by default, eq. (5) on request), TRIM (the trimmed
-//     k-barycenter of Del Barrio et al.) and Oracle (GMR over machines known
-//     to be honest; experiments only). Every reduction runs from several
-//     starts drawn from the estimates it reduces unless SingleStart is set.
-//   - Failure corrupts a machine's estimate the ways Sections 5.1 and 6 do,
-//     and CraftStealth plays an attacker who tunes its estimates to stay
-//     inside ARED's ball.
-//   - EstimatesFile is the JSON exchange format between machines and server;
-//     DecodeEstimates judges each machine's entry on its own.
+// Dependencies run one way, and a test of this package checks them:
+// mixture <- divergence <- server <- adversary, with estimates between the
+// mixture and the server. The numerics several packages share (the
+// factored Gaussian, the divergence kernels, the server's order
+// statistics) sit in federated/internal and are no part of the API.
 //
 // Nothing here reads or writes files, and nothing needs cgo: the matrix work
 // goes through gonum's blas64, which a program may route to a native BLAS
 // (the nistgmm command uses OpenBLAS); the overlap integrals behind ISE and
 // CS are factored four at a time by internal/chol4, in assembly on amd64
-// with AVX2 and in Go elsewhere, with the same results. Every overlap
-// integral of two Gaussians is computed in the log domain, since in d = 50
-// the overlaps of fitted mixtures are far below 1e-5. Settings types (EM, PenaltySearch,
-// Server) have a Validate method; their zero values mean the documented
-// defaults.
+// with AVX2 and in Go elsewhere, with the same results. Settings types
+// (mixture.EM, mixture.PenaltySearch, server.Server) have a Validate
+// method; their zero values mean the documented defaults.
 package federated

@@ -6,14 +6,14 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/mixture"
 	"github.com/nistgmm/nistgmm/mixsim"
 )
 
 // Two unit-variance components one standard deviation apart with equal
 // weights overlap by Phi(-1/2) each way.
 func ExampleComputeOverlap() {
-	m := &federated.Mixture{
+	m := &mixture.Mixture{
 		Weights: []float64{0.5, 0.5},
 		Means:   [][]float64{{0, 0}, {1, 0}},
 		Covs:    []*mat.SymDense{mat.NewSymDense(2, []float64{1, 0, 0, 1}), mat.NewSymDense(2, []float64{1, 0, 0, 1})},

@@ -7,7 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/mixture"
 )
 
 // Generator draws random Gaussian mixtures with a prescribed maximum
@@ -62,7 +62,7 @@ func (g Generator) Validate() error {
 }
 
 // Generate draws a mixture whose MaxOmega is the target, and its overlap.
-func (g Generator) Generate(rng *rand.Rand) (*federated.Mixture, *Overlap, error) {
+func (g Generator) Generate(rng *rand.Rand) (*mixture.Mixture, *Overlap, error) {
 	if err := g.Validate(); err != nil {
 		return nil, nil, err
 	}
@@ -94,8 +94,8 @@ func (g Generator) Generate(rng *rand.Rand) (*federated.Mixture, *Overlap, error
 }
 
 // draw returns an uncalibrated mixture: weights, means and covariance shapes.
-func (g Generator) draw(rng *rand.Rand) *federated.Mixture {
-	m := &federated.Mixture{Weights: make([]float64, g.K)}
+func (g Generator) draw(rng *rand.Rand) *mixture.Mixture {
+	m := &mixture.Mixture{Weights: make([]float64, g.K)}
 	if g.MinWeight == 0 {
 		for k := range m.Weights {
 			m.Weights[k] = 1 / float64(g.K)
@@ -200,7 +200,7 @@ func Eccentricity(lambdaMin, lambdaMax float64) float64 {
 }
 
 // scaled returns m with every covariance multiplied by c.
-func scaled(m *federated.Mixture, c float64) *federated.Mixture {
+func scaled(m *mixture.Mixture, c float64) *mixture.Mixture {
 	out := m.Clone()
 	for _, s := range out.Covs {
 		s.ScaleSym(c, s)
@@ -211,12 +211,12 @@ func scaled(m *federated.Mixture, c float64) *federated.Mixture {
 // calibrate finds c with MaxOmega(c Sigma_1, ..., c Sigma_K) = target by
 // bisection on log c. MaxOmega grows with c from 0 towards a limit set by
 // the shapes alone; ok is false when that limit stays below the target.
-func (g Generator) calibrate(m *federated.Mixture) (*federated.Mixture, *Overlap, bool, error) {
+func (g Generator) calibrate(m *mixture.Mixture) (*mixture.Mixture, *Overlap, bool, error) {
 	tol := g.Tol
 	if tol == 0 {
 		tol = 1e-8
 	}
-	at := func(c float64) (*federated.Mixture, *Overlap, error) {
+	at := func(c float64) (*mixture.Mixture, *Overlap, error) {
 		s := scaled(m, c)
 		ov, err := ComputeOverlap(s)
 		return s, ov, err

@@ -9,13 +9,13 @@ import (
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distmv"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/mixture"
 )
 
 // randomPair draws two components with independent random covariances
 // (Wishart-like, of varied scale) and means, and unequal weights.
-func randomPair(d int, rng *rand.Rand) *federated.Mixture {
-	m := &federated.Mixture{}
+func randomPair(d int, rng *rand.Rand) *mixture.Mixture {
+	m := &mixture.Mixture{}
 	w := 0.2 + 0.6*rng.Float64()
 	m.Weights = []float64{w, 1 - w}
 	for k := 0; k < 2; k++ {
@@ -40,7 +40,7 @@ func randomPair(d int, rng *rand.Rand) *federated.Mixture {
 // monteCarloOverlap estimates o_{j|i} by sampling phi_i with gonum's
 // multivariate normal (an implementation independent of the quadratic form)
 // and returns the estimate and its standard error.
-func monteCarloOverlap(t *testing.T, m *federated.Mixture, i, j, n int, rng *rand.Rand) (float64, float64) {
+func monteCarloOverlap(t *testing.T, m *mixture.Mixture, i, j, n int, rng *rand.Rand) (float64, float64) {
 	t.Helper()
 	pi, ok := distmv.NewNormal(m.Means[i], m.Covs[i], rng)
 	if !ok {
@@ -140,7 +140,7 @@ func TestQuadFormMethodsAgree(t *testing.T) {
 // is bounded by the roots of a quadratic, so the overlap is a sum of normal
 // probabilities: an independent closed form.
 func TestOverlapOneDimensionClosedForm(t *testing.T) {
-	m := &federated.Mixture{Weights: []float64{0.3, 0.7}, Means: [][]float64{{0}, {1.2}},
+	m := &mixture.Mixture{Weights: []float64{0.3, 0.7}, Means: [][]float64{{0}, {1.2}},
 		Covs: []*mat.SymDense{mat.NewSymDense(1, []float64{0.5}), mat.NewSymDense(1, []float64{2})}}
 	ov, err := ComputeOverlap(m)
 	if err != nil {

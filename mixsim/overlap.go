@@ -7,7 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/mixture"
 )
 
 // Overlap describes how much the components of a mixture overlap.
@@ -27,7 +27,7 @@ type Overlap struct {
 // ComputeOverlap returns the exact pairwise overlaps of m (to an absolute
 // error far below 1e-6; no Monte Carlo). A mixture of one component has no
 // pairs and overlap 0.
-func ComputeOverlap(m *federated.Mixture) (*Overlap, error) {
+func ComputeOverlap(m *mixture.Mixture) (*Overlap, error) {
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("overlap: %w", err)
 	}
@@ -86,7 +86,7 @@ type component struct {
 func newComponent(mean []float64, cov *mat.SymDense) (component, error) {
 	var ch mat.Cholesky
 	if !ch.Factorize(cov) {
-		return component{}, federated.ErrNotPositiveDefinite
+		return component{}, mixture.ErrNotPositiveDefinite
 	}
 	var l mat.TriDense
 	ch.LTo(&l)

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/nistgmm/nistgmm/experiments"
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
 )
 
@@ -22,7 +22,7 @@ func cmdAttacks(ctx context.Context, args []string) error {
 	var ef experimentFlags
 	ef.register(fs)
 	var adaptive []string
-	for _, f := range federated.Failures() {
+	for _, f := range adversary.Failures() {
 		if f.Adaptive() {
 			adaptive = append(adaptive, string(f))
 		}
@@ -46,9 +46,9 @@ func cmdAttacks(ctx context.Context, args []string) error {
 	case ef.failure != "" || ef.byzantineN != 0:
 		return fmt.Errorf("--failure and --byzantine-n are set per run by attacks: use --attacks and --inflated-n")
 	}
-	var kinds []federated.Failure
+	var kinds []adversary.Failure
 	for _, a := range strings.Split(*attacks, ",") {
-		f, err := federated.ParseFailure(strings.TrimSpace(a))
+		f, err := adversary.ParseFailure(strings.TrimSpace(a))
 		if err != nil {
 			return fmt.Errorf("--attacks: %w", err)
 		}

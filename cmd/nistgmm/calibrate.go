@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/nistgmm/nistgmm/experiments"
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/server"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
 )
 
@@ -46,7 +46,7 @@ func cmdCalibrate(ctx context.Context, args []string) error {
 		return err
 	}
 	write := func(w io.Writer) error {
-		return experiments.WriteVerdictCalibration(w, rounds, federated.DefaultFlagLevel, []float64{12, 8, 6, 4, 3, 2})
+		return experiments.WriteVerdictCalibration(w, rounds, server.DefaultFlagLevel, []float64{12, 8, 6, 4, 3, 2})
 	}
 	if err := atomicfile.WriteFile(filepath.Join(*out, "calibration.md"), write); err != nil {
 		return err

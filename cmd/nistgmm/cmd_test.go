@@ -13,7 +13,7 @@ import (
 	"codeberg.org/sbinet/npyio/npy"
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/server"
 )
 
 // TestFitAggregateScore drives the three server-side commands on a toy
@@ -72,7 +72,7 @@ func TestFitAggregateScore(t *testing.T) {
 	if err := cmdAggregate(context.Background(), []string{"--estimates", est, "--method", "gmr", "--out", agg}); err != nil {
 		t.Fatal(err)
 	}
-	var rep federated.Report
+	var rep server.Report
 	if data, err = os.ReadFile(agg); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestFitAggregateScore(t *testing.T) {
 			t.Fatal(err)
 		}
 		data, _ = os.ReadFile(agg)
-		var r federated.Report
+		var r server.Report
 		json.Unmarshal(data, &r)
 		if slices.Contains(r.Flagged, "evil") || len(r.Invalid) != 1 {
 			t.Errorf("%s: flagged %v, invalid %v", method, r.Flagged, r.Invalid)

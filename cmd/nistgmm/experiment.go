@@ -13,10 +13,12 @@ import (
 
 	"github.com/nistgmm/nistgmm/experiments"
 	"github.com/nistgmm/nistgmm/features"
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
+	"github.com/nistgmm/nistgmm/federated/divergence"
+	"github.com/nistgmm/nistgmm/federated/server"
 )
 
-var distanceHelp = "distance choosing COAT and the balls:\n" + indent(federated.DistanceHelp()) + "\n" +
+var distanceHelp = "distance choosing COAT and the balls:\n" + indent(divergence.DistanceHelp()) + "\n" +
 	"Default jeffreys (transportation divergence with the symmetric KL cost). The paper's ise and the one-sided kl " +
 	"fail when Byzantine fits are broader than honest ones (letters fitted on 5,000 points against digits on 500): " +
 	"an ISE dominated by the squared norm of each density, and KL(peaked || broad), both reward broadness, so the " +
@@ -42,8 +44,8 @@ type serverFlags struct {
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.distance, "distance", string(federated.Jeffreys), distanceHelp)
-	fs.StringVar(&f.radius, "ared-radius", string(federated.RadiusRobust), "ARED's radius. robust: r = r_coat + s (r_coat - q25) / 0.6745, "+
+	fs.StringVar(&f.distance, "distance", string(divergence.Jeffreys), distanceHelp)
+	fs.StringVar(&f.radius, "ared-radius", string(server.RadiusRobust), "ARED's radius. robust: r = r_coat + s (r_coat - q25) / 0.6745, "+
 		"q25 the median distance to COAT inside COAT's ball, so (r_coat - q25) / 0.6745 is a normal-consistent spread of "+
 		"the honest distances measured from the half of the estimates an honest majority fills (never below r_coat; it "+
 		"needs m >= 5). eq5: the paper's r_coat sqrt(0.5 log(m/2) log log m), whose factor is below 1 for m < 10 and "+
@@ -59,20 +61,20 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.centre, "centre", "auto", "how COAT (and each slot's centre) is found: exact (every pairwise distance, m^2 of them), "+
 		"sampled (distances from --candidates random and --refined chosen estimates to all; see docs/scale.md for its guarantee), "+
 		"or auto: exact up to --exact-up-to valid estimates, sampled above")
-	fs.IntVar(&f.exactUpTo, "exact-up-to", federated.DefaultExactUpTo, "with --centre auto: the most valid estimates searched exactly")
-	fs.IntVar(&f.candidates, "candidates", federated.DefaultCandidates, "sampled search: random candidates (the guarantee's c)")
-	fs.IntVar(&f.refined, "refined", federated.DefaultRefined, "sampled search: further candidates, those the random ones rank best")
-	fs.Float64Var(&f.flagLevel, "flag-level", federated.DefaultFlagLevel, "ARED's verdicts: the probability that a round flags at least one "+
+	fs.IntVar(&f.exactUpTo, "exact-up-to", server.DefaultExactUpTo, "with --centre auto: the most valid estimates searched exactly")
+	fs.IntVar(&f.candidates, "candidates", server.DefaultCandidates, "sampled search: random candidates (the guarantee's c)")
+	fs.IntVar(&f.refined, "refined", server.DefaultRefined, "sampled search: further candidates, those the random ones rank best")
+	fs.Float64Var(&f.flagLevel, "flag-level", server.DefaultFlagLevel, "ARED's verdicts: the probability that a round flags at least one "+
 		"honest machine (Holm's procedure over per-machine p-values of the distance to ARED's answer; see docs/threat-model.md)")
 }
 
 // apply checks the flags and sets them on an experiment's aggregation.
 func (f *serverFlags) apply(c *experiments.Aggregation) error {
 	var err error
-	if c.Distance, err = federated.ParseDistance(f.distance); err != nil {
+	if c.Distance, err = divergence.ParseDistance(f.distance); err != nil {
 		return fmt.Errorf("--distance: %w", err)
 	}
-	if c.Radius, err = federated.ParseRadiusRule(f.radius); err != nil {
+	if c.Radius, err = server.ParseRadiusRule(f.radius); err != nil {
 		return fmt.Errorf("--ared-radius: %w", err)
 	}
 	if !(f.radiusScale > 0) {
@@ -86,7 +88,7 @@ func (f *serverFlags) apply(c *experiments.Aggregation) error {
 		return fmt.Errorf("--flag-level %v: want a probability in (0, 1)", f.flagLevel)
 	}
 	c.FlagLevel = 0
-	if f.flagLevel != federated.DefaultFlagLevel {
+	if f.flagLevel != server.DefaultFlagLevel {
 		c.FlagLevel = f.flagLevel
 	}
 	c.Rules = experiments.RulesVersion
@@ -96,7 +98,7 @@ func (f *serverFlags) apply(c *experiments.Aggregation) error {
 	default:
 		return fmt.Errorf("--hardening %q: want full or none", f.hardening)
 	}
-	if c.Centre, err = federated.ParseCentreSearch(f.centre); err != nil {
+	if c.Centre, err = server.ParseCentreSearch(f.centre); err != nil {
 		return fmt.Errorf("--centre: %w", err)
 	}
 	switch {
@@ -109,8 +111,8 @@ func (f *serverFlags) apply(c *experiments.Aggregation) error {
 	}
 	// The defaults are stored as 0, so that configurations (and the
 	// checkpoints that compare them) are the same as before these flags.
-	c.ExactUpTo, c.Candidates, c.Refined = nonDefault(f.exactUpTo, federated.DefaultExactUpTo),
-		nonDefault(f.candidates, federated.DefaultCandidates), nonDefault(f.refined, federated.DefaultRefined)
+	c.ExactUpTo, c.Candidates, c.Refined = nonDefault(f.exactUpTo, server.DefaultExactUpTo),
+		nonDefault(f.candidates, server.DefaultCandidates), nonDefault(f.refined, server.DefaultRefined)
 	return nil
 }
 
@@ -123,7 +125,7 @@ func nonDefault(v, def int) int {
 }
 
 // server returns the checked server the flags describe.
-func (f *serverFlags) server() (*federated.Server, error) {
+func (f *serverFlags) server() (*server.Server, error) {
 	var a experiments.Aggregation
 	if err := f.apply(&a); err != nil {
 		return nil, err
@@ -155,7 +157,7 @@ func (f *experimentFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.stratified, "stratified", false, "give every machine equal counts of each digit")
 	f.serverFlags.register(fs)
 	fs.StringVar(&f.failure, "failure", "", "Byzantine failure (default letters when the features have letters, else mean):\n"+
-		indent(federated.FailureHelp()))
+		indent(adversary.FailureHelp()))
 	fs.IntVar(&f.byzantineN, "byzantine-n", 0, "sample size every Byzantine machine reports (for example 1000000000000000, the n-inflation "+
 		"attack; 0: its own)")
 	fs.IntVar(&f.lettersN, "letters-n", 5000, "letter features each Byzantine machine fits its mixture on")
@@ -191,7 +193,7 @@ func (f *experimentFlags) config(alphas []float64) (experiments.Table2Config, er
 	}
 	if f.failure != "" {
 		var err error
-		if c.Failure, err = federated.ParseFailure(f.failure); err != nil {
+		if c.Failure, err = adversary.ParseFailure(f.failure); err != nil {
 			return c, fmt.Errorf("--failure: %w", err)
 		}
 	}
@@ -264,12 +266,12 @@ func (f *experimentFlags) loadChecked(ctx context.Context, alphas []float64) (*e
 	}
 	switch {
 	case f.failure == "" && d.Letters != nil:
-		c.Failure = federated.Letters
+		c.Failure = adversary.Letters
 	case f.failure == "":
-		c.Failure = federated.MeanFailure
+		c.Failure = adversary.MeanFailure
 		fmt.Fprintln(os.Stderr, "note: these features have no letters, so Byzantine machines use the mean failure "+
 			"(Section 5.1) instead of the paper's letters; extract letters with --letters to use those")
-	case c.Failure == federated.Letters && d.Letters == nil:
+	case c.Failure == adversary.Letters && d.Letters == nil:
 		return nil, c, "", errors.New("--failure letters needs letter features: extract them with 'nistgmm extract --letters PATH --out DIR' and pass --features DIR")
 	}
 	if err := c.Check(d); err != nil {
@@ -296,10 +298,10 @@ func indent(s string) string {
 	return "\t" + strings.Join(lines, "\n\t")
 }
 
-// distanceNames lists the distances, from federated's list.
+// distanceNames lists the distances, from package divergence's list.
 func distanceNames() string {
 	var names []string
-	for _, d := range federated.Distances() {
+	for _, d := range divergence.Distances() {
 		names = append(names, string(d))
 	}
 	return strings.Join(names, ", ")

@@ -9,7 +9,8 @@ import (
 	"math/rand/v2"
 	"os"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/estimates"
+	"github.com/nistgmm/nistgmm/federated/mixture"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
 	"github.com/nistgmm/nistgmm/internal/plural"
 )
@@ -35,7 +36,7 @@ func cmdFitLocal(ctx context.Context, args []string) error {
 	if err := required(fs, "data", "id", "out"); err != nil {
 		return err
 	}
-	em := &federated.EM{K: *k, Restarts: *restarts}
+	em := &mixture.EM{K: *k, Restarts: *restarts}
 	if err := setPenalty(em, *penalty); err != nil {
 		return err
 	}
@@ -53,9 +54,9 @@ func cmdFitLocal(ctx context.Context, args []string) error {
 	warnSuspectColumns(os.Stderr, "data", tab)
 	// Read the existing estimates first: a file that is not one must not
 	// be overwritten.
-	ests := []federated.Estimate{}
+	ests := []estimates.Estimate{}
 	if f, err := os.Open(*out); err == nil {
-		prev, err := federated.DecodeEstimates(f)
+		prev, err := estimates.DecodeEstimates(f)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("--out %s exists but is not an estimates file (%w); choose another file", *out, err)
@@ -70,7 +71,7 @@ func cmdFitLocal(ctx context.Context, args []string) error {
 	for _, e := range ests {
 		if e.Mixture.Dim() != d || e.Mixture.K() != *k {
 			return fmt.Errorf("--out %s holds machine %s of order %d in dimension %d; this one would be order %d in dimension %d, "+
-				"which the server would exclude: write it to another file", *out, federated.QuoteID(e.ID), e.Mixture.K(), e.Mixture.Dim(), *k, d)
+				"which the server would exclude: write it to another file", *out, estimates.QuoteID(e.ID), e.Mixture.K(), e.Mixture.Dim(), *k, d)
 		}
 	}
 	if n <= d {
@@ -82,7 +83,7 @@ func cmdFitLocal(ctx context.Context, args []string) error {
 		return fmt.Errorf("fitting K = %d components to %d observations in dimension %d (%.1f per component, each with %d covariance "+
 			"entries): %w; use more data or a smaller --k", *k, n, d, float64(n)/float64(*k), d*(d+1)/2, err)
 	}
-	ests = append(ests, federated.Estimate{ID: *id, N: n, Mixture: mix})
+	ests = append(ests, estimates.Estimate{ID: *id, N: n, Mixture: mix})
 	if err := atomicfile.WriteFile(*out, func(w io.Writer) error { return encodeEstimates(w, ests, *pretty) }); err != nil {
 		return err
 	}
@@ -98,7 +99,7 @@ func cmdFitLocal(ctx context.Context, args []string) error {
 	// column that should not have been a feature shows in d.
 	fmt.Fprintf(os.Stderr, "%s: fitted K = %d components (%s) to %s x %s%s; penalty c = %g, %s (%s), penalized "+
 		"log-likelihood %.2f; %s holds %s\n",
-		federated.QuoteID(*id), *k, kFrom, plural.Count(n, "observation"), plural.Count(d, "feature"), describeColumns(tab),
+		estimates.QuoteID(*id), *k, kFrom, plural.Count(n, "observation"), plural.Count(d, "feature"), describeColumns(tab),
 		info.PenaltyScale, plural.Count(info.Iterations, "EM iteration"), converged, info.PenalizedLogLik, *out, plural.Count(len(ests), "machine"))
 	return nil
 }
@@ -116,21 +117,21 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 
 // encodeEstimates writes an estimates document, compact (one line, the
 // smallest) or indented for reading by hand.
-func encodeEstimates(w io.Writer, ests []federated.Estimate, pretty bool) error {
+func encodeEstimates(w io.Writer, ests []estimates.Estimate, pretty bool) error {
 	if !pretty {
-		return federated.EncodeEstimates(w, ests)
+		return estimates.EncodeEstimates(w, ests)
 	}
 	var buf bytes.Buffer
-	if err := federated.EncodeEstimates(&buf, ests); err != nil {
+	if err := estimates.EncodeEstimates(&buf, ests); err != nil {
 		return err
 	}
 	return prettyJSON(w, buf.Bytes())
 }
 
 // setPenalty applies a --penalty-scale value: auto or a number > 0.
-func setPenalty(em *federated.EM, v string) error {
+func setPenalty(em *mixture.EM, v string) error {
 	if v == "auto" {
-		em.PenaltySearch = &federated.PenaltySearch{}
+		em.PenaltySearch = &mixture.PenaltySearch{}
 		return nil
 	}
 	c, err := parsePositive(v)

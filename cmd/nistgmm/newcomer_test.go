@@ -12,7 +12,7 @@ import (
 
 	"github.com/nistgmm/nistgmm/dataset"
 	"github.com/nistgmm/nistgmm/features"
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/estimates"
 )
 
 // A mistyped flag gets one short error with the closest flag, not the
@@ -77,7 +77,7 @@ func TestDuplicateIDsExcludeEveryEntry(t *testing.T) {
 	 {"id": "a", "n": 10, "weights": [1], "means": [[0]], "covariances": [[[1]]]},
 	 {"id": "b", "n": 10, "weights": [1], "means": [[0.1]], "covariances": [[[1]]]},
 	 {"id": "a", "n": 10, "weights": [1], "means": [[5]], "covariances": [[[1]]]}]}`
-	ests, err := federated.DecodeEstimates(strings.NewReader(doc))
+	ests, err := estimates.DecodeEstimates(strings.NewReader(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,8 +122,8 @@ func TestShapeTieIsRefused(t *testing.T) {
 
 func TestIDsAreEscapedInMessages(t *testing.T) {
 	id := "evil\x1b[2J\r\nnistgmm: all machines honest\x00" + strings.Repeat("x", 200)
-	q := federated.QuoteID(id)
-	if strings.ContainsAny(q, "\x1b\r\n\x00") || len(q) > 4*federated.MaxIDLength+5 || !strings.HasSuffix(q, "...") {
+	q := estimates.QuoteID(id)
+	if strings.ContainsAny(q, "\x1b\r\n\x00") || len(q) > 4*estimates.MaxIDLength+5 || !strings.HasSuffix(q, "...") {
 		t.Errorf("QuoteID(%q) = %q", id, q)
 	}
 }

@@ -8,14 +8,14 @@ import (
 	"os"
 	"strings"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/mixture"
 	"github.com/nistgmm/nistgmm/mixsim"
 )
 
 // overlapDoc is what 'simulate mixture' writes and 'overlap' prints.
 type overlapDoc struct {
-	Mixture  *federated.MixtureJSON `json:"mixture,omitempty"`
-	MaxOmega float64                `json:"max_omega"`
+	Mixture  *mixture.MixtureJSON `json:"mixture,omitempty"`
+	MaxOmega float64              `json:"max_omega"`
 	// MaxPair is the pair of components (0-based) whose overlap is MaxOmega.
 	MaxPair  [2]int  `json:"max_omega_pair"`
 	BarOmega float64 `json:"bar_omega"`
@@ -24,7 +24,7 @@ type overlapDoc struct {
 	OmegaMap [][]float64 `json:"omega_map"`
 }
 
-func newOverlapDoc(m *federated.Mixture, ov *mixsim.Overlap) overlapDoc {
+func newOverlapDoc(m *mixture.Mixture, ov *mixsim.Overlap) overlapDoc {
 	mj := m.ToJSON()
 	return overlapDoc{Mixture: &mj, MaxOmega: ov.Max, MaxPair: ov.Pair, BarOmega: ov.Bar, OmegaMap: ov.Map}
 }
@@ -56,7 +56,7 @@ func cmdOverlap(_ context.Context, args []string) error {
 		return fmt.Errorf("--mixture: %w", err)
 	}
 	var doc struct {
-		Mixture *federated.MixtureJSON `json:"mixture"`
+		Mixture *mixture.MixtureJSON `json:"mixture"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return fmt.Errorf("--mixture %s: not JSON with a \"mixture\" object: %v", *path, err)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/nistgmm/nistgmm/dataset"
 	"github.com/nistgmm/nistgmm/features"
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/server"
 )
 
 // captureFile runs f with *file (os.Stdout or os.Stderr) sent to a pipe
@@ -114,7 +114,7 @@ func TestIgnoreColumnsFlagRepeatsAndSplits(t *testing.T) {
 
 // The summary names the flagged machines, escaped, and at most ten.
 func TestAggregateSummaryNamesTheFlagged(t *testing.T) {
-	rep := &federated.Report{Method: federated.ARED, Coat: "site01", CentreSearch: "exact", IDs: make([]string, 14)}
+	rep := &server.Report{Method: server.ARED, Coat: "site01", CentreSearch: "exact", IDs: make([]string, 14)}
 	rep.Flagged = []string{"site07", "evil\x1b[2J"}
 	got := aggregateSummary(rep, "agg.json")
 	if !strings.Contains(got, `flagged 2 ("site07", "evil\x1b[2J")`) {

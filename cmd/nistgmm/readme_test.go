@@ -135,7 +135,7 @@ func namedList(ids []string) string {
 }
 
 // docs/library.md tells another module to go get this module's own path,
-// and the package it imports exists.
+// and every package it imports exists.
 func TestLibraryPageNamesThisModule(t *testing.T) {
 	page, err := os.ReadFile(filepath.Join("..", "..", "docs", "library.md"))
 	if err != nil {
@@ -147,15 +147,26 @@ func TestLibraryPageNamesThisModule(t *testing.T) {
 	}
 	module := regexp.MustCompile(`(?m)^module (\S+)`).FindSubmatch(gomod)
 	get := regexp.MustCompile("go get (\\S+)@").FindSubmatch(page)
-	imp := regexp.MustCompile(`import "(\S+)"`).FindSubmatch(page)
+	var imports []string
+	for _, block := range regexp.MustCompile(`(?s)import (?:"[^"]+"|\(.*?\))`).FindAll(page, -1) {
+		for _, m := range regexp.MustCompile(`"(\S+)"`).FindAllSubmatch(block, -1) {
+			imports = append(imports, string(m[1]))
+		}
+	}
 	if module == nil || get == nil || string(get[1]) != string(module[1]) {
 		t.Fatalf("docs/library.md: go get %q, module %q", get, module)
 	}
-	if imp == nil || !strings.HasPrefix(string(imp[1]), string(module[1])+"/") {
-		t.Fatalf("docs/library.md imports %q", imp)
+	if len(imports) == 0 {
+		t.Fatal("docs/library.md imports nothing")
 	}
-	pkg := strings.TrimPrefix(string(imp[1]), string(module[1])+"/")
-	if _, err := os.Stat(filepath.Join("..", "..", pkg)); err != nil {
-		t.Errorf("docs/library.md imports %s: %v", imp[1], err)
+	for _, imp := range imports {
+		if !strings.HasPrefix(imp, string(module[1])+"/") {
+			t.Errorf("docs/library.md imports %q, outside the module", imp)
+			continue
+		}
+		pkg := strings.TrimPrefix(imp, string(module[1])+"/")
+		if _, err := os.Stat(filepath.Join("..", "..", pkg)); err != nil {
+			t.Errorf("docs/library.md imports %s: %v", imp, err)
+		}
 	}
 }

@@ -9,7 +9,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/nistgmm/nistgmm/experiments"
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/divergence"
+	"github.com/nistgmm/nistgmm/federated/estimates"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
 )
 
@@ -40,7 +41,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	a := res.Alphas[0]
 	if *estimatesOut != "" {
-		if err := atomicfile.WriteFile(*estimatesOut, func(w io.Writer) error { return federated.EncodeEstimates(w, a.Estimates) }); err != nil {
+		if err := atomicfile.WriteFile(*estimatesOut, func(w io.Writer) error { return estimates.EncodeEstimates(w, a.Estimates) }); err != nil {
 			return fmt.Errorf("--estimates-out: %w", err)
 		}
 	}
@@ -72,7 +73,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	fmt.Println()
 	if len(a.SeparabilityByDistance) > 0 {
 		fmt.Print("separability AUC by distance:")
-		for _, d := range federated.Distances() {
+		for _, d := range divergence.Distances() {
 			for _, name := range []string{string(d), string(d) + "-column"} {
 				if v, ok := a.SeparabilityByDistance[name]; ok {
 					fmt.Printf(" %s %.3f", name, v)

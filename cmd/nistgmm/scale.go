@@ -10,7 +10,8 @@ import (
 	"runtime/debug"
 
 	"github.com/nistgmm/nistgmm/experiments"
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
+	"github.com/nistgmm/nistgmm/federated/estimates"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
 )
 
@@ -26,7 +27,7 @@ func cmdScale(ctx context.Context, args []string) error {
 	n := fs.Int("n", 1000, "observations behind each estimate")
 	omega := fs.Float64("max-omega", 0.3, "largest pairwise overlap of the true mixture, in (0, 1) (high dimensions reach only small ones)")
 	alpha := fs.Float64("alpha", 0.2, "share of Byzantine machines, in [0, 0.5)")
-	failure := fs.String("failure", string(federated.MeanFailure), "failure of the Byzantine machines: mean, cov or weight")
+	failure := fs.String("failure", string(adversary.MeanFailure), "failure of the Byzantine machines: mean, cov or weight")
 	seed := fs.Uint64("seed", 1, "random seed")
 	byzN := fs.Int("byzantine-n", 0, "sample size every Byzantine machine reports (for example 1000000000000000, the n-inflation attack; 0: the honest n)")
 	reps := fs.Int("reps", 1, "rounds drawn per machine count (the table gives medians)")
@@ -43,7 +44,7 @@ func cmdScale(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	c := experiments.ScaleConfig{Ms: counts, K: *k, Dim: *d, N: *n, MaxOmega: *omega, Alpha: *alpha, Failure: federated.Failure(*failure), Seed: *seed,
+	c := experiments.ScaleConfig{Ms: counts, K: *k, Dim: *d, N: *n, MaxOmega: *omega, Alpha: *alpha, Failure: adversary.Failure(*failure), Seed: *seed,
 		Reps: *reps, CompareExact: *compare, ByzantineN: *byzN}
 	if err := sf.apply(&c.Aggregation); err != nil {
 		return err
@@ -61,9 +62,9 @@ func cmdScale(ctx context.Context, args []string) error {
 		return fmt.Errorf("--reps %d: want at least 1", *reps)
 	}
 	bar, add := newBar(len(counts)**reps, "rounds")
-	var save func(int, []federated.Estimate, []int) error
+	var save func(int, []estimates.Estimate, []int) error
 	if *write {
-		save = func(m int, ests []federated.Estimate, byz []int) error {
+		save = func(m int, ests []estimates.Estimate, byz []int) error {
 			return writeScaleEstimates(*out, m, ests, byz)
 		}
 	}
@@ -83,11 +84,11 @@ func cmdScale(ctx context.Context, args []string) error {
 
 // writeScaleEstimates writes one m's estimates and the ids of its
 // Byzantine machines (one per line) in dir.
-func writeScaleEstimates(dir string, m int, ests []federated.Estimate, byz []int) error {
+func writeScaleEstimates(dir string, m int, ests []estimates.Estimate, byz []int) error {
 	name := filepath.Join(dir, fmt.Sprintf("estimates-m%d.json", m))
 	if err := atomicfile.WriteFile(name, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<20)
-		if err := federated.EncodeEstimates(bw, ests); err != nil {
+		if err := estimates.EncodeEstimates(bw, ests); err != nil {
 			return err
 		}
 		return bw.Flush()

@@ -8,7 +8,7 @@ import (
 
 	"github.com/nistgmm/nistgmm/eval"
 	"github.com/nistgmm/nistgmm/features"
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/mixture"
 	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
@@ -76,13 +76,13 @@ func countDistinct(y []int) int {
 
 // readMixture reads the top-level "mixture" object of a JSON file and
 // checks it is a valid mixture.
-func readMixture(path string) (*federated.Mixture, error) {
+func readMixture(path string) (*mixture.Mixture, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var doc struct {
-		Mixture *federated.MixtureJSON `json:"mixture"`
+		Mixture *mixture.MixtureJSON `json:"mixture"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s is not JSON with a \"mixture\" object of weights, means and covariances: %v", path, err)

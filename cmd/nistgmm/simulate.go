@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/nistgmm/nistgmm/experiments"
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
 	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
@@ -95,7 +95,7 @@ func cmdSimulate(ctx context.Context, args []string) error {
 	if *failures != "" {
 		c.Failures = nil
 		for _, f := range strings.Split(*failures, ",") {
-			ff, err := federated.ParseFailure(strings.TrimSpace(f))
+			ff, err := adversary.ParseFailure(strings.TrimSpace(f))
 			if err != nil {
 				return fmt.Errorf("--failures: %w", err)
 			}

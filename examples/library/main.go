@@ -1,6 +1,8 @@
-// Command library shows the federated package used on its own: five
-// machines fit mixtures to their data, the last one is corrupted (its means
-// replaced by N(0, 100^2) draws), and the server aggregates with ARED. It
+// Command library shows the federated packages used on their own: five
+// machines fit mixtures to their data (package mixture), the last one is
+// corrupted (its means replaced by N(0, 100^2) draws, package adversary),
+// and the server aggregates their estimates (packages estimates and
+// server) with ARED. It
 // builds without cgo and without OpenBLAS.
 //
 // With only five machines, ARED's ball is sized from the two estimates
@@ -24,7 +26,10 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/nistgmm/nistgmm/federated"
+	"github.com/nistgmm/nistgmm/federated/adversary"
+	"github.com/nistgmm/nistgmm/federated/estimates"
+	"github.com/nistgmm/nistgmm/federated/mixture"
+	"github.com/nistgmm/nistgmm/federated/server"
 )
 
 func main() {
@@ -38,29 +43,29 @@ func run(w io.Writer) error {
 	const machines = 5
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(1, 1))
-	var ests []federated.Estimate
+	var ests []estimates.Estimate
 	for i := 0; i < machines; i++ {
 		X := mat.NewDense(300, 2, nil)
 		for j := 0; j < 300; j++ {
 			X.Set(j, 0, 6*float64(j%2)+rng.NormFloat64())
 			X.Set(j, 1, rng.NormFloat64())
 		}
-		mix, _, err := (&federated.EM{K: 2, PenaltySearch: &federated.PenaltySearch{}}).Fit(ctx, X, rng)
+		mix, _, err := (&mixture.EM{K: 2, PenaltySearch: &mixture.PenaltySearch{}}).Fit(ctx, X, rng)
 		if err != nil {
 			return err
 		}
-		ests = append(ests, federated.Estimate{ID: fmt.Sprintf("site%02d", i), N: 300, Mixture: mix})
+		ests = append(ests, estimates.Estimate{ID: fmt.Sprintf("site%02d", i), N: 300, Mixture: mix})
 	}
-	bad, err := federated.Corrupt(ests[machines-1].Mixture, federated.MeanFailure, rng)
+	bad, err := adversary.Corrupt(ests[machines-1].Mixture, adversary.MeanFailure, rng)
 	if err != nil {
 		return err
 	}
 	ests[machines-1].Mixture = bad
-	round, err := (&federated.Server{}).Prepare(ctx, ests)
+	round, err := (&server.Server{}).Prepare(ctx, ests)
 	if err != nil {
 		return err
 	}
-	res, err := round.Aggregate(ctx, federated.ARED, nil)
+	res, err := round.Aggregate(ctx, server.ARED, nil)
 	if err != nil {
 		return err
 	}
@@ -70,18 +75,18 @@ func run(w io.Writer) error {
 	// Result.Kept and Result.Flagged index ests: print the machines' ids,
 	// as nistgmm aggregate does.
 	_, err = fmt.Fprintf(w, "ARED kept %s; flagged %s (%s is the corrupted one)\n",
-		names(ests, res.Kept), names(ests, res.Flagged), federated.QuoteID(ests[machines-1].ID))
+		names(ests, res.Kept), names(ests, res.Flagged), estimates.QuoteID(ests[machines-1].ID))
 	return err
 }
 
 // names lists the ids of the estimates at the given indices, quoted.
-func names(ests []federated.Estimate, indices []int) string {
+func names(ests []estimates.Estimate, indices []int) string {
 	if len(indices) == 0 {
 		return "none"
 	}
 	quoted := make([]string, len(indices))
 	for i, j := range indices {
-		quoted[i] = federated.QuoteID(ests[j].ID)
+		quoted[i] = estimates.QuoteID(ests[j].ID)
 	}
 	return strings.Join(quoted, ", ")
 }

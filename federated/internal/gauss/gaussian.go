@@ -1,0 +1,220 @@
+package gauss
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/lapack/lapack64"
+	"gonum.org/v1/gonum/mat"
+)
+
+var Log2Pi = math.Log(2 * math.Pi)
+
+// ErrNotPositiveDefinite reports a covariance whose Cholesky
+// factorization fails (or whose inverse is numerically singular).
+var ErrNotPositiveDefinite = errors.New("covariance is not positive definite")
+
+// MaxMagnitude bounds every mean and covariance entry, and every entry of a
+// covariance's inverse, of a valid mixture: beyond it, products in the
+// distances would overflow.
+const MaxMagnitude = 1e100
+
+// maxDistance caps every divergence: an extreme but valid estimate is then
+// very far from the others, rather than infinitely far, which would stop
+// the transport solver and the JSON report.
+const MaxDistance = 1e300
+
+// MaxCondition is divergence.MaxCondition, documented there.
+func MaxCondition(d int) float64 {
+	return 1 / (2 * float64(d) * float64(d+2) * 0x1p-53)
+}
+
+// condition returns the 1-norm condition number ||cov||_1 ||cov^-1||_1 of a
+// component built by newGaussian.
+func (g *Gaussian) Condition() float64 {
+	d := len(g.Mean)
+	norm := func(a []float64) float64 {
+		var largest float64
+		for j := 0; j < d; j++ { // symmetric: rows are the columns
+			var s float64
+			for _, v := range a[j*d : j*d+d] {
+				s += math.Abs(v)
+			}
+			largest = math.Max(largest, s)
+		}
+		return largest
+	}
+	return norm(g.Cov) * norm(g.Inv)
+}
+
+// gaussian is one mixture component with the factorizations every distance
+// and density computation reuses.
+type Gaussian struct {
+	Mean   []float64
+	Cov    []float64         // d x d, row-major, full symmetric
+	Upper  blas64.Triangular // Cholesky factor U with cov = U^T U
+	Inv    []float64         // cov^-1, row-major, full symmetric (nil from factorGaussian)
+	LogDet float64
+}
+
+// newGaussian factorizes cov and inverts it. It fails when cov is not
+// symmetric positive definite or not finite, or when its inverse has entries
+// beyond MaxMagnitude.
+func NewGaussian(mean []float64, cov *mat.SymDense) (*Gaussian, error) {
+	g, err := FactorGaussian(mean, cov)
+	if err != nil {
+		return nil, err
+	}
+	d := len(mean)
+	inv := make([]float64, d*d)
+	copy(inv, g.Upper.Data)
+	if _, ok := lapack64.Potri(blas64.Triangular{N: d, Stride: d, Data: inv, Uplo: blas.Upper, Diag: blas.NonUnit}); !ok {
+		return nil, ErrNotPositiveDefinite
+	}
+	for i := 0; i < d; i++ {
+		for j := 0; j < i; j++ {
+			inv[i*d+j] = inv[j*d+i]
+		}
+	}
+	for _, v := range inv {
+		if math.IsNaN(v) || math.Abs(v) > MaxMagnitude {
+			return nil, fmt.Errorf("covariance is numerically singular: %w", ErrNotPositiveDefinite)
+		}
+	}
+	g.Inv = inv
+	return g, nil
+}
+
+// factorGaussian is newGaussian without the inverse (inv stays nil): what
+// the E step needs, which works with the Cholesky factor alone.
+func FactorGaussian(mean []float64, cov *mat.SymDense) (*Gaussian, error) {
+	d := len(mean)
+	if cov.SymmetricDim() != d {
+		return nil, fmt.Errorf("covariance is %dx%d, mean has %d entries", cov.SymmetricDim(), cov.SymmetricDim(), d)
+	}
+	g := &Gaussian{Mean: mean, Cov: make([]float64, d*d)}
+	raw := cov.RawSymmetric()
+	for i := 0; i < d; i++ {
+		for j := i; j < d; j++ {
+			v := raw.Data[i*raw.Stride+j]
+			if math.IsNaN(v) || math.Abs(v) > MaxMagnitude {
+				return nil, fmt.Errorf("covariance entry (%d,%d) is %v", i, j, v)
+			}
+			g.Cov[i*d+j], g.Cov[j*d+i] = v, v
+		}
+	}
+	u := make([]float64, d*d)
+	copy(u, g.Cov)
+	g.Upper = blas64.Triangular{N: d, Stride: d, Data: u, Uplo: blas.Upper, Diag: blas.NonUnit}
+	if _, ok := lapack64.Potrf(blas64.Symmetric{N: d, Stride: d, Data: u, Uplo: blas.Upper}); !ok {
+		return nil, ErrNotPositiveDefinite
+	}
+	for i := 0; i < d; i++ {
+		for j := 0; j < i; j++ {
+			u[i*d+j] = 0
+		}
+		g.LogDet += 2 * math.Log(u[i*d+i])
+	}
+	if math.IsNaN(g.LogDet) || math.IsInf(g.LogDet, 0) {
+		return nil, ErrNotPositiveDefinite
+	}
+	return g, nil
+}
+
+// quadInv returns v^T cov^-1 v.
+func (g *Gaussian) QuadInv(v []float64) float64 {
+	d := len(v)
+	var s float64
+	for i := 0; i < d; i++ {
+		row := g.Inv[i*d : i*d+d]
+		var t float64
+		for j, x := range v {
+			t += row[j] * x
+		}
+		s += v[i] * t
+	}
+	return s
+}
+
+// klGauss returns KL(p || q) for Gaussians p and q; diff is scratch of length d.
+//
+//	KL = 0.5 {tr(Sq^-1 Sp) + (mq-mp)^T Sq^-1 (mq-mp) - d + log det Sq - log det Sp}
+func KlGauss(p, q *Gaussian, diff []float64) float64 {
+	d := len(p.Mean)
+	for i := range diff {
+		diff[i] = q.Mean[i] - p.Mean[i]
+	}
+	var tr float64
+	for i, v := range q.Inv {
+		tr += v * p.Cov[i]
+	}
+	kl := 0.5 * (tr + q.QuadInv(diff) - float64(d) + q.LogDet - p.LogDet)
+	if kl < 0 { // rounding for identical components
+		kl = 0
+	}
+	return math.Min(kl, MaxDistance)
+}
+
+// WeightTolerance is how far the weights of a valid mixture may sum from 1.
+const WeightTolerance = 1e-9
+
+// mixtureComponents validates the mixture of the given weights, means and
+// covariances and factorizes and inverts each component.
+func MixtureComponents(weights []float64, means [][]float64, covs []*mat.SymDense) ([]*Gaussian, error) {
+	return FactorComponents(weights, means, covs, NewGaussian)
+}
+
+// factorComponents validates the mixture and builds each component with build: newGaussian, or
+// factorGaussian where no inverse is needed.
+func FactorComponents(weights []float64, means [][]float64, covs []*mat.SymDense, build func(mean []float64, cov *mat.SymDense) (*Gaussian, error)) ([]*Gaussian, error) {
+	k := len(weights)
+	if k == 0 {
+		return nil, errors.New("mixture has no components")
+	}
+	if len(means) != k || len(covs) != k {
+		return nil, fmt.Errorf("mixture has %d weights, %d means and %d covariances", k, len(means), len(covs))
+	}
+	var sum float64
+	for i, w := range weights {
+		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
+			return nil, fmt.Errorf("weight %d is %v", i, w)
+		}
+		sum += w
+	}
+	if math.Abs(sum-1) > WeightTolerance {
+		return nil, fmt.Errorf("weights sum to %.12g, not 1", sum)
+	}
+	d := len(means[0])
+	if d == 0 {
+		return nil, errors.New("means have dimension 0")
+	}
+	comps := make([]*Gaussian, k)
+	for i := range means {
+		if len(means[i]) != d {
+			return nil, fmt.Errorf("mean %d has %d entries, mean 0 has %d", i, len(means[i]), d)
+		}
+		for j, v := range means[i] {
+			if math.IsNaN(v) || math.Abs(v) > MaxMagnitude {
+				return nil, fmt.Errorf("mean %d entry %d is %v", i, j, v)
+			}
+		}
+		if covs[i] == nil {
+			return nil, fmt.Errorf("covariance %d is missing", i)
+		}
+		g, err := build(means[i], covs[i])
+		if err != nil {
+			return nil, fmt.Errorf("component %d: %w", i, err)
+		}
+		comps[i] = g
+	}
+	return comps, nil
+}
+
+// normalize rescales w to sum to 1, removing the rounding of sums.
+func Normalize(w []float64) {
+	floats.Scale(1/floats.Sum(w), w)
+}

@@ -1,0 +1,226 @@
+package kernel
+
+import (
+	"context"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/nistgmm/nistgmm/internal/parallel"
+
+	"github.com/nistgmm/nistgmm/federated/internal/gauss"
+)
+
+// klBlock holds KL(row_i || col_j) and KL(col_j || row_i) for every pair of
+// a few row components and many column components: what a sampled search
+// needs (distances from a few candidates to everything), at a cost linear
+// in the number of columns. As in componentKL, the traces are one matrix
+// product of packed covariances with packed precisions and the Mahalanobis
+// terms triangular solves over differences formed first, so nothing
+// cancels; the values are klGauss's up to the order of summation.
+type klBlock struct {
+	nr, Nc int
+	fwd    []float64 // nr x nc: KL(row_i || col_j)
+	Bwd    []float64 // nr x nc: KL(col_j || row_i)
+}
+
+// smallBlockDim is the largest dimension whose Mahalanobis terms a block
+// computes by plain loops rather than triangular solves.
+const smallBlockDim = 16
+
+// klBlockChunk is the number of columns one job computes. It is fixed, so
+// that every entry comes from the same products whatever the number of
+// workers.
+const klBlockChunk = 256
+
+// packedGaussians returns the packed upper triangles of the covariances
+// (off-diagonals doubled) and of the precisions of comps, pp entries each.
+func packedGaussians(comps []*gauss.Gaussian, d int) (covs, precs []float64) {
+	pp := d * (d + 1) / 2
+	covs = make([]float64, len(comps)*pp)
+	precs = make([]float64, len(comps)*pp)
+	for u, g := range comps {
+		c := 0
+		for i := 0; i < d; i++ {
+			for j := i; j < d; j++ {
+				f := 1.0
+				if j > i {
+					f = 2
+				}
+				covs[u*pp+c] = f * g.Cov[i*d+j]
+				precs[u*pp+c] = g.Inv[i*d+j]
+				c++
+			}
+		}
+	}
+	return covs, precs
+}
+
+// gaussianPack is a set of components with their packed tables, built once
+// and reused by every block against them.
+type GaussianPack struct {
+	comps        []*gauss.Gaussian
+	d            int
+	covs, precs  []float64
+	meansByCoord []float64 // d x n: coordinate i of component u at i*n+u
+}
+
+func newGaussianPack(comps []*gauss.Gaussian) *GaussianPack {
+	p := &GaussianPack{comps: comps}
+	if len(comps) == 0 {
+		return p
+	}
+	p.d = len(comps[0].Mean)
+	p.covs, p.precs = packedGaussians(comps, p.d)
+	n := len(comps)
+	p.meansByCoord = make([]float64, p.d*n)
+	for u, g := range comps {
+		for i, v := range g.Mean {
+			p.meansByCoord[i*n+u] = v
+		}
+	}
+	return p
+}
+
+// packView is a set of columns for a block: the components of pack at idx
+// (every component of pack, in order, when idx is nil).
+type PackView struct {
+	Pack *GaussianPack
+	Idx  []int
+}
+
+func (v PackView) len() int {
+	if v.Idx != nil {
+		return len(v.Idx)
+	}
+	return len(v.Pack.comps)
+}
+
+// at returns the pack's index of column j.
+func (v PackView) at(j int) int {
+	if v.Idx != nil {
+		return v.Idx[j]
+	}
+	return j
+}
+
+// newKLBlock computes the block of rows against the columns of cols.
+func NewKLBlock(ctx context.Context, rows []*gauss.Gaussian, cols PackView, workers int) (*klBlock, error) {
+	nr, nc := len(rows), cols.len()
+	b := &klBlock{nr: nr, Nc: nc, fwd: make([]float64, nr*nc), Bwd: make([]float64, nr*nc)}
+	if nr == 0 || nc == 0 {
+		return b, nil
+	}
+	pack := cols.Pack
+	d := pack.d
+	pp := d * (d + 1) / 2
+	n := len(pack.comps)
+	rcovs, rprecs := packedGaussians(rows, d)
+	chunks := (nc + klBlockChunk - 1) / klBlockChunk
+	return b, parallel.For(ctx, chunks, workers, func(ch int) error {
+		j0 := ch * klBlockChunk
+		j1 := min(j0+klBlockChunk, nc)
+		w := j1 - j0
+		// The chunk's packed tables: slices of the pack's, or gathered
+		// (whole rows, contiguous) when the columns are a subset.
+		covs, precs := pack.covs[j0*pp:], pack.precs[j0*pp:]
+		if cols.Idx != nil {
+			covs, precs = make([]float64, w*pp), make([]float64, w*pp)
+			for j := 0; j < w; j++ {
+				u := cols.Idx[j0+j]
+				copy(covs[j*pp:(j+1)*pp], pack.covs[u*pp:(u+1)*pp])
+				copy(precs[j*pp:(j+1)*pp], pack.precs[u*pp:(u+1)*pp])
+			}
+		}
+		// Traces: fwd gets tr(S_col^-1 S_row), bwd tr(S_row^-1 S_col).
+		blas64.Gemm(blas.NoTrans, blas.Trans, 1,
+			blas64.General{Rows: nr, Cols: pp, Stride: pp, Data: rcovs},
+			blas64.General{Rows: w, Cols: pp, Stride: pp, Data: precs},
+			0, blas64.General{Rows: nr, Cols: w, Stride: nc, Data: b.fwd[j0:]})
+		blas64.Gemm(blas.NoTrans, blas.Trans, 1,
+			blas64.General{Rows: nr, Cols: pp, Stride: pp, Data: rprecs},
+			blas64.General{Rows: w, Cols: pp, Stride: pp, Data: covs},
+			0, blas64.General{Rows: nr, Cols: w, Stride: nc, Data: b.Bwd[j0:]})
+		// Mahalanobis terms in the metric of the second argument. In small
+		// dimensions each is a loop over the precision's d^2 entries (a call
+		// into the BLAS library per column would cost more than its work);
+		// otherwise, for each row, ||U_row^-T (mu_col - mu_row)||^2 over the
+		// chunk's columns in one solve, and for each column,
+		// ||U_col^-T (mu_row - mu_col)||^2 over every row in one solve.
+		if d <= smallBlockDim {
+			diff := make([]float64, d)
+			for j := j0; j < j1; j++ {
+				h := pack.comps[cols.at(j)]
+				for i, g := range rows {
+					for x := range diff {
+						diff[x] = h.Mean[x] - g.Mean[x]
+					}
+					at := i*nc + j
+					b.Bwd[at] = klValue(b.Bwd[at], g.QuadInv(diff), d, g.LogDet, h.LogDet)
+					b.fwd[at] = klValue(b.fwd[at], h.QuadInv(diff), d, h.LogDet, g.LogDet)
+				}
+			}
+			return ctx.Err()
+		}
+		// Mahalanobis terms in the metric of the second argument: for each
+		// row, ||U_row^-T (mu_col - mu_row)||^2 over the chunk's columns in
+		// one solve; for each column, ||U_col^-T (mu_row - mu_col)||^2 over
+		// every row in one solve.
+		y := make([]float64, d*w)
+		for i, g := range rows {
+			for x := 0; x < d; x++ {
+				for j := 0; j < w; j++ {
+					y[x*w+j] = pack.meansByCoord[x*n+cols.at(j0+j)] - g.Mean[x]
+				}
+			}
+			blas64.Trsm(blas.Left, blas.Trans, 1, g.Upper, blas64.General{Rows: d, Cols: w, Stride: w, Data: y})
+			for j := 0; j < w; j++ {
+				var maha float64
+				for x := 0; x < d; x++ {
+					maha += y[x*w+j] * y[x*w+j]
+				}
+				h := pack.comps[cols.at(j0+j)]
+				at := i*nc + j0 + j
+				b.Bwd[at] = klValue(b.Bwd[at], maha, d, g.LogDet, h.LogDet)
+			}
+		}
+		z := make([]float64, d*nr)
+		for j := j0; j < j1; j++ {
+			h := pack.comps[cols.at(j)]
+			for x := 0; x < d; x++ {
+				for i, g := range rows {
+					z[x*nr+i] = g.Mean[x] - h.Mean[x]
+				}
+			}
+			blas64.Trsm(blas.Left, blas.Trans, 1, h.Upper, blas64.General{Rows: d, Cols: nr, Stride: nr, Data: z})
+			for i, g := range rows {
+				var maha float64
+				for x := 0; x < d; x++ {
+					maha += z[x*nr+i] * z[x*nr+i]
+				}
+				at := i*nc + j
+				b.fwd[at] = klValue(b.fwd[at], maha, d, h.LogDet, g.LogDet)
+			}
+		}
+		return ctx.Err()
+	})
+}
+
+// klValue assembles KL(p || q) from tr(S_q^-1 S_p), the Mahalanobis term in
+// q's metric and the log determinants, clamped like klGauss.
+func klValue(trace, maha float64, d int, logDetQ, logDetP float64) float64 {
+	kl := 0.5 * (trace + maha - float64(d) + logDetQ - logDetP)
+	switch {
+	case math.IsNaN(kl):
+		return gauss.MaxDistance
+	case kl < 0: // rounding for identical components
+		kl = 0
+	}
+	return math.Min(kl, gauss.MaxDistance)
+}
+
+// jeffreys returns KL(row_i || col_j) + KL(col_j || row_i).
+func (b *klBlock) Jeffreys(i, j int) float64 {
+	return math.Min(b.fwd[i*b.Nc+j]+b.Bwd[i*b.Nc+j], gauss.MaxDistance)
+}

@@ -1,0 +1,257 @@
+package kernel
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/nistgmm/nistgmm/internal/parallel"
+
+	"github.com/nistgmm/nistgmm/federated/internal/gauss"
+)
+
+// rowSource computes, on demand, the distances between a few valid
+// estimates and every valid one, so that a round at scale never holds the
+// m x m matrix: each row costs m distances, and the component tables behind
+// them are built once. Positions are into the round's Valid.
+type RowSource struct {
+	Dist    Distance
+	Preps   []*DistanceInput
+	all     *GaussianPack // every valid estimate's components, in order (transported distances)
+	Offset  []int         // first component of each position in all
+	workers int
+	// out[a][b] = D(G_a, G_b) and in[a][b] = D(G_b, G_a) for each
+	// position a computed so far (the same slice for a symmetric distance).
+	Out, In map[int][]float64
+	// computed counts the rows computed, for the report; pairs the pairs
+	// compared on their own.
+	Computed, Pairs int
+}
+
+// rowBatch is the number of estimates whose rows share one component block:
+// it bounds the block's memory at rowBatch K x (m K) entries.
+const rowBatch = 8
+
+func NewRowSource(ctx context.Context, dist Distance, preps []*DistanceInput, workers int) (*RowSource, error) {
+	s := &RowSource{Dist: dist, Preps: preps, workers: workers, Out: map[int][]float64{}, In: map[int][]float64{}}
+	var comps []*gauss.Gaussian
+	for _, p := range preps {
+		s.Offset = append(s.Offset, len(comps))
+		comps = append(comps, p.Comps...)
+	}
+	if dist.Transported() {
+		s.all = newGaussianPack(comps)
+		return s, nil
+	}
+	return s, parallel.For(ctx, len(preps), workers, func(i int) error {
+		if err := preps[i].PrepareInner(); err != nil {
+			return fmt.Errorf("valid estimate %d with itself: %w", i, err)
+		}
+		return nil
+	})
+}
+
+// has reports whether position a's rows are computed.
+func (s *RowSource) has(a int) bool { _, ok := s.Out[a]; return ok }
+
+// compute computes the rows of every position of from not yet computed.
+func (s *RowSource) Compute(ctx context.Context, from []int) error {
+	var todo []int
+	seen := map[int]bool{}
+	for _, a := range from {
+		if !s.has(a) && !seen[a] {
+			todo = append(todo, a)
+			seen[a] = true
+		}
+	}
+	for lo := 0; lo < len(todo); lo += rowBatch {
+		batch := todo[lo:min(lo+rowBatch, len(todo))]
+		var err error
+		if s.Dist.Transported() {
+			err = s.transportedRows(ctx, batch)
+		} else {
+			err = s.logRows(ctx, batch)
+		}
+		if err != nil {
+			return err
+		}
+		s.Computed += len(batch)
+	}
+	return nil
+}
+
+// transportedRows computes the rows of batch from one component block.
+func (s *RowSource) transportedRows(ctx context.Context, batch []int) error {
+	var rows []*gauss.Gaussian
+	first := make([]int, len(batch))
+	for f, a := range batch {
+		first[f] = len(rows)
+		rows = append(rows, s.Preps[a].Comps...)
+	}
+	block, err := NewKLBlock(ctx, rows, PackView{Pack: s.all}, s.workers)
+	if err != nil {
+		return err
+	}
+	kind := s.Dist.kind()
+	m := len(s.Preps)
+	outs := make([][]float64, len(batch))
+	ins := make([][]float64, len(batch))
+	for f := range batch {
+		outs[f] = make([]float64, m)
+		ins[f] = outs[f]
+		if !kind.symmetric || kind.sumTranspose {
+			ins[f] = make([]float64, m)
+		}
+	}
+	const chunk = 64
+	err = parallel.For(ctx, (m+chunk-1)/chunk, s.workers, func(ch int) error {
+		tr := newTransport()
+		for b := ch * chunk; b < min((ch+1)*chunk, m); b++ {
+			pb := s.Preps[b]
+			kb := len(pb.Comps)
+			for f, a := range batch {
+				if a == b {
+					continue
+				}
+				pa := s.Preps[a]
+				ka := len(pa.Comps)
+				cost := tr.cost(ka, kb)
+				for k := 0; k < ka; k++ {
+					for l := 0; l < kb; l++ {
+						at := (first[f]+k)*block.Nc + s.Offset[b] + l
+						c := block.fwd[at]
+						if kind.jeffreys {
+							c += block.Bwd[at]
+						}
+						cost[k*kb+l] = math.Min(c, gauss.MaxDistance)
+					}
+				}
+				ab, err := tr.solve(pa.weights, pb.weights)
+				if err != nil {
+					return fmt.Errorf("D(%d, %d): %w", a, b, err)
+				}
+				outs[f][b] = ab
+				if kind.symmetric && !kind.sumTranspose {
+					continue
+				}
+				cost = tr.cost(kb, ka)
+				for l := 0; l < kb; l++ {
+					for k := 0; k < ka; k++ {
+						cost[l*ka+k] = math.Min(block.Bwd[(first[f]+k)*block.Nc+s.Offset[b]+l], gauss.MaxDistance)
+					}
+				}
+				ba, err := tr.solve(pb.weights, pa.weights)
+				if err != nil {
+					return fmt.Errorf("D(%d, %d): %w", b, a, err)
+				}
+				if kind.sumTranspose {
+					outs[f][b] = math.Min(ab+ba, gauss.MaxDistance)
+					ins[f][b] = outs[f][b]
+				} else {
+					ins[f][b] = ba
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for f, a := range batch {
+		s.Out[a], s.In[a] = outs[f], ins[f]
+	}
+	return nil
+}
+
+// logRows computes the rows of batch for a distance from inner products
+// (symmetric), pair by pair.
+func (s *RowSource) logRows(ctx context.Context, batch []int) error {
+	m := len(s.Preps)
+	kind := s.Dist.kind()
+	dim := len(s.Preps[0].Comps[0].Mean)
+	outs := make([][]float64, len(batch))
+	for f := range batch {
+		outs[f] = make([]float64, m)
+	}
+	const chunk = 16
+	err := parallel.For(ctx, (m+chunk-1)/chunk, s.workers, func(ch int) error {
+		sc := NewOverlapScratch(dim)
+		var terms []float64
+		for b := ch * chunk; b < min((ch+1)*chunk, m); b++ {
+			for f, a := range batch {
+				if a == b {
+					continue
+				}
+				lc, err := LogInner(s.Preps[a], s.Preps[b], sc, terms)
+				if err != nil {
+					return fmt.Errorf("D(%d, %d): %w", a, b, err)
+				}
+				outs[f][b] = kind.fromLogs(s.Preps[a].logSelf, s.Preps[b].logSelf, lc)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for f, a := range batch {
+		s.Out[a], s.In[a] = outs[f], outs[f]
+	}
+	return nil
+}
+
+// pair returns D(G_a, G_b) and D(G_b, G_a), computed on their own.
+func (s *RowSource) Pair(a, b int) (float64, float64, error) {
+	if s.has(a) {
+		return s.Out[a][b], s.In[a][b], nil
+	}
+	if s.has(b) {
+		return s.In[b][a], s.Out[b][a], nil
+	}
+	s.Pairs++
+	kind := s.Dist.kind()
+	dim := len(s.Preps[a].Comps[0].Mean)
+	if !kind.transported {
+		lc, err := LogInner(s.Preps[a], s.Preps[b], NewOverlapScratch(dim), nil)
+		if err != nil {
+			return 0, 0, err
+		}
+		v := kind.fromLogs(s.Preps[a].logSelf, s.Preps[b].logSelf, lc)
+		return v, v, nil
+	}
+	tr := newTransport()
+	diff := make([]float64, dim)
+	ab, err := ctd(s.Preps[a], s.Preps[b], kind.jeffreys, tr, diff)
+	if err != nil {
+		return 0, 0, err
+	}
+	if kind.symmetric && !kind.sumTranspose {
+		return ab, ab, nil
+	}
+	ba, err := ctd(s.Preps[b], s.Preps[a], kind.jeffreys, tr, diff)
+	if err != nil {
+		return 0, 0, err
+	}
+	if kind.sumTranspose {
+		v := math.Min(ab+ba, gauss.MaxDistance)
+		return v, v, nil
+	}
+	return ab, ba, nil
+}
+
+func (s *RowSource) RowOut(a int) []float64 { return s.Out[a] }
+func (s *RowSource) RowIn(a int) []float64  { return s.In[a] }
+
+// pack returns every valid estimate's components packed (built on first
+// use for distances that do not need it) and each position's first
+// component in it.
+func (s *RowSource) Pack() (*GaussianPack, []int) {
+	if s.all == nil {
+		var comps []*gauss.Gaussian
+		for _, p := range s.Preps {
+			comps = append(comps, p.Comps...)
+		}
+		s.all = newGaussianPack(comps)
+	}
+	return s.all, s.Offset
+}

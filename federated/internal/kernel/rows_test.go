@@ -1,0 +1,94 @@
+package kernel
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/nistgmm/nistgmm/federated/internal/gauss"
+	"github.com/nistgmm/nistgmm/federated/mixture"
+)
+
+// The block of KL divergences equals klGauss pair by pair, for every
+// column and for a subset of columns.
+func TestKLBlockMatchesKLGauss(t *testing.T) {
+	rng := newRNG(13)
+	var comps []*gauss.Gaussian
+	for i := 0; i < 300; i++ {
+		rm := randomMixture(rng, 1, 7, 2)
+		g, err := gauss.MixtureComponents(rm.Weights, rm.Means, rm.Covs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		comps = append(comps, g[0])
+	}
+	pack := newGaussianPack(comps)
+	rows := comps[3:9]
+	idx := []int{299, 0, 5, 17, 256, 255, 257}
+	for _, view := range []PackView{{Pack: pack}, {Pack: pack, Idx: idx}} {
+		b, err := NewKLBlock(context.Background(), rows, view, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		diff := make([]float64, 7)
+		for i, g := range rows {
+			for j := 0; j < view.len(); j++ {
+				h := comps[view.at(j)]
+				for _, c := range []struct{ got, want float64 }{
+					{b.fwd[i*b.Nc+j], gauss.KlGauss(g, h, diff)},
+					{b.Bwd[i*b.Nc+j], gauss.KlGauss(h, g, diff)},
+				} {
+					if math.Abs(c.got-c.want) > 1e-10*(1+c.want) {
+						t.Fatalf("row %d column %d: %v, klGauss %v", i, j, c.got, c.want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// Rows computed at scale are the rows and columns of the exact matrix, for
+// every distance.
+func TestRowSourceMatchesPairwise(t *testing.T) {
+	rng := newRNG(14)
+	var mixtures []*mixture.Mixture
+	var preps []*DistanceInput
+	for i := 0; i < 23; i++ {
+		g := randomMixture(rng, 3, 4, 2)
+		mixtures = append(mixtures, g)
+		p, err := NewDistanceInput(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		preps = append(preps, p)
+	}
+	for _, d := range Distances() {
+		want, err := Pairwise(context.Background(), mixtures, d, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := NewRowSource(context.Background(), d, preps, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := src.Compute(context.Background(), []int{4, 0, 22, 4}); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []int{0, 4, 22} {
+			for b := range mixtures {
+				for _, c := range []struct{ got, want float64 }{{src.RowOut(a)[b], want.At(a, b)}, {src.RowIn(a)[b], want.At(b, a)}} {
+					if math.Abs(c.got-c.want) > 1e-9*(1+c.want) {
+						t.Fatalf("%s: D(%d, %d) %v, Pairwise %v", d, a, b, c.got, c.want)
+					}
+				}
+				ab, ba, err := src.Pair(a, b)
+				if err != nil || ab != src.RowOut(a)[b] || ba != src.RowIn(a)[b] {
+					t.Fatalf("%s: pair (%d, %d) %v %v %v", d, a, b, ab, ba, err)
+				}
+			}
+		}
+		if src.Computed != 3 {
+			t.Errorf("%s: %d rows computed for 3 estimates", d, src.Computed)
+		}
+	}
+}
