@@ -12,6 +12,7 @@
 //	nistgmm fit-local  one machine: fit a mixture, write an estimates file
 //	nistgmm aggregate  the server: aggregate an estimates file
 //	nistgmm score      ARI of a mixture's clustering of labelled features
+//	nistgmm ca         the federation's certificate authority
 package main
 
 import (
@@ -51,6 +52,7 @@ func init() {
 		"scale":     {"measure ARED's time, memory and detection against the number of machines", cmdScale},
 		"score":     {"ARI of a mixture's clustering of labelled features", cmdScore},
 		"version":   {"print the build, Go, onnxruntime and CNN versions", cmdVersion},
+		"ca":        {"the federation's certificate authority: init, issue, revoke, list", cmdCA},
 	}
 }
 
