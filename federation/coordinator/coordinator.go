@@ -363,3 +363,33 @@ func Aggregate(ctx context.Context, base *federated.Server, rec store.Round, sit
 	}
 	return buf.Bytes(), nil
 }
+
+// RoundView is a round as the status page shows it.
+type RoundView struct {
+	ID                             uint64
+	Phase, Method, Error           string
+	K, D, Quorum                   int
+	Committed, Revealed            int
+	OpenedAt                       time.Time
+	CommitDeadline, RevealDeadline time.Time
+	AggregationSeconds             float64
+	Sites                          []SiteState
+	// Report is the published result, nil before it.
+	Report *federated.Report
+}
+
+// Snapshot describes every round, the newest first.
+func (c *Coordinator) Snapshot() []RoundView {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids := c.ids()
+	out := make([]RoundView, 0, len(ids))
+	for i := len(ids) - 1; i >= 0; i-- {
+		r := c.rounds[ids[i]]
+		rec := r.rec
+		out = append(out, RoundView{ID: rec.ID, Phase: rec.Phase, Method: rec.Method, Error: rec.Error, K: rec.K, D: rec.D, Quorum: rec.Quorum,
+			Committed: len(r.commits), Revealed: len(r.reveals), OpenedAt: rec.OpenedAt, CommitDeadline: rec.CommitDeadline,
+			RevealDeadline: rec.RevealDeadline, AggregationSeconds: rec.AggregationSeconds, Sites: siteStates(r), Report: r.report})
+	}
+	return out
+}

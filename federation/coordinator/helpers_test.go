@@ -14,8 +14,8 @@ import (
 	pb "github.com/nistgmm/nistgmm/federation/proto/v1"
 	"github.com/nistgmm/nistgmm/federation/site"
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc"
 	"gonum.org/v1/gonum/mat"
+	"google.golang.org/grpc"
 )
 
 // fixture is a PKI with a coordinator certificate, an operator and sites.
@@ -61,7 +61,7 @@ func start(t *testing.T, pkiDir, state string, opts ...serveOpt) *fixture {
 	f := &fixture{t: t, pki: pkiDir, state: state, done: make(chan error, 1)}
 	ready := make(chan struct{})
 	o := coordinator.Options{PKI: pkiDir, Name: "coordinator", State: state, Listen: "127.0.0.1:0",
-		Logf: func(format string, args ...any) { t.Logf("coordinator: "+format, args...) },
+		Logf:  func(format string, args ...any) { t.Logf("coordinator: "+format, args...) },
 		Ready: func(a, s string) { f.addr, f.statusAddr = a, s; close(ready) }}
 	for _, opt := range opts {
 		opt(&o)
@@ -173,7 +173,9 @@ func honestMixtures(m, k, d int, seed uint64) []*federated.Mixture {
 
 // fixed is an Estimator that hands over a given mixture.
 func fixed(n int, m *federated.Mixture) site.Estimator {
-	return func(context.Context, *pb.RoundInfo, *federated.Report) (int, *federated.Mixture, error) { return n, m, nil }
+	return func(context.Context, *pb.RoundInfo, *federated.Report) (int, *federated.Mixture, error) {
+		return n, m, nil
+	}
 }
 
 func waitPhase(t *testing.T, c pb.CoordinatorClient, id uint64, want pb.Phase) *pb.RoundInfo {
