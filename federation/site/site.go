@@ -22,6 +22,7 @@ import (
 	"github.com/nistgmm/nistgmm/federation/pki"
 	pb "github.com/nistgmm/nistgmm/federation/proto/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
@@ -45,7 +46,11 @@ func Dial(pkiDir, name, addr, serverName string, maxMessage int) (*grpc.ClientCo
 	if maxMessage == 0 {
 		maxMessage = 64 << 20
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)),
+	// Reconnect soon after the coordinator restarts (gRPC's default waits
+	// up to two minutes between attempts).
+	cp := grpc.ConnectParams{Backoff: backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 3 * time.Second},
+		MinConnectTimeout: 5 * time.Second}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)), grpc.WithConnectParams(cp),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)))
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", addr, err)
