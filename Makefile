@@ -62,3 +62,8 @@ proto:
 		--go_out=federation/proto/v1 --go_opt=paths=source_relative \
 		--go-grpc_out=federation/proto/v1 --go-grpc_opt=paths=source_relative \
 		federation/proto/v1/federation.proto
+
+# A federation on loopback: CA, coordinator, 20 sites (4 Byzantine), two
+# rounds, each ending with "ARED <ARI> Oracle <ARI>" (see docs/federation.md).
+federation-demo: build
+	./scripts/federation-demo.sh
