@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make demo   set up, build, and run the experiment on the built-in MNIST digits
 #   make test   set up, then run every test
-.PHONY: setup build demo test bench bench-numpy check-overlap vowels fuzz slurm-check proto federation-demo
+.PHONY: setup build demo test bench bench-numpy check-overlap vowels fuzz slurm-check proto federation-demo federation-load
 
 setup:
 	./scripts/setup.sh
@@ -67,3 +67,9 @@ proto:
 # rounds, each ending with "ARED <ARI> Oracle <ARI>" (see docs/federation.md).
 federation-demo: build
 	./scripts/federation-demo.sh
+
+# The federation's load numbers of docs/federation.md: one round of 1,000
+# sites (K = 5, d = 10) and one of 200 sites (K = 10, d = 50) on loopback,
+# each site with its own certificate, against the coordinator as a process.
+federation-load: setup
+	go test -run '^$$' -bench FederationLoad -benchtime 1x ./federation/coordinator

@@ -26,7 +26,7 @@ var (
 )
 
 // nistgmmBinary builds cmd/nistgmm from this repository once per test run.
-func nistgmmBinary(t *testing.T) string {
+func nistgmmBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "nistgmm-bin-")
@@ -49,7 +49,7 @@ func nistgmmBinary(t *testing.T) string {
 	return builtBin
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

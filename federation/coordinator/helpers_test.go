@@ -20,7 +20,7 @@ import (
 
 // fixture is a PKI with a coordinator certificate, an operator and sites.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	pki   string
 	state string
 	addr  string
@@ -120,7 +120,7 @@ func (f *fixture) conn(name string) *grpc.ClientConn {
 	return conn
 }
 
-func ctxT(t *testing.T, d time.Duration) context.Context {
+func ctxT(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
