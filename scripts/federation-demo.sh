@@ -6,7 +6,9 @@
 #
 # Environment: DEMO_DIR (default /tmp/nistgmm-federation-demo, emptied
 # first), DEMO_PORT and DEMO_STATUS_PORT (default 17443 and 17480),
-# DEMO_SITES (20), DEMO_BYZANTINE (4), DEMO_N (1250 digits per site).
+# DEMO_SITES (20), DEMO_BYZANTINE (4), DEMO_N (1250 digits per site),
+# DEMO_FAILURES (the rounds' failures, default "mean capture-jitter"; the
+# adaptive attacks play against the previous round's published aggregate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=$PWD/bin/nistgmm
@@ -55,7 +57,7 @@ echo "coordinator on 127.0.0.1:$PORT; status page http://127.0.0.1:$STATUS_PORT/
 op=(--pki "$PKI" --name operator --server "127.0.0.1:$PORT" --server-name localhost)
 
 round=0
-for failure in mean capture-jitter; do
+for failure in ${DEMO_FAILURES:-mean capture-jitter}; do
   round=$((round + 1))
   "$N" round open "${op[@]}" --k $K --d "$D" --quorum "$SITES" --commit-deadline 10m --reveal-deadline 10m >/dev/null
   pids=()
