@@ -66,29 +66,41 @@ func (f *Fitter) Estimate(ctx context.Context, info *pb.RoundInfo, prev *federat
 		}
 		return n, bad, nil
 	}
-	// The adaptive attacks are written for an attacker who sees every
-	// honest estimate; here the site sees its own fit and the previous
-	// round's published aggregate, and plays against those.
-	view := []federated.Estimate{{ID: "own", N: n, Mixture: m}}
+	var prevMix *federated.Mixture
 	if prev != nil {
-		pm, err := prev.Mixture.Mixture()
-		if err == nil && pm.K() == k && pm.Dim() == d {
-			view = append(view, federated.Estimate{ID: "previous-aggregate", N: n, Mixture: pm})
+		if pm, err := prev.Mixture.Mixture(); err == nil && pm.K() == k && pm.Dim() == d {
+			prevMix = pm
 		}
 	}
-	view = append(view, federated.Estimate{ID: "self", N: n, Mixture: m.Clone()})
-	srv := f.Server
+	bad, rep, err := CraftFromView(ctx, f.Server, f.Failure, m, prevMix, n, rng)
+	if err != nil {
+		return 0, nil, err
+	}
+	if f.Logf != nil && rep != nil {
+		f.Logf("round %d: %s attack: %s", info.RoundId, f.Failure, rep.Detail)
+	}
+	return n, bad, nil
+}
+
+// CraftFromView plays the adaptive attack f as a Byzantine site of a
+// federation can: the attacks are written for an attacker who sees every
+// honest estimate of the round, and here the site sees its own fit and
+// the previous round's published aggregate (prev, nil in a first round),
+// and plays against those. srv nil means the default server.
+func CraftFromView(ctx context.Context, srv *federated.Server, f federated.Failure, own, prev *federated.Mixture, n int, rng *rand.Rand) (*federated.Mixture, *federated.AttackReport, error) {
+	view := []federated.Estimate{{ID: "own", N: n, Mixture: own}}
+	if prev != nil {
+		view = append(view, federated.Estimate{ID: "previous-aggregate", N: n, Mixture: prev})
+	}
+	view = append(view, federated.Estimate{ID: "self", N: n, Mixture: own.Clone()})
 	if srv == nil {
 		srv = &federated.Server{}
 	}
 	s := *srv
-	s.K, s.Dim = k, d
-	out, rep, err := s.Craft(ctx, f.Failure, view, []int{len(view) - 1}, rng)
+	s.K, s.Dim = own.K(), own.Dim()
+	out, rep, err := s.Craft(ctx, f, view, []int{len(view) - 1}, rng)
 	if err != nil {
-		return 0, nil, fmt.Errorf("%s attack: %w", f.Failure, err)
+		return nil, nil, fmt.Errorf("%s attack: %w", f, err)
 	}
-	if f.Logf != nil && rep != nil {
-		f.Logf("round %d: %s attack against %d views: %s", info.RoundId, f.Failure, len(view)-1, rep.Detail)
-	}
-	return n, out[len(out)-1].Mixture, nil
+	return out[len(out)-1].Mixture, rep, nil
 }
