@@ -22,7 +22,7 @@ func runSub(ctx context.Context, name string, subs map[string]subcommand, order 
 	help := func() {
 		fmt.Fprintf(os.Stderr, "usage: nistgmm %s <%s> [flags]\n\n", name, strings.Join(order, "|"))
 		for _, s := range order {
-			fmt.Fprintf(os.Stderr, "  %-8s %s\n", s, subs[s].summary)
+			fmt.Fprintf(os.Stderr, "  %-10s %s\n", s, subs[s].summary)
 		}
 		fmt.Fprintf(os.Stderr, "\n'nistgmm %s <verb> -h' lists a verb's flags.\n", name)
 	}
