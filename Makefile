@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make demo   set up, build, and run the experiment on the built-in MNIST digits
 #   make test   set up, then run every test
-.PHONY: setup build demo test bench bench-numpy check-overlap vowels fuzz slurm-check
+.PHONY: setup build demo test bench bench-numpy check-overlap vowels fuzz slurm-check proto federation-demo federation-load
 
 setup:
 	./scripts/setup.sh
@@ -51,3 +51,25 @@ check-overlap: build
 # unsharded run. Needs root; a few minutes.
 slurm-check: setup
 	./scripts/slurm_check.sh
+
+# The federation's protobuf schema, compiled (protoc from Debian's
+# protobuf-compiler; protoc-gen-go and protoc-gen-go-grpc by go install).
+proto:
+	@command -v protoc >/dev/null || { echo "proto needs protoc: apt-get install protobuf-compiler" >&2; exit 1; }
+	go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.11
+	go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+	PATH="$$(go env GOPATH)/bin:$$PATH" protoc --proto_path=federation/proto/v1 \
+		--go_out=federation/proto/v1 --go_opt=paths=source_relative \
+		--go-grpc_out=federation/proto/v1 --go-grpc_opt=paths=source_relative \
+		federation/proto/v1/federation.proto
+
+# A federation on loopback: CA, coordinator, 20 sites (4 Byzantine), two
+# rounds, each ending with "ARED <ARI> Oracle <ARI>" (see docs/federation.md).
+federation-demo: build
+	./scripts/federation-demo.sh
+
+# The federation's load numbers of docs/federation.md: one round of 1,000
+# sites (K = 5, d = 10) and one of 200 sites (K = 10, d = 50) on loopback,
+# each site with its own certificate, against the coordinator as a process.
+federation-load: setup
+	go test -run '^$$' -bench FederationLoad -benchtime 1x ./federation/coordinator

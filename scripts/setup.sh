@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set-up for a fresh machine, safe to run again: OpenBLAS for the BLAS
-# kernels (cgo), the Go modules (including the built-in MNIST digits), and
+# kernels (cgo), chromium for the status page's browser test, the Go modules (including the built-in MNIST digits), and
 # onnxruntime's shared library in lib/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,18 @@ if ! links_openblas; then
     || { $sudo_cmd apt-get update -q >/dev/null && $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -q libopenblas-dev >/dev/null; } \
     || fail "could not install libopenblas-dev; install it, or build with -tags noopenblas (pure Go, slower)"
   links_openblas || fail "libopenblas-dev is installed but gcc cannot link -lopenblas"
+fi
+
+# Debian's chromium, for the status page's test in a real headless
+# browser (federation/coordinator, driven by chromedp). Without it that one
+# test is skipped with a message saying so.
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+  echo "setup: installing chromium with apt-get (the federation status page's browser test)"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+    || { $sudo_cmd apt-get update -q >/dev/null && $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } \
+    || echo "setup: could not install chromium; the status page's browser test will be skipped" >&2
 fi
 
 go mod download

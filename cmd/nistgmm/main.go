@@ -12,6 +12,10 @@
 //	nistgmm fit-local  one machine: fit a mixture, write an estimates file
 //	nistgmm aggregate  the server: aggregate an estimates file
 //	nistgmm score      ARI of a mixture's clustering of labelled features
+//	nistgmm ca         the federation's certificate authority
+//	nistgmm serve      the federation's coordinator
+//	nistgmm round      open a federation round, read its result
+//	nistgmm site       one site of a federation
 package main
 
 import (
@@ -53,6 +57,10 @@ func init() {
 		"scale":     {"measure ARED's time, memory and detection against the number of machines", cmdScale},
 		"score":     {"ARI of a mixture's clustering of labelled features", cmdScore},
 		"version":   {"print the build, Go, onnxruntime and CNN versions", cmdVersion},
+		"ca":        {"the federation's certificate authority: init, issue, revoke, list", cmdCA},
+		"serve":     {"the federation's coordinator: rounds of commit and reveal over gRPC with mutual TLS", cmdServe},
+		"round":     {"open a federation round, read its status, result, estimates, or back up the coordinator", cmdRound},
+		"site":      {"one site of a federation: fit its own data, commit, reveal", cmdSite},
 	}
 }
 

@@ -1,0 +1,194 @@
+package coordinator_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nistgmm/nistgmm/federated/estimates"
+	"github.com/nistgmm/nistgmm/federation"
+	"github.com/nistgmm/nistgmm/federation/pki"
+	pb "github.com/nistgmm/nistgmm/federation/proto/v1"
+)
+
+// peakRSS reads a process's peak resident memory in bytes (Linux).
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return -1
+}
+
+// BenchmarkFederationLoad runs one round of many sites against the
+// coordinator as a process, every site with its own certificate and
+// connection, and compares the time from the last reveal to the published
+// result with 'nistgmm aggregate' on the same estimates file:
+//
+//	go test -run '^$' -bench FederationLoad -benchtime 1x ./federation/coordinator
+func BenchmarkFederationLoad(b *testing.B) {
+	for _, c := range []struct{ m, k, d int }{{1000, 5, 10}, {200, 10, 50}} {
+		b.Run(fmt.Sprintf("sites=%d,K=%d,d=%d", c.m, c.k, c.d), func(b *testing.B) {
+			for range b.N {
+				loadRound(b, c.m, c.k, c.d)
+			}
+		})
+	}
+}
+
+func loadRound(b *testing.B, m, k, d int) {
+	b.StopTimer()
+	bin := nistgmmBinary(b)
+	dir := b.TempDir()
+	pkiDir := filepath.Join(dir, "pki")
+	now := time.Now()
+	must := func(err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	must(pki.Init(pkiDir, "", now))
+	must(pki.Issue(pkiDir, pki.IssueOptions{Name: "coordinator", Role: pki.RoleServer, Hosts: []string{"127.0.0.1"}}, now))
+	must(pki.Issue(pkiDir, pki.IssueOptions{Name: "operator", Role: pki.RoleOperator}, now))
+	for i := 0; i < m; i++ {
+		must(pki.Issue(pkiDir, pki.IssueOptions{Name: fmt.Sprintf("site-%04d", i), Role: pki.RoleSite}, now))
+	}
+	mixes := honestMixtures(m, k, d, 21)
+	ests := make([]estimates.Estimate, m)
+	for i := range ests {
+		ests[i] = estimates.Estimate{ID: fmt.Sprintf("site-%04d", i), N: 500, Mixture: mixes[i]}
+	}
+	doc, err := federation.EstimatesDocument(ests)
+	must(err)
+	estFile := filepath.Join(dir, "est.json")
+	must(os.WriteFile(estFile, doc, 0o644))
+	floatBytes := int64(m) * int64(k+k*d+k*d*d) * 8
+
+	addr := freePort(b)
+	cmd := exec.Command(bin, "serve", "--pki", pkiDir, "--name", "coordinator", "--state", filepath.Join(dir, "state"), "--listen", addr, "--status-listen", "")
+	cmd.Stderr = nil
+	out, err := cmd.StdoutPipe()
+	must(err)
+	must(cmd.Start())
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	buf := make([]byte, 256)
+	if _, err := out.Read(buf); err != nil || !strings.HasPrefix(string(buf), "listening") {
+		b.Fatalf("the coordinator did not start: %v %q", err, buf)
+	}
+	f := &fixture{t: b, pki: pkiDir, addr: addr}
+	op := f.client("operator")
+	ctx := ctxT(b, 20*time.Minute)
+	info, err := op.OpenRound(ctx, &pb.OpenRoundRequest{Config: &pb.RoundConfig{K: uint32(k), D: uint32(d), Quorum: uint32(m),
+		CommitDeadlineUnixMs: time.Now().Add(15 * time.Minute).UnixMilli(), RevealDeadlineUnixMs: time.Now().Add(30 * time.Minute).UnixMilli(), Seed: 1}})
+	must(err)
+	id := info.RoundId
+	clients := make([]pb.CoordinatorClient, m)
+	subs := make([]sub, m)
+	for i := range clients {
+		clients[i] = f.client(fmt.Sprintf("site-%04d", i))
+		subs[i].est, _ = federation.MarshalEstimate("", id, 500, mixes[i])
+		subs[i].nonce, _ = federation.NewNonce()
+	}
+	// parallel runs fn for every site on 64 workers.
+	parallel := func(fn func(i int) error) time.Duration {
+		start := time.Now()
+		work := make(chan int)
+		var wg sync.WaitGroup
+		var once sync.Once
+		var first error
+		for range 64 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range work {
+					if err := fn(i); err != nil {
+						once.Do(func() { first = err })
+					}
+				}
+			}()
+		}
+		for i := 0; i < m; i++ {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
+		must(first)
+		return time.Since(start)
+	}
+	// Connect first (handshakes are not submissions).
+	parallel(func(i int) error {
+		_, err := clients[i].GetRound(ctx, &pb.GetRoundRequest{RoundId: id})
+		return err
+	})
+	b.StartTimer()
+	commitTime := parallel(func(i int) error {
+		_, err := clients[i].Commit(ctx, &pb.CommitRequest{RoundId: id, Commitment: federation.Commitment(subs[i].nonce, subs[i].est)})
+		return err
+	})
+	for {
+		got, err := op.GetRound(ctx, &pb.GetRoundRequest{RoundId: id})
+		must(err)
+		if got.Phase == pb.Phase_PHASE_REVEAL {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var lastMu sync.Mutex
+	var last time.Time
+	revealTime := parallel(func(i int) error {
+		_, err := clients[i].Reveal(ctx, &pb.RevealRequest{RoundId: id, Estimate: subs[i].est, Nonce: subs[i].nonce})
+		lastMu.Lock()
+		if t := time.Now(); t.After(last) {
+			last = t
+		}
+		lastMu.Unlock()
+		return err
+	})
+	var published time.Time
+	for {
+		got, err := op.GetRound(ctx, &pb.GetRoundRequest{RoundId: id})
+		must(err)
+		if got.Phase == pb.Phase_PHASE_DONE {
+			published = time.Now()
+			break
+		}
+		if got.Phase == pb.Phase_PHASE_FAILED {
+			b.Fatalf("the round failed: %s", got.Error)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.StopTimer()
+	peak := peakRSS(cmd.Process.Pid)
+	latency := published.Sub(last)
+
+	agg := exec.Command(bin, "aggregate", "--estimates", estFile, "--seed", "1", "--out", filepath.Join(dir, "agg.json"))
+	start := time.Now()
+	if o, err := agg.CombinedOutput(); err != nil {
+		b.Fatalf("aggregate: %v\n%s", err, o)
+	}
+	aggSecs := time.Since(start).Seconds()
+	aggPeak := agg.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
+
+	b.ReportMetric(latency.Seconds(), "s-last-reveal-to-result")
+	b.ReportMetric(aggSecs, "s-aggregate-cmd")
+	b.ReportMetric(latency.Seconds()/aggSecs, "latency/aggregate")
+	b.ReportMetric(float64(m)/commitTime.Seconds(), "commits/s")
+	b.ReportMetric(float64(m)/revealTime.Seconds(), "reveals/s")
+	b.ReportMetric(float64(peak)/(1<<20), "MB-coordinator-peak")
+	b.ReportMetric(float64(aggPeak)/(1<<20), "MB-aggregate-peak")
+	b.ReportMetric(float64(floatBytes)/(1<<20), "MB-estimates")
+	b.ReportMetric(float64(len(doc))/(1<<20), "MB-estimates-json")
+}

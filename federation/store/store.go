@@ -1,0 +1,319 @@
+// Package store is the coordinator's durable state in one bbolt file
+// (STATE/federation.db): rounds, commitments, reveals, refusals and
+// results. Every write is one bbolt transaction, which is on disk (written
+// and fsynced) when Update returns, so the coordinator acknowledges
+// nothing that a crash could lose. bbolt takes an exclusive lock on the
+// file: a second coordinator on the same state directory fails to open it.
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the layout this package reads and writes.
+const SchemaVersion = 1
+
+// FileName is the database's name inside the state directory.
+const FileName = "federation.db"
+
+var (
+	bMeta     = []byte("meta")
+	bRounds   = []byte("rounds")
+	bCommits  = []byte("commits")
+	bReveals  = []byte("reveals")
+	bRefusals = []byte("refusals")
+	bResults  = []byte("results")
+	kSchema   = []byte("schema")
+)
+
+// ErrLocked means another process holds the state directory.
+var ErrLocked = errors.New("another coordinator holds this state directory")
+
+// Round is a round's record.
+type Round struct {
+	ID                 uint64    `json:"id"`
+	K                  int       `json:"k"`
+	D                  int       `json:"d"`
+	Quorum             int       `json:"quorum"`
+	CommitDeadline     time.Time `json:"commit_deadline"`
+	RevealDeadline     time.Time `json:"reveal_deadline"`
+	Method             string    `json:"method"`
+	Seed               uint64    `json:"seed"`
+	Phase              string    `json:"phase"`
+	Error              string    `json:"error,omitempty"`
+	OpenedAt           time.Time `json:"opened_at"`
+	CommitsClosedAt    time.Time `json:"commits_closed_at,omitzero"`
+	RevealsClosedAt    time.Time `json:"reveals_closed_at,omitzero"`
+	DoneAt             time.Time `json:"done_at,omitzero"`
+	AggregationSeconds float64   `json:"aggregation_seconds,omitempty"`
+}
+
+// Commit is a recorded commitment.
+type Commit struct {
+	Commitment []byte    `json:"commitment"`
+	At         time.Time `json:"at"`
+}
+
+// Reveal is a recorded reveal: the estimate's bytes as sent, and the nonce.
+type Reveal struct {
+	Estimate []byte    `json:"estimate"`
+	Nonce    []byte    `json:"nonce"`
+	At       time.Time `json:"at"`
+}
+
+// Refusal is the latest refused submission of a site in a round.
+type Refusal struct {
+	Kind   string    `json:"kind"` // commit or reveal
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// Store is an open state directory.
+type Store struct {
+	db   *bolt.DB
+	path string
+}
+
+// Open opens (or creates) the store in dir, waiting at most lockTimeout
+// for another process's lock. A store of another schema version is refused.
+func Open(dir string, lockTimeout time.Duration) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("%s: %w (waited %v for its lock); stop the other one or choose another --state", path, ErrLocked, lockTimeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bMeta)
+		if err != nil {
+			return err
+		}
+		if v := meta.Get(kSchema); v != nil {
+			var got int
+			if err := json.Unmarshal(v, &got); err != nil || got != SchemaVersion {
+				return fmt.Errorf("%s has schema version %s; this coordinator reads version %d", path, v, SchemaVersion)
+			}
+		} else if err := meta.Put(kSchema, []byte(fmt.Sprint(SchemaVersion))); err != nil {
+			return err
+		}
+		for _, b := range [][]byte{bRounds, bCommits, bReveals, bRefusals, bResults} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return s, nil
+}
+
+// Close releases the file and its lock.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+func key(id uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], id)
+	return b[:]
+}
+
+// PutRound writes a round's record.
+func (s *Store) PutRound(r Round) error {
+	return s.update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bRounds), key(r.ID), r) })
+}
+
+// Rounds returns every round, in order of id.
+func (s *Store) Rounds() ([]Round, error) {
+	var out []Round
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bRounds).ForEach(func(_, v []byte) error {
+			var r Round
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("round record: %w", err)
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// PutCommit records site's commitment to round unless one is recorded:
+// it returns the recorded one (which may differ from c) and whether it
+// was already there.
+func (s *Store) PutCommit(round uint64, site string, c Commit) (Commit, bool, error) {
+	var rec Commit
+	var existed bool
+	err := s.update(func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bCommits).CreateBucketIfNotExists(key(round))
+		if err != nil {
+			return err
+		}
+		if v := b.Get([]byte(site)); v != nil {
+			existed = true
+			return json.Unmarshal(v, &rec)
+		}
+		rec = c
+		return putJSON(b, []byte(site), c)
+	})
+	return rec, existed, err
+}
+
+// PutReveal records site's reveal for round unless one is recorded, like PutCommit.
+func (s *Store) PutReveal(round uint64, site string, r Reveal) (Reveal, bool, error) {
+	var rec Reveal
+	var existed bool
+	err := s.update(func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bReveals).CreateBucketIfNotExists(key(round))
+		if err != nil {
+			return err
+		}
+		if v := b.Get([]byte(site)); v != nil {
+			existed = true
+			return json.Unmarshal(v, &rec)
+		}
+		rec = r
+		return putJSON(b, []byte(site), r)
+	})
+	return rec, existed, err
+}
+
+// PutRefusal records the latest refused submission of site in round.
+func (s *Store) PutRefusal(round uint64, site string, r Refusal) error {
+	return s.update(func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bRefusals).CreateBucketIfNotExists(key(round))
+		if err != nil {
+			return err
+		}
+		return putJSON(b, []byte(site), r)
+	})
+}
+
+// PutResult stores round's report and its record (phase done) in one transaction.
+func (s *Store) PutResult(r Round, report []byte) error {
+	return s.update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bResults).Put(key(r.ID), report); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bRounds), key(r.ID), r)
+	})
+}
+
+// Result returns round's report, nil if there is none.
+func (s *Store) Result(round uint64) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bResults).Get(key(round)); v != nil {
+			out = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Commits returns round's commitments by site.
+func (s *Store) Commits(round uint64) (map[string]Commit, error) {
+	out := map[string]Commit{}
+	return out, s.each(bCommits, round, func(site string, v []byte) error {
+		var c Commit
+		if err := json.Unmarshal(v, &c); err != nil {
+			return err
+		}
+		out[site] = c
+		return nil
+	})
+}
+
+// Reveals returns round's reveals by site.
+func (s *Store) Reveals(round uint64) (map[string]Reveal, error) {
+	out := map[string]Reveal{}
+	return out, s.each(bReveals, round, func(site string, v []byte) error {
+		var r Reveal
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		out[site] = r
+		return nil
+	})
+}
+
+// Refusals returns round's latest refusal by site.
+func (s *Store) Refusals(round uint64) (map[string]Refusal, error) {
+	out := map[string]Refusal{}
+	return out, s.each(bRefusals, round, func(site string, v []byte) error {
+		var r Refusal
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		out[site] = r
+		return nil
+	})
+}
+
+func (s *Store) each(bucket []byte, round uint64, fn func(site string, v []byte) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket).Bucket(key(round))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error { return fn(string(k), v) })
+	})
+}
+
+// Size is the database file's size in bytes.
+func (s *Store) Size() int64 {
+	var n int64
+	_ = s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n
+}
+
+// Backup writes a consistent copy of the database to w while writes go
+// on (a read transaction sees one state), returning the bytes written.
+func (s *Store) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("backup: %w", err)
+	}
+	return n, nil
+}
+
+func (s *Store) update(fn func(tx *bolt.Tx) error) error {
+	if err := s.db.Update(fn); err != nil {
+		return fmt.Errorf("store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+func putJSON(b *bolt.Bucket, k []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, data)
+}
