@@ -356,13 +356,12 @@ func Aggregate(ctx context.Context, base *server.Server, rec store.Round, sites 
 	if err != nil {
 		return nil, fmt.Errorf("aggregation: %w", err)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", " ")
-	if err := enc.Encode(rep); err != nil {
+	// The same bytes as 'nistgmm aggregate' writes: one compact line.
+	out, err := json.Marshal(rep)
+	if err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return append(out, '\n'), nil
 }
 
 // RoundView is a round as the status page shows it.
