@@ -77,8 +77,8 @@ for failure in ${DEMO_FAILURES:-mean capture-jitter}; do
   "$N" round estimates "${op[@]}" --round $round --out "$DIR/round$round-estimates.json"
   "$N" aggregate --estimates "$DIR/round$round-estimates.json" --method oracle --byzantine "$byz_list" \
     --out "$DIR/round$round-oracle.json" 2>/dev/null
-  ared=$("$N" score --mixture "$DIR/round$round-ared.json" --features "$FEATURES/digits-test.npy" --labels "$FEATURES/digits-test-labels.npy")
-  oracle=$("$N" score --mixture "$DIR/round$round-oracle.json" --features "$FEATURES/digits-test.npy" --labels "$FEATURES/digits-test-labels.npy")
+  ared=$("$N" score --mixture "$DIR/round$round-ared.json" --features "$FEATURES/digits-test.npy" --labels "$FEATURES/digits-test-labels.npy" | awk '{print $2}')
+  oracle=$("$N" score --mixture "$DIR/round$round-oracle.json" --features "$FEATURES/digits-test.npy" --labels "$FEATURES/digits-test-labels.npy" | awk '{print $2}')
   flagged=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(",".join(r["flagged"]) or "none")' "$DIR/round$round-ared.json" 2>/dev/null || echo "?")
   echo "round $round ($failure failure on $byz_list): flagged $flagged"
   printf 'ARED %.4f Oracle %.4f\n' "$ared" "$oracle"
