@@ -53,7 +53,6 @@ type VerdictRound struct {
 	Omega     float64
 	Unequal   bool
 	ZMax      float64
-	ZMin      float64 // the smallest components' z
 	Flagged   int     // sites flagged at the default level
 }
 
@@ -97,10 +96,9 @@ func CalibrateVerdicts(ctx context.Context, c VerdictCalibration, done func(int)
 		if err != nil {
 			return fmt.Errorf("round %d: %w", r, err)
 		}
-		v.ZMax, v.ZMin = math.Inf(-1), math.Inf(1)
+		v.ZMax = math.Inf(-1)
 		for _, vd := range res.Verdicts {
 			v.ZMax = math.Max(v.ZMax, math.Max(vd.Z, vd.WeightZ))
-			v.ZMin = math.Min(v.ZMin, vd.Z)
 			if vd.Flagged {
 				v.Flagged++
 			}
@@ -115,14 +113,12 @@ func CalibrateVerdicts(ctx context.Context, c VerdictCalibration, done func(int)
 }
 
 // FlagsAnySite reports whether a round whose largest z (of either
-// statistic) is zmax and smallest components' z is zmin among m sites
-// flags one at level with a Student t reference capped at maxDOF degrees
-// of freedom: Holm's first step, which decides whether any site is
-// flagged, on the p-value three times the smallest tail.
-func FlagsAnySite(zmax, zmin float64, m int, level, maxDOF float64) bool {
+// statistic) is zmax among m sites flags one at level with a Student t
+// reference capped at maxDOF degrees of freedom: Holm's first step, which
+// decides whether any site is flagged, on the p-value twice the tail.
+func FlagsAnySite(zmax float64, m int, level, maxDOF float64) bool {
 	dof := math.Min(math.Max(0.37*float64(m-1), 1), maxDOF)
-	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: dof}
-	return 3*math.Min(t.Survival(zmax), t.CDF(zmin)) <= level/float64(m)
+	return 2*(distuv.StudentsT{Mu: 0, Sigma: 1, Nu: dof}).Survival(zmax) <= level/float64(m)
 }
 
 // WriteVerdictCalibration writes, per m and overall, the share of rounds
@@ -149,7 +145,7 @@ func WriteVerdictCalibration(w io.Writer, rounds []VerdictRound, level float64, 
 		for _, d := range dofs {
 			n := 0
 			for _, r := range rs {
-				if FlagsAnySite(r.ZMax, r.ZMin, r.M, level, d) {
+				if FlagsAnySite(r.ZMax, r.M, level, d) {
 					n++
 				}
 			}

@@ -279,6 +279,12 @@ func VerdictReference(ref []float64) (med, scale float64) {
 // estimates do not make every other one infinitely far.
 const VerdictScaleFloor = 0.01
 
+// SlopeMinPoints is the fewest points RepeatedMedianSlope fits a slope to:
+// with fewer, a slope through a handful of honest statistics absorbs their
+// noise and the residuals' scale collapses (on clean rounds of five sites
+// with unequal n it made z reach 220-377).
+const SlopeMinPoints = 20
+
 // SlopePoints bounds the points repeatedMedianSlope compares each with, and
 // the points it takes a median over, so that its cost is O(1) in m.
 const SlopePoints = 200
@@ -295,7 +301,7 @@ const SlopePoints = 200
 // (equal n) it is 0. At most SlopePoints points, evenly spaced in x, enter.
 func RepeatedMedianSlope(x, y []float64) float64 {
 	n := len(x)
-	if n < 3 {
+	if n < SlopeMinPoints {
 		return 0
 	}
 	order := make([]int, n)
