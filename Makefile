@@ -18,22 +18,24 @@ test: setup
 	cd examples/library && CGO_ENABLED=0 go vet . && CGO_ENABLED=0 go test .
 
 bench: setup
-	go test -run '^$$' -bench . -benchtime 3x ./federated ./features ./mixsim ./experiments
+	go test -run '^$$' -bench . -benchtime 3x ./federated/... ./features ./mixsim ./experiments/...
 
 # Features of the MNIST digits plus the genuine SD19 vowels as letters.
 vowels: build
 	./bin/nistgmm extract --letters ../shared/data/sd19-vowels --letter-classes 41,45,49,4f,55,61,65,69,6f,75 --out data/vowels
 
-# The two fuzz tests, a minute each.
+# The fuzz tests, a minute each.
 fuzz:
-	go test -run '^$$' -fuzz FuzzAggregateDocument -fuzztime 60s ./federated
+	go test -run '^$$' -fuzz FuzzAggregateDocument -fuzztime 60s ./federated/server
+	go test -run '^$$' -fuzz FuzzDecodeEstimates -fuzztime 60s ./federated/estimates
+	go test -run '^$$' -fuzz FuzzUnmarshalEstimate -fuzztime 60s ./federation
 	go test -run '^$$' -fuzz FuzzParseNPY -fuzztime 60s ./features
 
 # One EM iteration in Go (OpenBLAS and pure Go) and in numpy on the same
 # OpenBLAS, for the ratio from one command (needs Debian's python3-numpy).
 bench-numpy: setup
 	@/usr/bin/python3 -c 'import numpy' 2>/dev/null || { echo "bench-numpy needs Debian's numpy: apt-get install python3-numpy" >&2; exit 1; }
-	go test -run '^$$' -bench 'EMIterationBackends' -benchtime 20x ./federated
+	go test -run '^$$' -bench 'EMIterationBackends' -benchtime 20x ./federated/mixture
 	/usr/bin/python3 scripts/bench_em_numpy.py 20
 
 # Checks `nistgmm overlap` against an independent computation (numpy's
