@@ -53,7 +53,7 @@ type VerdictRound struct {
 	Omega     float64
 	Unequal   bool
 	ZMax      float64
-	Flagged   int     // sites flagged at the default level
+	Flagged   int // sites flagged at the default level
 }
 
 // CalibrateVerdicts runs the clean rounds. Round r draws everything from
