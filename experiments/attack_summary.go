@@ -72,9 +72,9 @@ func SummarizeAttack(c Table2Config, reps []Table2Rep) []AttackRow {
 		row.AREDRecall /= n
 		row.AREDHonestFlagRate /= n
 		row.CoatByzantineRate /= n
-		row.AREDMinusOracleMedian = quartiles(margins)[1]
+		row.AREDMinusOracleMedian = Quartiles(margins)[1]
 		for m, v := range ari {
-			row.Median[m] = quartiles(v)[1]
+			row.Median[m] = Quartiles(v)[1]
 		}
 		out = append(out, row)
 	}

@@ -115,11 +115,4 @@ func TestReproduceResumesToTheSameCSV(t *testing.T) {
 	if !strings.Contains(md.String(), "| Oracle | ARED | CRED | TRIM | COAT | GMR |") {
 		t.Fatalf("markdown header:\n%s", md.String())
 	}
-	png := filepath.Join(t.TempDir(), "box.png")
-	if err := PlotTable2(png, full, "mini"); err != nil {
-		t.Fatal(err)
-	}
-	if st, err := os.Stat(png); err != nil || st.Size() < 1000 {
-		t.Fatalf("plot: %v", err)
-	}
 }

@@ -98,7 +98,7 @@ func SummarizeSimulation(c SimConfig, reps []SimRep) []SimSummaryRow {
 			if a == nil {
 				continue
 			}
-			row := SimSummaryRow{SimCellKey: k, Method: m, Reps: len(a.w1), W1: quartiles(a.w1), ARI: quartiles(a.ari),
+			row := SimSummaryRow{SimCellKey: k, Method: m, Reps: len(a.w1), W1: Quartiles(a.w1), ARI: Quartiles(a.ari),
 				FlagRate: a.flag / float64(a.counts), CaughtRate: math.NaN()}
 			if a.withByz > 0 {
 				row.CaughtRate = a.caught / float64(a.withByz)
@@ -109,7 +109,10 @@ func SummarizeSimulation(c SimConfig, reps []SimRep) []SimSummaryRow {
 	return out
 }
 
-func quartiles(v []float64) [3]float64 {
+// Quartiles returns the first quartile, the median and the third quartile
+// of v (linear interpolation between order statistics), as summary.csv
+// and the tables report them. v is not modified.
+func Quartiles(v []float64) [3]float64 {
 	s := append([]float64(nil), v...)
 	sort.Float64s(s)
 	return [3]float64{stat.Quantile(0.25, stat.LinInterp, s, nil), stat.Quantile(0.5, stat.LinInterp, s, nil),
@@ -191,7 +194,7 @@ func WriteSimMarkdown(w io.Writer, rows []SimSummaryRow, reps int, title, comman
 			failure = c.key.Failure
 			fmt.Fprintf(&b, "\n## %s failure\n\n| α | m | n | MaxOmega |", failure)
 			for _, m := range server.Methods() {
-				fmt.Fprintf(&b, " %s |", displayName(m))
+				fmt.Fprintf(&b, " %s |", DisplayName(m))
 			}
 			b.WriteString(" ARED flagged / caught |\n|---|---|---|---|")
 			for range server.Methods() {

@@ -3,8 +3,6 @@ package experiments
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -63,22 +61,6 @@ func TestSimulateResumesToTheSameCSV(t *testing.T) {
 	other.Config.Seed++
 	if _, err := Simulate(context.Background(), other, dir, Options{}); err == nil {
 		t.Error("a different experiment resumed from the folder")
-	}
-	for _, m := range []SimMetric{MetricW1, MetricARI} {
-		path := filepath.Join(t.TempDir(), string(m)+".png")
-		if err := PlotSimulation(path, setup.Config, full, m, "test"); err != nil {
-			t.Fatal(err)
-		}
-		if st, err := os.Stat(path); err != nil || st.Size() < 1000 {
-			t.Errorf("plot %s: %v", m, err)
-		}
-		zoom := filepath.Join(t.TempDir(), string(m)+"-zoom.png")
-		if err := PlotSimulationZoom(zoom, setup.Config, full, m, "test"); err != nil {
-			t.Fatal(err)
-		}
-		if st, err := os.Stat(zoom); err != nil || st.Size() < 1000 {
-			t.Errorf("zoomed plot %s: %v", m, err)
-		}
 	}
 }
 

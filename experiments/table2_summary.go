@@ -88,7 +88,7 @@ func SummarizeTable2(reps []Table2Rep, machines int) []AlphaSummary {
 		s := byAlpha[alpha]
 		row := AlphaSummary{Alpha: alpha, Cells: map[server.Method]Cell{}}
 		for m, v := range s.ari {
-			q := quartiles(v)
+			q := Quartiles(v)
 			row.Cells[m] = Cell{Median: q[1], IQR: q[2] - q[0], N: len(v)}
 		}
 		n := float64(s.n)
@@ -115,7 +115,7 @@ func WriteTable2Markdown(w io.Writer, rows []AlphaSummary, reps int, title, comm
 	fmt.Fprintf(&b, "Median (IQR) ARI on the digits test set over %s.\n\n", plural.Count(reps, "repetition"))
 	b.WriteString("| α |")
 	for _, m := range server.Methods() {
-		fmt.Fprintf(&b, " %s |", displayName(m))
+		fmt.Fprintf(&b, " %s |", DisplayName(m))
 	}
 	b.WriteString("\n|---|")
 	for range server.Methods() {
@@ -149,7 +149,9 @@ func WriteTable2Markdown(w io.Writer, rows []AlphaSummary, reps int, title, comm
 	return err
 }
 
-func displayName(m server.Method) string {
+// DisplayName is a method's name in the tables and plots: Oracle, and the
+// others in capitals (ARED, CRED, TRIM, COAT, GMR).
+func DisplayName(m server.Method) string {
 	if m == server.Oracle {
 		return "Oracle"
 	}

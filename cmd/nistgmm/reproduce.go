@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/nistgmm/nistgmm/experiments"
+	"github.com/nistgmm/nistgmm/experiments/plots"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
 	"github.com/nistgmm/nistgmm/internal/plural"
 )
@@ -118,7 +119,7 @@ func writeTable2(dir string, setup experiments.Table2Setup, results []experiment
 	return writeOutputs(dir, command, []output{
 		{name: "table2.md", text: func(w io.Writer) error { return experiments.WriteTable2Markdown(w, rows, len(results), title, command) }},
 		{name: "table2.csv", text: func(w io.Writer) error { return experiments.WriteTable2CSV(w, results) }},
-		{name: "table2.png", image: func(path string) error { return experiments.PlotTable2(path, results, title) }},
+		{name: "table2.png", image: func(path string) error { return plots.PlotTable2(path, results, title) }},
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 
 	"github.com/nistgmm/nistgmm/experiments"
+	"github.com/nistgmm/nistgmm/experiments/plots"
 	"github.com/nistgmm/nistgmm/federated/adversary"
 	"github.com/nistgmm/nistgmm/federated/estimates"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
@@ -78,7 +79,7 @@ func cmdScale(ctx context.Context, args []string) error {
 	return writeOutputs(*out, commandLine(), []output{
 		{name: "scale.csv", text: func(w io.Writer) error { return experiments.WriteScaleCSV(w, rows) }},
 		{name: "scale.md", text: func(w io.Writer) error { return experiments.WriteScaleMarkdown(w, c, rows, commandLine()) }},
-		{name: "scale.png", image: func(path string) error { return experiments.PlotScale(path, rows, title) }},
+		{name: "scale.png", image: func(path string) error { return plots.PlotScale(path, rows, title) }},
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/nistgmm/nistgmm/experiments"
+	"github.com/nistgmm/nistgmm/experiments/plots"
 	"github.com/nistgmm/nistgmm/federated/adversary"
 	"github.com/nistgmm/nistgmm/internal/plural"
 )
@@ -164,14 +165,14 @@ func writeSimulation(dir string, setup experiments.SimSetup, results []experimen
 		{name: "reps.csv", text: func(w io.Writer) error { return experiments.WriteSimRepsCSV(w, results) }},
 		{name: "summary.md", text: func(w io.Writer) error { return experiments.WriteSimMarkdown(w, rows, len(results), title, command) }},
 	}
-	for _, m := range []experiments.SimMetric{experiments.MetricW1, experiments.MetricARI} {
+	for _, m := range []plots.SimMetric{plots.MetricW1, plots.MetricARI} {
 		name := strings.ToUpper(string(m))
 		outs = append(outs,
 			output{name: string(m) + ".png", image: func(path string) error {
-				return experiments.PlotSimulation(path, c, results, m, title+": "+name)
+				return plots.PlotSimulation(path, c, results, m, title+": "+name)
 			}},
 			output{name: string(m) + "-zoom.png", image: func(path string) error {
-				return experiments.PlotSimulationZoom(path, c, results, m, title+": "+name+", zoom on the methods near the best")
+				return plots.PlotSimulationZoom(path, c, results, m, title+": "+name+", zoom on the methods near the best")
 			}})
 	}
 	if err := writeOutputs(dir, command, outs); err != nil {

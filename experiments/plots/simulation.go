@@ -1,4 +1,4 @@
-package experiments
+package plots
 
 import (
 	"fmt"
@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
+	"github.com/nistgmm/nistgmm/experiments"
 	"github.com/nistgmm/nistgmm/federated/adversary"
 	"github.com/nistgmm/nistgmm/federated/server"
 )
@@ -32,16 +33,16 @@ type simLayout struct {
 	failures []adversary.Failure
 	cols     []string
 	groups   []string
-	col      func(SimResult) string
-	group    func(SimResult) string
+	col      func(experiments.SimResult) string
+	group    func(experiments.SimResult) string
 }
 
-func newSimLayout(c SimConfig, reps []SimRep) simLayout {
+func newSimLayout(c experiments.SimConfig, reps []experiments.SimRep) simLayout {
 	type axis struct {
-		label func(SimResult) string
+		label func(experiments.SimResult) string
 		n     int
 	}
-	distinct := func(f func(SimResult) string) int {
+	distinct := func(f func(experiments.SimResult) string) int {
 		seen := map[string]bool{}
 		for _, rep := range reps {
 			for _, r := range rep.Results {
@@ -50,17 +51,17 @@ func newSimLayout(c SimConfig, reps []SimRep) simLayout {
 		}
 		return len(seen)
 	}
-	mLabel := func(r SimResult) string {
+	mLabel := func(r experiments.SimResult) string {
 		if c.NTotal > 0 {
 			return fmt.Sprintf("m = %d (n = %d)", r.M, r.N)
 		}
 		return fmt.Sprintf("m = %d", r.M)
 	}
 	axes := []axis{
-		{label: func(r SimResult) string { return fmt.Sprintf("α = %.1f", r.Alpha) }},
+		{label: func(r experiments.SimResult) string { return fmt.Sprintf("α = %.1f", r.Alpha) }},
 		{label: mLabel},
-		{label: func(r SimResult) string { return fmt.Sprintf("n = %d", r.N) }},
-		{label: func(r SimResult) string { return fmt.Sprintf("MaxOmega = %.2f", r.MaxOmega) }},
+		{label: func(r experiments.SimResult) string { return fmt.Sprintf("n = %d", r.N) }},
+		{label: func(r experiments.SimResult) string { return fmt.Sprintf("MaxOmega = %.2f", r.MaxOmega) }},
 	}
 	if c.NTotal > 0 {
 		axes = append(axes[:2], axes[3]) // n follows m
@@ -72,12 +73,12 @@ func newSimLayout(c SimConfig, reps []SimRep) simLayout {
 		}
 	}
 	l := simLayout{failures: c.Failures}
-	l.col = func(SimResult) string { return "" }
-	l.group = func(SimResult) string { return "" }
+	l.col = func(experiments.SimResult) string { return "" }
+	l.group = func(experiments.SimResult) string { return "" }
 	if len(varying) > 0 {
 		l.col = varying[0].label
 		rest := varying[1:]
-		l.group = func(r SimResult) string {
+		l.group = func(r experiments.SimResult) string {
 			parts := make([]string, len(rest))
 			for i, a := range rest {
 				parts[i] = a.label(r)
@@ -90,7 +91,7 @@ func newSimLayout(c SimConfig, reps []SimRep) simLayout {
 		label string
 		key   [4]float64
 	}
-	collect := func(f func(SimResult) string) []string {
+	collect := func(f func(experiments.SimResult) string) []string {
 		seen := map[string][4]float64{}
 		for _, rep := range reps {
 			for _, r := range rep.Results {
@@ -123,7 +124,7 @@ func newSimLayout(c SimConfig, reps []SimRep) simLayout {
 
 // PlotSimulation draws the repetitions' metric as box plots laid out like
 // the paper's Figures 2-5 (W1) or 7-10 (ARI) and saves a PNG.
-func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, title string) error {
+func PlotSimulation(path string, c experiments.SimConfig, reps []experiments.SimRep, metric SimMetric, title string) error {
 	return plotSimulation(path, c, reps, metric, title, false)
 }
 
@@ -132,11 +133,11 @@ func PlotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, t
 // 0.01 of the largest median ARI, each as its median and interquartile
 // range on a linear axis, so that methods that differ by a few thousandths
 // are told apart; the others are left out of the panel.
-func PlotSimulationZoom(path string, c SimConfig, reps []SimRep, metric SimMetric, title string) error {
+func PlotSimulationZoom(path string, c experiments.SimConfig, reps []experiments.SimRep, metric SimMetric, title string) error {
 	return plotSimulation(path, c, reps, metric, title, true)
 }
 
-func plotSimulation(path string, c SimConfig, reps []SimRep, metric SimMetric, title string, zoom bool) error {
+func plotSimulation(path string, c experiments.SimConfig, reps []experiments.SimRep, metric SimMetric, title string, zoom bool) error {
 	l := newSimLayout(c, reps)
 	if len(l.cols) == 0 {
 		return fmt.Errorf("plot: no results to draw")
@@ -274,7 +275,7 @@ func drawHeader(dc draw.Canvas, width, height, headerH vg.Length, title string) 
 		path.Line(vg.Point{X: x, Y: y + sq/2})
 		path.Close()
 		dc.Fill(path)
-		dc.FillText(label, vg.Point{X: x + sq + vg.Points(3), Y: y}, displayName(m))
+		dc.FillText(label, vg.Point{X: x + sq + vg.Points(3), Y: y}, experiments.DisplayName(m))
 		x += entry
 	}
 }
@@ -292,7 +293,7 @@ func addZoomedGroup(p *plot.Plot, byMethod map[server.Method]plotter.Values, met
 		if len(v) == 0 {
 			continue
 		}
-		q[m] = quartiles(v)
+		q[m] = experiments.Quartiles(v)
 		if metric == MetricARI {
 			best = math.Max(best, q[m][1])
 		} else {

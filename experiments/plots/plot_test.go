@@ -1,4 +1,4 @@
-package experiments
+package plots
 
 import (
 	"fmt"
@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/nistgmm/nistgmm/experiments"
 	"github.com/nistgmm/nistgmm/federated/server"
 )
 
@@ -37,18 +38,18 @@ func TestFewValuesAreDotsNotDashes(t *testing.T) {
 
 // syntheticReps returns n repetitions with every method at every alpha of
 // Table 2, ARIs spread between 0.6 and 0.97.
-func syntheticReps(n int) []Table2Rep {
-	var reps []Table2Rep
+func syntheticReps(n int) []experiments.Table2Rep {
+	var reps []experiments.Table2Rep
 	for r := 0; r < n; r++ {
-		rep := Table2Rep{Rep: r}
+		rep := experiments.Table2Rep{Rep: r}
 		for ai, a := range []float64{0, 0.1, 0.2, 0.3, 0.4} {
-			ar := AlphaResult{Alpha: a}
+			ar := experiments.AlphaResult{Alpha: a}
 			for mi, m := range server.Methods() {
 				ari := 0.97 - 0.001*float64(mi) - 0.0005*float64(r%3)
 				if m == server.GMR {
 					ari -= 0.09 * float64(ai)
 				}
-				ar.Methods = append(ar.Methods, MethodResult{Method: m, ARI: ari})
+				ar.Methods = append(ar.Methods, experiments.MethodResult{Method: m, ARI: ari})
 			}
 			rep.Alphas = append(rep.Alphas, ar)
 		}
@@ -194,7 +195,7 @@ func labDistance(a, b [3]float64) float64 {
 
 // scale.png labels every machine count, not only the powers of ten.
 func TestScaleTicksLabelEveryM(t *testing.T) {
-	rows := []ScaleRow{{M: 1000}, {M: 3000}, {M: 10000}, {M: 30000}}
+	rows := []experiments.ScaleRow{{M: 1000}, {M: 3000}, {M: 10000}, {M: 30000}}
 	var labels []string
 	for _, tick := range machineTicks(rows) {
 		if tick.Label != "" {
