@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -19,24 +20,25 @@ type subcommand struct {
 
 // runSub dispatches args[0] among subs of command name.
 func runSub(ctx context.Context, name string, subs map[string]subcommand, order []string, args []string) error {
-	help := func() {
-		fmt.Fprintf(os.Stderr, "usage: nistgmm %s <%s> [flags]\n\n", name, strings.Join(order, "|"))
+	help := func(w io.Writer) {
+		fmt.Fprintf(w, "usage: nistgmm %s <%s> [flags]\n\n", name, strings.Join(order, "|"))
 		for _, s := range order {
-			fmt.Fprintf(os.Stderr, "  %-10s %s\n", s, subs[s].summary)
+			fmt.Fprintf(w, "  %-10s %s\n", s, subs[s].summary)
 		}
-		fmt.Fprintf(os.Stderr, "\n'nistgmm %s <verb> -h' lists a verb's flags.\n", name)
+		fmt.Fprintf(w, "\n'nistgmm %s <verb> -h' lists a verb's flags.\n", name)
 	}
 	if len(args) == 0 {
-		help()
+		help(os.Stderr)
 		return fmt.Errorf("%s needs one of %s", name, strings.Join(order, ", "))
 	}
 	if a := args[0]; a == "-h" || a == "--help" || a == "help" {
-		help()
+		// Asked-for help is the command's output: stdout, exit 0.
+		help(os.Stdout)
 		return errHelp
 	}
 	s, ok := subs[args[0]]
 	if !ok {
-		help()
+		help(os.Stderr)
 		return fmt.Errorf("unknown verb %q: want one of %s", args[0], strings.Join(order, ", "))
 	}
 	return s.run(ctx, args[1:])
