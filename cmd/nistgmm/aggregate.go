@@ -13,6 +13,7 @@ import (
 	"github.com/nistgmm/nistgmm/federated/server"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
 	"github.com/nistgmm/nistgmm/internal/plural"
+	"github.com/nistgmm/nistgmm/internal/prettyjson"
 )
 
 func cmdAggregate(ctx context.Context, args []string) error {
@@ -100,7 +101,7 @@ func cmdAggregate(ctx context.Context, args []string) error {
 			return err
 		}
 		if *pretty {
-			return prettyJSON(w, doc)
+			return prettyjson.Write(w, doc)
 		}
 		_, err = w.Write(append(doc, '\n'))
 		return err

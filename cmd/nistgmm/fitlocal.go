@@ -13,6 +13,7 @@ import (
 	"github.com/nistgmm/nistgmm/federated/mixture"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
 	"github.com/nistgmm/nistgmm/internal/plural"
+	"github.com/nistgmm/nistgmm/internal/prettyjson"
 )
 
 func cmdFitLocal(ctx context.Context, args []string) error {
@@ -125,7 +126,7 @@ func encodeEstimates(w io.Writer, ests []estimates.Estimate, pretty bool) error 
 	if err := estimates.EncodeEstimates(&buf, ests); err != nil {
 		return err
 	}
-	return prettyJSON(w, buf.Bytes())
+	return prettyjson.Write(w, buf.Bytes())
 }
 
 // setPenalty applies a --penalty-scale value: auto or a number > 0.
