@@ -131,7 +131,7 @@ func aggregateSummary(rep *server.Report, dest string) string {
 	search, _, _ := strings.Cut(rep.CentreSearch, ";")
 	flagged := ""
 	if len(rep.Flagged) > 0 {
-		flagged = " (" + quotedIDs(rep.Flagged, maxNamedIDs, estimates.QuoteID) + ")"
+		flagged = " (" + estimates.QuoteIDs(rep.Flagged, maxNamedIDs) + ")"
 	}
 	return fmt.Sprintf("%s over %s: kept %d, flagged %d%s, invalid %d; COAT %s (%s), radius %.6g -> %s",
 		rep.Method, plural.Count(len(rep.IDs)+len(rep.Invalid), "machine"), len(rep.Kept), len(rep.Flagged), flagged, len(rep.Invalid),

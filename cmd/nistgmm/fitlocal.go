@@ -100,7 +100,7 @@ func cmdFitLocal(ctx context.Context, args []string) error {
 	// column that should not have been a feature shows in d.
 	fmt.Fprintf(os.Stderr, "%s: fitted K = %d components (%s) to %s x %s%s; penalty c = %g, %s (%s), penalized "+
 		"log-likelihood %.2f; %s holds %s\n",
-		estimates.QuoteID(*id), *k, kFrom, plural.Count(n, "observation"), plural.Count(d, "feature"), describeColumns(tab),
+		estimates.QuoteID(*id), *k, kFrom, plural.Count(n, "observation"), plural.Count(d, "feature"), tab.DescribeColumns(),
 		info.PenaltyScale, plural.Count(info.Iterations, "EM iteration"), converged, info.PenalizedLogLik, *out, plural.Count(len(ests), "machine"))
 	return nil
 }
