@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/nistgmm/nistgmm/experiments/siteattack"
 	"github.com/nistgmm/nistgmm/features"
 	"github.com/nistgmm/nistgmm/federated/adversary"
 	"github.com/nistgmm/nistgmm/federated/mixture"
@@ -80,7 +81,7 @@ func cmdSite(ctx context.Context, args []string) error {
 	}
 	fitter := &site.Fitter{X: X, Restarts: *restarts, PenaltyScale: em.PenaltyScale, Seed: *seed, Logf: logf}
 	if fail != "" {
-		fitter.Byzantine = byzantineSite(fail)
+		fitter.Byzantine = siteattack.Estimator(fail)
 	}
 	client := &site.Client{API: api, Name: df.name, State: *state, Logf: logf}
 	var last uint64
