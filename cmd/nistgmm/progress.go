@@ -15,7 +15,18 @@ func newBar(total int, what string) (*progress.Report, func(int)) {
 	return progress.NewBar(total, what, quietProgress)
 }
 
-// newWorkBar is progress.NewWork, quiet with --quiet.
+// newWorkBar is progress.NewWork over an experiment's kinds of work, quiet
+// with --quiet.
 func newWorkBar(what string, reps int, kinds []experiments.WorkKind) (*progress.Report, func(experiments.Work)) {
-	return progress.NewWork(what, reps, kinds, quietProgress)
+	p, add := progress.NewWork(what, reps, workKinds(kinds), quietProgress)
+	return p, func(u experiments.Work) { add(u.Kind, u.Seconds) }
+}
+
+// workKinds are an experiment's kinds of work as progress counts them.
+func workKinds(kinds []experiments.WorkKind) []progress.Kind {
+	out := make([]progress.Kind, len(kinds))
+	for i, k := range kinds {
+		out[i] = progress.Kind{Name: k.Kind, PerRep: k.PerRep, Cost: k.Cost}
+	}
+	return out
 }

@@ -1,8 +1,9 @@
 // Package progress reports long work on stderr: a bar on a terminal, a
 // plain line now and then in a log, nothing when quiet. It estimates the
 // time left from the measured cost of the work done, not from the count of
-// units, whose costs differ. It knows nothing of command-line flags: the
-// caller says whether to be quiet.
+// units, whose costs differ. It knows nothing of command-line flags (the
+// caller says whether to be quiet) nor of the experiments (the caller
+// names the kinds of work and their costs).
 package progress
 
 import (
@@ -15,8 +16,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
-
-	"github.com/nistgmm/nistgmm/experiments"
 )
 
 // plainEvery is how often progress is reported as a plain line when
@@ -57,10 +56,18 @@ func NewBar(total int, what string, quiet bool) (*Report, func(int)) {
 	return p, p.Add
 }
 
+// Kind is one kind of work in a repetition: how many units a repetition
+// does and the guessed cost of a unit relative to the other kinds.
+type Kind struct {
+	Name   string
+	PerRep int
+	Cost   float64
+}
+
 // NewWork returns a progress report of reps repetitions, each doing the
-// kinds of work listed, and the function each unit of work reports to. A
-// quiet report shows nothing.
-func NewWork(what string, reps int, kinds []experiments.WorkKind, quiet bool) (*Report, func(experiments.Work)) {
+// kinds of work listed, and the function each finished unit of work
+// reports its kind and seconds to. A quiet report shows nothing.
+func NewWork(what string, reps int, kinds []Kind, quiet bool) (*Report, func(kind string, seconds float64)) {
 	var work []workTally
 	var names []string
 	total := 0
@@ -68,8 +75,8 @@ func NewWork(what string, reps int, kinds []experiments.WorkKind, quiet bool) (*
 		if k.PerRep == 0 {
 			continue
 		}
-		work = append(work, workTally{kind: k.Kind, total: reps * k.PerRep, cost: k.Cost})
-		names = append(names, k.Kind+"s")
+		work = append(work, workTally{kind: k.Name, total: reps * k.PerRep, cost: k.Cost})
+		names = append(names, k.Name+"s")
 		total += reps * k.PerRep
 	}
 	p := newReport(what, "steps ("+strings.Join(names, ", ")+")", work, quiet)
@@ -109,14 +116,15 @@ func (p *Report) Add(n int) {
 	p.advanced(n)
 }
 
-// AddWork counts one finished unit of work.
-func (p *Report) AddWork(u experiments.Work) {
+// AddWork counts one finished unit of work of the kind named, which took
+// seconds on its worker's goroutine.
+func (p *Report) AddWork(kind string, seconds float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i := range p.work {
-		if p.work[i].kind == u.Kind {
+		if p.work[i].kind == kind {
 			p.work[i].done++
-			p.work[i].seconds += u.Seconds
+			p.work[i].seconds += seconds
 		}
 	}
 	p.advanced(1)
