@@ -13,6 +13,7 @@ import (
 	"github.com/nistgmm/nistgmm/federated/server"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
 	"github.com/nistgmm/nistgmm/internal/plural"
+	"github.com/nistgmm/nistgmm/internal/prettyjson"
 )
 
 func cmdAggregate(ctx context.Context, args []string) error {
@@ -100,7 +101,7 @@ func cmdAggregate(ctx context.Context, args []string) error {
 			return err
 		}
 		if *pretty {
-			return prettyJSON(w, doc)
+			return prettyjson.Write(w, doc)
 		}
 		_, err = w.Write(append(doc, '\n'))
 		return err
@@ -130,7 +131,7 @@ func aggregateSummary(rep *server.Report, dest string) string {
 	search, _, _ := strings.Cut(rep.CentreSearch, ";")
 	flagged := ""
 	if len(rep.Flagged) > 0 {
-		flagged = " (" + quotedIDs(rep.Flagged, maxNamedIDs, estimates.QuoteID) + ")"
+		flagged = " (" + estimates.QuoteIDs(rep.Flagged, maxNamedIDs) + ")"
 	}
 	return fmt.Sprintf("%s over %s: kept %d, flagged %d%s, invalid %d; COAT %s (%s), radius %.6g -> %s",
 		rep.Method, plural.Count(len(rep.IDs)+len(rep.Invalid), "machine"), len(rep.Kept), len(rep.Flagged), flagged, len(rep.Invalid),

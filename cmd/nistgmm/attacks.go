@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/nistgmm/nistgmm/experiments"
+	"github.com/nistgmm/nistgmm/experiments/report"
 	"github.com/nistgmm/nistgmm/federated/adversary"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
 )
@@ -90,7 +91,7 @@ func cmdAttacks(ctx context.Context, args []string) error {
 				return err
 			}
 			title := fmt.Sprintf("%s attack (Byzantine n %s): %s distance, m=%d, n=%d per machine", f, describeN(n), c.Distance, c.Machines, c.NTotal/c.Machines)
-			if err := writeTable2(dir, setup, results, title, commandLine(), *parallel); err != nil {
+			if err := report.WriteTable2(dir, setup, results, title, commandLine(), *parallel, os.Stdout, os.Stderr); err != nil {
 				return err
 			}
 			rows = append(rows, experiments.SummarizeAttack(c, results)...)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nistgmm/nistgmm/dataset"
 	"github.com/nistgmm/nistgmm/features"
+	"github.com/nistgmm/nistgmm/internal/progress"
 	"github.com/nistgmm/nistgmm/models"
 )
 
@@ -49,7 +50,7 @@ func extract(ctx context.Context, job features.Job, modelPath string, summary io
 		return nil, err
 	}
 	defer m.Close()
-	var bar *progress
+	var bar *progress.Report
 	var add func(int)
 	job.Progress = func(set string, total int) {
 		if bar != nil {

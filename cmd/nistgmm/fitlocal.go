@@ -13,6 +13,7 @@ import (
 	"github.com/nistgmm/nistgmm/federated/mixture"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
 	"github.com/nistgmm/nistgmm/internal/plural"
+	"github.com/nistgmm/nistgmm/internal/prettyjson"
 )
 
 func cmdFitLocal(ctx context.Context, args []string) error {
@@ -99,7 +100,7 @@ func cmdFitLocal(ctx context.Context, args []string) error {
 	// column that should not have been a feature shows in d.
 	fmt.Fprintf(os.Stderr, "%s: fitted K = %d components (%s) to %s x %s%s; penalty c = %g, %s (%s), penalized "+
 		"log-likelihood %.2f; %s holds %s\n",
-		estimates.QuoteID(*id), *k, kFrom, plural.Count(n, "observation"), plural.Count(d, "feature"), describeColumns(tab),
+		estimates.QuoteID(*id), *k, kFrom, plural.Count(n, "observation"), plural.Count(d, "feature"), tab.DescribeColumns(),
 		info.PenaltyScale, plural.Count(info.Iterations, "EM iteration"), converged, info.PenalizedLogLik, *out, plural.Count(len(ests), "machine"))
 	return nil
 }
@@ -125,7 +126,7 @@ func encodeEstimates(w io.Writer, ests []estimates.Estimate, pretty bool) error 
 	if err := estimates.EncodeEstimates(&buf, ests); err != nil {
 		return err
 	}
-	return prettyJSON(w, buf.Bytes())
+	return prettyjson.Write(w, buf.Bytes())
 }
 
 // setPenalty applies a --penalty-scale value: auto or a number > 0.

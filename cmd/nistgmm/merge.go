@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nistgmm/nistgmm/experiments"
+	"github.com/nistgmm/nistgmm/experiments/report"
 )
 
 func cmdMerge(ctx context.Context, args []string) error {
@@ -37,7 +38,7 @@ func cmdMerge(ctx context.Context, args []string) error {
 		if err := experiments.WriteSimCheckpoint(*out, setup, results); err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
-		return writeSimulation(*out, setup, results, *title, command, 1)
+		return report.WriteSimulation(*out, setup, results, *title, command, 1, os.Stdout, os.Stderr)
 	}
 	setup, results, err := experiments.MergeTable2(fs.Args())
 	if err != nil {
@@ -46,5 +47,5 @@ func cmdMerge(ctx context.Context, args []string) error {
 	if err := experiments.WriteTable2Checkpoint(*out, setup, results); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
-	return writeTable2(*out, setup, results, *title, command, 1)
+	return report.WriteTable2(*out, setup, results, *title, command, 1, os.Stdout, os.Stderr)
 }

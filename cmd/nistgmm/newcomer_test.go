@@ -250,30 +250,18 @@ func TestFitLocalAndScoreReadCSV(t *testing.T) {
 	}
 }
 
-// In a log (stderr not a terminal) progress is plain lines, no carriage
-// returns; --quiet silences it.
-func TestProgressInALogIsPlainLines(t *testing.T) {
-	var buf strings.Builder
-	p, add := newBar(10, "work")
-	if p.bar != nil {
-		t.Skip("stderr is a terminal here")
-	}
-	p.w, p.every = &buf, 0
-	for i := 0; i < 10; i++ {
-		add(1)
-	}
-	p.Finish()
-	if strings.Contains(buf.String(), "\r") || !strings.Contains(buf.String(), "work: 10 of 10 done (100%)") {
-		t.Errorf("progress in a log:\n%q", buf.String())
-	}
-	quietProgress = true
+// --quiet silences progress: parseFlags sets quietProgress, which newBar
+// and newWorkBar pass on (the reports themselves are tested in
+// internal/progress).
+func TestQuietFlagSilencesProgress(t *testing.T) {
 	defer func() { quietProgress = false }()
-	if q, _ := newBar(10, "work"); q.w != nil || q.bar != nil {
-		t.Error("--quiet still reports progress")
-	}
 	fs := newFlagSet("run", "")
 	if err := parseFlags(fs, []string{"--quiet"}); err != nil || !quietProgress {
 		t.Errorf("--quiet: %v, quiet %v", err, quietProgress)
+	}
+	fs = newFlagSet("run", "")
+	if err := parseFlags(fs, nil); err != nil || quietProgress {
+		t.Errorf("no --quiet: %v, quiet %v", err, quietProgress)
 	}
 }
 

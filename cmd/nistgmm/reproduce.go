@@ -2,19 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 
 	"github.com/nistgmm/nistgmm/experiments"
-	"github.com/nistgmm/nistgmm/experiments/plots"
-	"github.com/nistgmm/nistgmm/internal/atomicfile"
+	"github.com/nistgmm/nistgmm/experiments/report"
 	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
@@ -55,7 +51,7 @@ func cmdReproduce(ctx context.Context, args []string) error {
 	}
 	setup := experiments.Table2Setup{Config: c, Reps: *reps, Features: source}
 	if *out == "" {
-		*out = defaultOut(setup)
+		*out = report.Table2Folder(setup)
 		if shard.Count > 1 {
 			*out = filepath.Join(*out, fmt.Sprintf("shard-%d-of-%d", shard.Index, shard.Count))
 		}
@@ -68,7 +64,7 @@ func cmdReproduce(ctx context.Context, args []string) error {
 	if err != nil || !summarize {
 		return err
 	}
-	return writeTable2(*out, setup, results, *title, commandLine(), *parallel)
+	return report.WriteTable2(*out, setup, results, *title, commandLine(), *parallel, os.Stdout, os.Stderr)
 }
 
 // runRepetitions runs the shard's unfinished repetitions of an experiment
@@ -93,7 +89,7 @@ func runRepetitions[R any](shard experiments.Shard, reps, done int, work []exper
 	if shard.Count <= 1 {
 		return results, true, nil
 	}
-	if err := writeCommand(out, commandLine()); err != nil {
+	if err := report.WriteCommand(out, commandLine()); err != nil {
 		return nil, false, err
 	}
 	fmt.Fprintf(os.Stderr, "shard %d of %d: %s in %s; when every shard is done: nistgmm merge --out DIR SHARD-FOLDERS...\n",
@@ -103,48 +99,3 @@ func runRepetitions[R any](shard experiments.Shard, reps, done int, work []exper
 
 // commandLine is the command as typed, for command.txt.
 func commandLine() string { return "nistgmm " + strings.Join(os.Args[1:], " ") }
-
-// writeTable2 writes table2.md, table2.csv, table2.png and command.txt in
-// dir and prints the table on stdout.
-func writeTable2(dir string, setup experiments.Table2Setup, results []experiments.Table2Rep, title, command string, parallel int) error {
-	c := setup.Config
-	if title == "" {
-		title = fmt.Sprintf("Table 2: %s distance, m=%d, n=%d per machine, %s failures", c.Distance, c.Machines, c.NTotal/c.Machines, c.Failure)
-	}
-	rows := experiments.SummarizeTable2(results, c.Machines)
-	experiments.WriteTable2Markdown(os.Stdout, rows, len(results), title, "")
-	t := experiments.MeanTable2Timing(results)
-	fmt.Fprintf(os.Stderr, "\nmean seconds per repetition (one goroutine each, %d at once): local fits %.1f, Byzantine fits %.1f, aggregation %.1f, total %.1f\n",
-		parallel, t.HonestFits, t.LetterFits, t.Aggregation, t.Total)
-	return writeOutputs(dir, command, []output{
-		{name: "table2.md", text: func(w io.Writer) error { return experiments.WriteTable2Markdown(w, rows, len(results), title, command) }},
-		{name: "table2.csv", text: func(w io.Writer) error { return experiments.WriteTable2CSV(w, results) }},
-		{name: "table2.png", image: func(path string) error { return plots.PlotTable2(path, results, title) }},
-	})
-}
-
-func writeCommand(dir, command string) error {
-	return atomicfile.WriteFile(filepath.Join(dir, "command.txt"), func(w io.Writer) error {
-		_, err := io.WriteString(w, command+"\n")
-		return err
-	})
-}
-
-// defaultOut names an output folder after the configuration, so that two
-// different experiments never share a checkpoint and the same command
-// always resumes its own.
-func defaultOut(setup experiments.Table2Setup) string {
-	s := setup
-	s.Reps, s.Config.Workers = 0, 0
-	c := setup.Config
-	return runFolder(fmt.Sprintf("%s-n%d-%s", c.Distance, c.NTotal/c.Machines, c.Failure), s)
-}
-
-// runFolder is runs/<name>-<hash of what the run computes>: the same
-// command always resumes its own folder, and two experiments never share
-// one.
-func runFolder(name string, setup any) string {
-	b, _ := json.Marshal(setup)
-	sum := sha256.Sum256(b)
-	return filepath.Join("runs", fmt.Sprintf("%s-%x", name, sum[:4]))
-}

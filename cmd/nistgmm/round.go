@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,10 +10,10 @@ import (
 	"time"
 
 	"github.com/nistgmm/nistgmm/federated/server"
+	"github.com/nistgmm/nistgmm/federation/operator"
 	pb "github.com/nistgmm/nistgmm/federation/proto/v1"
 	"github.com/nistgmm/nistgmm/federation/site"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
-	"google.golang.org/grpc/status"
 )
 
 // dialFlags are how an operator or a site reaches the coordinator.
@@ -38,12 +36,13 @@ func (d *dialFlags) client() (pb.CoordinatorClient, func(), error) {
 	return pb.NewCoordinatorClient(conn), func() { conn.Close() }, nil
 }
 
-// grpcErr turns a refusal into its message.
-func grpcErr(what string, err error) error {
-	if s, ok := status.FromError(err); ok {
-		return fmt.Errorf("%s: %s (%s)", what, s.Message(), s.Code())
+// operator is client as an operator's.
+func (d *dialFlags) operator() (*operator.Client, func(), error) {
+	api, closeFn, err := d.client()
+	if err != nil {
+		return nil, nil, err
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return &operator.Client{API: api}, closeFn, nil
 }
 
 func cmdRound(ctx context.Context, args []string) error {
@@ -84,57 +83,26 @@ func roundOpen(ctx context.Context, args []string) error {
 	if _, err := server.ParseMethod(*method); err != nil {
 		return fmt.Errorf("--method: %w", err)
 	}
-	api, closeFn, err := df.client()
+	op, closeFn, err := df.operator()
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	now := time.Now()
-	info, err := api.OpenRound(ctx, &pb.OpenRoundRequest{Config: &pb.RoundConfig{K: uint32(*k), D: uint32(*d), Quorum: uint32(*quorum),
-		CommitDeadlineUnixMs: now.Add(*commitFor).UnixMilli(), RevealDeadlineUnixMs: now.Add(*commitFor + *revealFor).UnixMilli(),
-		Method: *method, Seed: *seed}})
+	info, err := op.Open(ctx, operator.RoundSpec{K: *k, D: *d, Quorum: *quorum, CommitFor: *commitFor, RevealFor: *revealFor,
+		Method: *method, Seed: *seed}, time.Now())
 	if err != nil {
-		return grpcErr("round open", err)
+		return err
 	}
 	fmt.Printf("round %d open: K = %d, d = %d, quorum %d, commits until %s, reveals until %s\n", info.RoundId, *k, *d, *quorum,
 		time.UnixMilli(info.Config.CommitDeadlineUnixMs).UTC().Format(time.RFC3339), time.UnixMilli(info.Config.RevealDeadlineUnixMs).UTC().Format(time.RFC3339))
 	if !*wait {
 		return nil
 	}
-	for {
-		got, err := api.GetRound(ctx, &pb.GetRoundRequest{RoundId: info.RoundId})
-		if err != nil && !site.Retryable(err) {
-			return grpcErr("round status", err)
-		}
-		if err == nil && got.Phase >= pb.Phase_PHASE_DONE {
-			printRound(got)
-			if got.Phase == pb.Phase_PHASE_FAILED {
-				return fmt.Errorf("round %d failed: %s", got.RoundId, got.Error)
-			}
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
+	got, err := op.Wait(ctx, info.RoundId)
+	if got != nil {
+		operator.WriteRound(os.Stdout, got)
 	}
-}
-
-func printRound(info *pb.RoundInfo) {
-	fmt.Printf("round %d: %s, %d committed, %d revealed", info.RoundId, phaseName(info.Phase), info.Committed, info.Revealed)
-	if info.Error != "" {
-		fmt.Printf(" (%s)", info.Error)
-	}
-	fmt.Println()
-	for _, s := range info.Sites {
-		fmt.Printf("  %-20s %-10s %s\n", s.SiteId, s.State, s.Reason)
-	}
-}
-
-func phaseName(p pb.Phase) string {
-	return map[pb.Phase]string{pb.Phase_PHASE_COMMIT: "commit", pb.Phase_PHASE_REVEAL: "reveal", pb.Phase_PHASE_AGGREGATING: "aggregating",
-		pb.Phase_PHASE_DONE: "done", pb.Phase_PHASE_FAILED: "failed"}[p]
+	return err
 }
 
 func roundStatus(ctx context.Context, args []string) error {
@@ -148,16 +116,16 @@ func roundStatus(ctx context.Context, args []string) error {
 	if err := required(fs, "pki"); err != nil {
 		return err
 	}
-	api, closeFn, err := df.client()
+	op, closeFn, err := df.operator()
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	info, err := api.GetRound(ctx, &pb.GetRoundRequest{RoundId: *id})
+	info, err := op.Status(ctx, *id)
 	if err != nil {
-		return grpcErr("round status", err)
+		return err
 	}
-	printRound(info)
+	operator.WriteRound(os.Stdout, info)
 	return nil
 }
 
@@ -181,24 +149,20 @@ func roundResult(ctx context.Context, args []string) error {
 	if err := required(fs, "pki"); err != nil {
 		return err
 	}
-	api, closeFn, err := df.client()
+	op, closeFn, err := df.operator()
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	res, err := api.GetResult(ctx, &pb.GetResultRequest{RoundId: *id})
+	res, err := op.Result(ctx, *id)
 	if err != nil {
-		return grpcErr("round result", err)
-	}
-	var rep server.Report
-	if err := json.Unmarshal(res.ReportJson, &rep); err != nil {
-		return fmt.Errorf("round %d's report does not decode: %w", res.RoundId, err)
-	}
-	if err := writeOut(*out, res.ReportJson); err != nil {
 		return err
 	}
-	if *out != "" {
-		fmt.Fprintf(os.Stderr, "round %d: %s, kept %d, flagged %d, invalid %d -> %s\n", res.RoundId, rep.Method, len(rep.Kept), len(rep.Flagged), len(rep.Invalid), *out)
+	if err := writeOut(*out, res.JSON); err != nil {
+		return err
+	}
+	if rep := res.Report; *out != "" {
+		fmt.Fprintf(os.Stderr, "round %d: %s, kept %d, flagged %d, invalid %d -> %s\n", res.Round, rep.Method, len(rep.Kept), len(rep.Flagged), len(rep.Invalid), *out)
 	}
 	return nil
 }
@@ -218,16 +182,16 @@ func roundEstimates(ctx context.Context, args []string) error {
 	if *id == 0 {
 		return errors.New("--round: give the round's id")
 	}
-	api, closeFn, err := df.client()
+	op, closeFn, err := df.operator()
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	res, err := api.GetEstimates(ctx, &pb.GetEstimatesRequest{RoundId: *id})
+	doc, err := op.Estimates(ctx, *id)
 	if err != nil {
-		return grpcErr("round estimates", err)
+		return err
 	}
-	return writeOut(*out, res.EstimatesJson)
+	return writeOut(*out, doc)
 }
 
 func roundBackup(ctx context.Context, args []string) error {
@@ -241,29 +205,18 @@ func roundBackup(ctx context.Context, args []string) error {
 	if err := required(fs, "pki", "out"); err != nil {
 		return err
 	}
-	api, closeFn, err := df.client()
+	op, closeFn, err := df.operator()
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	stream, err := api.Backup(ctx, &pb.BackupRequest{})
+	db, err := op.Backup(ctx)
 	if err != nil {
-		return grpcErr("round backup", err)
-	}
-	var buf bytes.Buffer
-	for {
-		chunk, err := stream.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return grpcErr("round backup", err)
-		}
-		buf.Write(chunk.Data)
-	}
-	if err := atomicfile.WriteFile(*out, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "backup: %d bytes -> %s\n", buf.Len(), *out)
+	if err := atomicfile.WriteFile(*out, func(w io.Writer) error { _, err := w.Write(db); return err }); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "backup: %d bytes -> %s\n", len(db), *out)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/nistgmm/nistgmm/experiments"
+	"github.com/nistgmm/nistgmm/experiments/report"
 	"github.com/nistgmm/nistgmm/federated/divergence"
 	"github.com/nistgmm/nistgmm/federated/estimates"
 	"github.com/nistgmm/nistgmm/internal/atomicfile"
@@ -51,7 +52,7 @@ func cmdRun(ctx context.Context, args []string) error {
 		}
 	}
 	if *asJSON {
-		doc, err := runJSON(c, ef.loadedDir, ef.loadedModel, a, res.Timing)
+		doc, err := report.RunJSON(c, ef.loadedDir, ef.loadedModel, a, res.Timing)
 		if err != nil {
 			return err
 		}
@@ -97,55 +98,4 @@ func cmdRun(ctx context.Context, args []string) error {
 	fmt.Printf("local fits %.1fs, Byzantine fits %.1fs, aggregation and scoring %.1fs\n",
 		res.Timing.HonestFits, res.Timing.LetterFits, res.Timing.Aggregation)
 	return nil
-}
-
-// runJSON is run's result for --json: the configuration with the penalty
-// scale "auto" when each machine chooses it, the features' folder and model
-// apart, and machines named as in the text output (m41, not 41).
-func runJSON(c experiments.Table2Config, dir, model string, a experiments.AlphaResult, timing experiments.Timing) (map[string]any, error) {
-	toMap := func(v any) (map[string]any, error) {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, err
-		}
-		var m map[string]any
-		return m, json.Unmarshal(b, &m)
-	}
-	cfg, err := toMap(c)
-	if err != nil {
-		return nil, err
-	}
-	if c.PenaltyScale == 0 {
-		cfg["penalty_scale"] = "auto"
-	}
-	res, err := toMap(a)
-	if err != nil {
-		return nil, err
-	}
-	names := func(idx []int) []string {
-		out := []string{}
-		for _, i := range idx {
-			out = append(out, experiments.MachineName(i))
-		}
-		return out
-	}
-	res["byzantine"] = names(a.Byzantine)
-	res["coat"] = experiments.MachineName(a.Coat)
-	dist := map[string]float64{}
-	for i, v := range a.CoatDistances {
-		if v >= 0 {
-			dist[experiments.MachineName(i)] = v
-		}
-	}
-	res["coat_distances"] = dist
-	methods, _ := res["methods"].([]any)
-	for j, m := range a.Methods {
-		mm := methods[j].(map[string]any)
-		mm["kept"], mm["flagged"] = names(m.Kept), names(m.Flagged)
-	}
-	tm, err := toMap(timing)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"config": cfg, "features": map[string]string{"folder": dir, "model_sha256": model}, "result": res, "timing": tm}, nil
 }

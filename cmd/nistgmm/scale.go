@@ -1,19 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 
 	"github.com/nistgmm/nistgmm/experiments"
-	"github.com/nistgmm/nistgmm/experiments/plots"
+	"github.com/nistgmm/nistgmm/experiments/report"
 	"github.com/nistgmm/nistgmm/federated/adversary"
 	"github.com/nistgmm/nistgmm/federated/estimates"
-	"github.com/nistgmm/nistgmm/internal/atomicfile"
 )
 
 // cmdScale measures ARED's time, peak memory and detection against the
@@ -66,7 +62,7 @@ func cmdScale(ctx context.Context, args []string) error {
 	var save func(int, []estimates.Estimate, []int) error
 	if *write {
 		save = func(m int, ests []estimates.Estimate, byz []int) error {
-			return writeScaleEstimates(*out, m, ests, byz)
+			return report.WriteScaleEstimates(*out, m, ests, byz)
 		}
 	}
 	rows, err := experiments.RunScale(ctx, c, func() { add(1) }, save)
@@ -74,34 +70,5 @@ func cmdScale(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	title := fmt.Sprintf("ARED against m (K = %d, d = %d, n = %d, alpha = %.2f)", c.K, c.Dim, c.N, c.Alpha)
-	experiments.WriteScaleMarkdown(os.Stdout, c, rows, "")
-	return writeOutputs(*out, commandLine(), []output{
-		{name: "scale.csv", text: func(w io.Writer) error { return experiments.WriteScaleCSV(w, rows) }},
-		{name: "scale.md", text: func(w io.Writer) error { return experiments.WriteScaleMarkdown(w, c, rows, commandLine()) }},
-		{name: "scale.png", image: func(path string) error { return plots.PlotScale(path, rows, title) }},
-	})
-}
-
-// writeScaleEstimates writes one m's estimates and the ids of its
-// Byzantine machines (one per line) in dir.
-func writeScaleEstimates(dir string, m int, ests []estimates.Estimate, byz []int) error {
-	name := filepath.Join(dir, fmt.Sprintf("estimates-m%d.json", m))
-	if err := atomicfile.WriteFile(name, func(w io.Writer) error {
-		bw := bufio.NewWriterSize(w, 1<<20)
-		if err := estimates.EncodeEstimates(bw, ests); err != nil {
-			return err
-		}
-		return bw.Flush()
-	}); err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(filepath.Join(dir, fmt.Sprintf("byzantine-m%d.txt", m)), func(w io.Writer) error {
-		for _, b := range byz {
-			if _, err := fmt.Fprintln(w, ests[b].ID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return report.WriteScale(*out, c, rows, commandLine(), os.Stdout, os.Stderr)
 }

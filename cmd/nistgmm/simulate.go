@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,9 +11,8 @@ import (
 	"strings"
 
 	"github.com/nistgmm/nistgmm/experiments"
-	"github.com/nistgmm/nistgmm/experiments/plots"
+	"github.com/nistgmm/nistgmm/experiments/report"
 	"github.com/nistgmm/nistgmm/federated/adversary"
-	"github.com/nistgmm/nistgmm/internal/plural"
 )
 
 func cmdSimulate(ctx context.Context, args []string) error {
@@ -132,7 +130,7 @@ func cmdSimulate(ctx context.Context, args []string) error {
 	}
 	setup := experiments.SimSetup{Config: c, Reps: *reps}
 	if *out == "" {
-		*out = defaultSimOut(setup)
+		*out = report.SimFolder(setup)
 		if shard.Count > 1 {
 			*out = filepath.Join(*out, fmt.Sprintf("shard-%d-of-%d", shard.Index, shard.Count))
 		}
@@ -145,61 +143,7 @@ func cmdSimulate(ctx context.Context, args []string) error {
 	if err != nil || !summarize {
 		return err
 	}
-	return writeSimulation(*out, setup, results, *title, commandLine(), *parallel)
-}
-
-// writeSimulation writes summary.csv, reps.csv, summary.md, w1.png, ari.png
-// and command.txt in dir and prints the Markdown summary on stdout.
-func writeSimulation(dir string, setup experiments.SimSetup, results []experiments.SimRep, title, command string, parallel int) error {
-	c := setup.Config
-	if title == "" {
-		title = "Simulation study"
-		if c.Figure != 0 {
-			title = fmt.Sprintf("Figure %d (ARI: Figure %d)", c.Figure, c.Figure+5)
-		}
-		title += fmt.Sprintf(": d=%d, K=%d, %s distance, %s", c.Dim, c.K, c.Distance, plural.Count(len(results), "repetition"))
-	}
-	rows := experiments.SummarizeSimulation(c, results)
-	outs := []output{
-		{name: "summary.csv", text: func(w io.Writer) error { return experiments.WriteSimSummaryCSV(w, rows) }},
-		{name: "reps.csv", text: func(w io.Writer) error { return experiments.WriteSimRepsCSV(w, results) }},
-		{name: "summary.md", text: func(w io.Writer) error { return experiments.WriteSimMarkdown(w, rows, len(results), title, command) }},
-	}
-	for _, m := range []plots.SimMetric{plots.MetricW1, plots.MetricARI} {
-		name := strings.ToUpper(string(m))
-		outs = append(outs,
-			output{name: string(m) + ".png", image: func(path string) error {
-				return plots.PlotSimulation(path, c, results, m, title+": "+name)
-			}},
-			output{name: string(m) + "-zoom.png", image: func(path string) error {
-				return plots.PlotSimulationZoom(path, c, results, m, title+": "+name+", zoom on the methods near the best")
-			}})
-	}
-	if err := writeOutputs(dir, command, outs); err != nil {
-		return err
-	}
-	experiments.WriteSimMarkdown(os.Stdout, rows, len(results), title, "")
-	var fit, agg float64
-	for _, r := range results {
-		fit += r.FitSeconds
-		agg += r.AggregationSeconds
-	}
-	n := float64(max(len(results), 1))
-	fmt.Fprintf(os.Stderr, "\nmean seconds per repetition (one goroutine each, %d at once): local fits %.1f, aggregation and scoring %.1f\n",
-		parallel, fit/n, agg/n)
-	return nil
-}
-
-// defaultSimOut names the output folder after the grid, so that the same
-// command always resumes its own checkpoint.
-func defaultSimOut(setup experiments.SimSetup) string {
-	s := setup
-	s.Reps, s.Config.Workers = 0, 0
-	name := "sim"
-	if setup.Config.Figure != 0 {
-		name = fmt.Sprintf("sim-fig%d", setup.Config.Figure)
-	}
-	return runFolder(name, s)
+	return report.WriteSimulation(*out, setup, results, *title, commandLine(), *parallel, os.Stdout, os.Stderr)
 }
 
 func parseInts(flag, s string) ([]int, error) {

@@ -41,11 +41,11 @@ func cmdSimulateMixture(_ context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	doc := newOverlapDoc(m, ov)
+	doc := mixsim.NewDocument(m, ov)
 	if *out == "-" {
-		return writeJSON(os.Stdout, doc)
+		return doc.WriteJSON(os.Stdout)
 	}
-	if err := atomicfile.WriteFile(*out, func(w io.Writer) error { return writeJSON(w, doc) }); err != nil {
+	if err := atomicfile.WriteFile(*out, func(w io.Writer) error { return doc.WriteJSON(w) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "K=%d, d=%d mixture with MaxOmega %.8f (pair %d-%d), BarOmega %.6f -> %s\n",

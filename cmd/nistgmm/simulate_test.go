@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nistgmm/nistgmm/mixsim"
 )
 
 func TestSimulateFlagsRefused(t *testing.T) {
@@ -78,7 +80,7 @@ func TestSimulateMixtureAndOverlapAgree(t *testing.T) {
 	if err := cmdSimulate(context.Background(), []string{"mixture", "--k", "4", "--d", "3", "--max-omega", "0.2", "--seed", "3", "--out", truth}); err != nil {
 		t.Fatal(err)
 	}
-	var written overlapDoc
+	var written mixsim.Document
 	data, err := os.ReadFile(truth)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +95,7 @@ func TestSimulateMixtureAndOverlapAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got overlapDoc
+	var got mixsim.Document
 	if err := json.Unmarshal(printed, &got); err != nil {
 		t.Fatalf("overlap printed %q: %v", printed, err)
 	}

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"strconv"
-	"strings"
 
+	"github.com/nistgmm/nistgmm/experiments/siteattack"
 	"github.com/nistgmm/nistgmm/features"
 	"github.com/nistgmm/nistgmm/federated/adversary"
 	"github.com/nistgmm/nistgmm/federated/mixture"
@@ -58,12 +56,12 @@ func cmdSite(ctx context.Context, args []string) error {
 			return errors.New("--failure letters needs a letters fit; use mean, cov, weight or an adaptive attack")
 		}
 	}
-	X, err := readSiteFeatures(*feats, *labelColumn)
+	X, err := features.ReadObservationsOrSet(*feats, *labelColumn)
 	if err != nil {
 		return fmt.Errorf("--features: %w", err)
 	}
 	if *share != "" {
-		if X, err = shareOf(X, *share, *shareSeed); err != nil {
+		if X, err = site.Share(X, *share, *shareSeed); err != nil {
 			return fmt.Errorf("--share: %w", err)
 		}
 	}
@@ -83,7 +81,7 @@ func cmdSite(ctx context.Context, args []string) error {
 	}
 	fitter := &site.Fitter{X: X, Restarts: *restarts, PenaltyScale: em.PenaltyScale, Seed: *seed, Logf: logf}
 	if fail != "" {
-		fitter.Byzantine = byzantineSite(fail)
+		fitter.Byzantine = siteattack.Estimator(fail)
 	}
 	client := &site.Client{API: api, Name: df.name, State: *state, Logf: logf}
 	var last uint64
@@ -104,42 +102,4 @@ func cmdSite(ctx context.Context, args []string) error {
 		fmt.Printf("%s round %d: %s%s\n", df.name, out.Round, out.State, reason)
 	}
 	return nil
-}
-
-// readSiteFeatures reads a table or .npy file, or a features folder's training digits.
-func readSiteFeatures(path, labelColumn string) (*mat.Dense, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if st.IsDir() {
-		X, _, err := features.ReadSet(path, features.DigitsTrain)
-		return X, err
-	}
-	t, err := features.ReadObservations(path, features.TableOptions{LabelColumn: labelColumn})
-	if err != nil {
-		return nil, err
-	}
-	return t.X, nil
-}
-
-// shareOf keeps share i of m ("i/m") of X's rows after a seeded shuffle.
-func shareOf(X *mat.Dense, spec string, seed uint64) (*mat.Dense, error) {
-	a, b, ok := strings.Cut(spec, "/")
-	i, err1 := strconv.Atoi(a)
-	m, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || m < 1 || i < 0 || i >= m {
-		return nil, fmt.Errorf("%q: want I/M with 0 <= I < M", spec)
-	}
-	n, d := X.Dims()
-	perm := rand.New(rand.NewPCG(seed, 0x5ea)).Perm(n)
-	var rows []int
-	for j := i; j < n; j += m {
-		rows = append(rows, perm[j])
-	}
-	out := mat.NewDense(len(rows), d, nil)
-	for r, src := range rows {
-		out.SetRow(r, X.RawRowView(src))
-	}
-	return out, nil
 }

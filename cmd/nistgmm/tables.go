@@ -65,53 +65,11 @@ func shellWord(name string) string {
 	return "'" + strings.ReplaceAll(name, "'", `'\''`) + "'"
 }
 
-// notFeatureNames are header names that usually hold labels or ids rather
-// than measurements: fitting them as a feature is almost always a mistake.
-var notFeatureNames = map[string]bool{
-	"label": true, "labels": true, "class": true, "classes": true, "target": true, "id": true, "ids": true,
-	"site": true, "machine": true, "digit": true, "category": true, "cluster": true, "group": true, "index": true,
-}
-
 // warnSuspectColumns says on w which fitted columns are named like labels
 // or ids, and how to leave them out.
 func warnSuspectColumns(w io.Writer, flagName string, tab *features.Table) {
-	for _, name := range tab.Features {
-		if notFeatureNames[strings.ToLower(strings.TrimSpace(name))] {
-			fmt.Fprintf(w, "warning: column %q of --%s is used as a feature; if it holds labels pass --label-column %s, "+
-				"if ids --ignore-columns %s\n", name, flagName, shellWord(name), shellWord(name))
-		}
+	for _, name := range tab.SuspectColumns() {
+		fmt.Fprintf(w, "warning: column %q of --%s is used as a feature; if it holds labels pass --label-column %s, "+
+			"if ids --ignore-columns %s\n", name, flagName, shellWord(name), shellWord(name))
 	}
-}
-
-// describeColumns names a table's feature columns for a message, the
-// first few and how many more.
-func describeColumns(tab *features.Table) string {
-	if !tab.HasHeader {
-		return ""
-	}
-	const shown = 6
-	names := tab.Features
-	more := ""
-	if len(names) > shown {
-		more = fmt.Sprintf(" and %d more", len(names)-shown)
-		names = names[:shown]
-	}
-	return " (" + strings.Join(names, ", ") + more + ")"
-}
-
-// quotedIDs lists ids quoted for a message, at most limit of them and how
-// many more.
-func quotedIDs(ids []string, limit int, quote func(string) string) string {
-	if len(ids) == 0 {
-		return "none"
-	}
-	var parts []string
-	for i, id := range ids {
-		if i == limit {
-			parts = append(parts, fmt.Sprintf("and %d more", len(ids)-limit))
-			break
-		}
-		parts = append(parts, quote(id))
-	}
-	return strings.Join(parts, ", ")
 }

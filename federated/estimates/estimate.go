@@ -1,7 +1,9 @@
 package estimates
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/nistgmm/nistgmm/federated/mixture"
@@ -34,4 +36,21 @@ func QuoteID(id string) string {
 		return strconv.Quote(id[:cut]) + "..."
 	}
 	return strconv.Quote(id)
+}
+
+// QuoteIDs lists ids for a message, each quoted by QuoteID: at most limit
+// of them and how many more, or "none".
+func QuoteIDs(ids []string, limit int) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	var parts []string
+	for i, id := range ids {
+		if i == limit {
+			parts = append(parts, fmt.Sprintf("and %d more", len(ids)-limit))
+			break
+		}
+		parts = append(parts, QuoteID(id))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -36,3 +36,18 @@ func WriteFile(path string, write func(w io.Writer) error) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+// CheckWritableDir creates dir if needed and checks that a file can be
+// created in it.
+func CheckWritableDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}

@@ -37,3 +37,20 @@ func TestWriteFileReplacesOnlyOnSuccess(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", left)
 	}
 }
+
+// CheckWritableDir makes the folder, leaves nothing in it, and refuses a
+// folder under a file.
+func TestCheckWritableDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	if err := CheckWritableDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("left %d files behind", len(left))
+	}
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o644)
+	if err := CheckWritableDir(filepath.Join(file, "c")); err == nil {
+		t.Error("a folder under a file accepted")
+	}
+}

@@ -1,4 +1,4 @@
-package main
+package siteattack
 
 import (
 	"context"
@@ -26,7 +26,7 @@ import (
 // of honest fits with different seeds), and ARED's and the Oracle's ARI
 // on the test digits are reported:
 //
-//	go test -run '^$' -bench AttackView -benchtime 1x ./cmd/nistgmm
+//	go test -run '^$' -bench AttackView -benchtime 1x ./experiments/siteattack
 //
 // It needs the features folder data/features ('nistgmm extract').
 func BenchmarkAttackView(b *testing.B) {
@@ -95,7 +95,7 @@ func BenchmarkAttackView(b *testing.B) {
 				}
 				blind := append([]estimates.Estimate(nil), honest...)
 				for _, j := range byz {
-					bad, _, err := craftFromView(ctx, srv, f, honest[j].Mixture, prevAgg, per, rand.New(rand.NewPCG(3, uint64(j))))
+					bad, _, err := CraftFromView(ctx, srv, f, honest[j].Mixture, prevAgg, per, rand.New(rand.NewPCG(3, uint64(j))))
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -1,4 +1,4 @@
-package main
+package siteattack
 
 import (
 	"context"
@@ -27,7 +27,7 @@ func TestByzantineSiteFromItsView(t *testing.T) {
 	}
 	for _, f := range []adversary.Failure{adversary.MeanFailure, adversary.CaptureJitter, adversary.SlotCapture} {
 		for _, prev := range []*mixture.Mixture{nil, own.Clone()} {
-			bad, detail, err := byzantineSite(f)(context.Background(), own, prev, 600, rand.New(rand.NewPCG(3, 4)))
+			bad, detail, err := Estimator(f)(context.Background(), own, prev, 600, rand.New(rand.NewPCG(3, 4)))
 			if err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}

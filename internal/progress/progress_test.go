@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"strings"
@@ -30,7 +30,7 @@ func TestTimeLeftWeighsStepsByTheirCost(t *testing.T) {
 		end += u.Seconds
 	}
 	clock := time.Unix(0, 0)
-	p, add := newWorkBar("2 repetitions", reps, kinds)
+	p, add := NewWork("2 repetitions", reps, kindsOf(kinds), false)
 	p.bar, p.w, p.start = nil, nil, clock
 	p.now = func() time.Time { return clock }
 	var now float64
@@ -38,7 +38,7 @@ func TestTimeLeftWeighsStepsByTheirCost(t *testing.T) {
 		now += u.Seconds
 		clock = time.Unix(0, 0).Add(time.Duration(now * float64(time.Second)))
 		for r := 0; r < reps; r++ {
-			add(u)
+			add(u.Kind, u.Seconds)
 		}
 		if i == len(schedule)-1 {
 			break
@@ -69,11 +69,45 @@ func TestProgressLineSaysWhatItCounts(t *testing.T) {
 	c := experiments.NewTable2Config()
 	c.Failure = "letters"
 	var buf strings.Builder
-	p, add := newWorkBar("2 repetitions", 2, experiments.Table2Work(c))
+	p, add := NewWork("2 repetitions", 2, kindsOf(experiments.Table2Work(c)), false)
 	p.bar, p.w, p.every = nil, &buf, 0
-	add(experiments.Work{Kind: experiments.WorkLocalFit, Seconds: 0.1})
+	add(experiments.WorkLocalFit, 0.1)
 	want := "2 repetitions: 1 of 150 steps (local fits, Byzantine fits, aggregation rounds) done (1%)"
 	if !strings.HasPrefix(buf.String(), want) {
 		t.Errorf("progress line %q, want it to start %q", buf.String(), want)
 	}
+}
+
+// In a log (stderr not a terminal) progress is plain lines, no carriage
+// returns; a quiet report shows nothing.
+func TestProgressInALogIsPlainLines(t *testing.T) {
+	var buf strings.Builder
+	p, add := NewBar(10, "work", false)
+	if p.bar != nil {
+		t.Skip("stderr is a terminal here")
+	}
+	p.w, p.every = &buf, 0
+	for i := 0; i < 10; i++ {
+		add(1)
+	}
+	p.Finish()
+	if strings.Contains(buf.String(), "\r") || !strings.Contains(buf.String(), "work: 10 of 10 done (100%)") {
+		t.Errorf("progress in a log:\n%q", buf.String())
+	}
+	if q, _ := NewBar(10, "work", true); q.w != nil || q.bar != nil {
+		t.Error("a quiet report still reports progress")
+	}
+	if q, _ := NewWork("work", 1, []Kind{{Name: "unit", PerRep: 1, Cost: 1}}, true); q.w != nil || q.bar != nil {
+		t.Error("a quiet work report still reports progress")
+	}
+}
+
+// kindsOf are an experiment's kinds of work as a report counts them (the
+// command converts them the same way).
+func kindsOf(kinds []experiments.WorkKind) []Kind {
+	out := make([]Kind, len(kinds))
+	for i, k := range kinds {
+		out[i] = Kind{Name: k.Kind, PerRep: k.PerRep, Cost: k.Cost}
+	}
+	return out
 }

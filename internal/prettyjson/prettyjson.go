@@ -1,4 +1,7 @@
-package main
+// Package prettyjson indents a JSON document for reading and editing by
+// hand while keeping arrays of numbers or strings on one line, so that a
+// covariance matrix reads as a matrix.
+package prettyjson
 
 import (
 	"bytes"
@@ -9,12 +12,12 @@ import (
 	"strings"
 )
 
-// prettyJSON rewrites one JSON document for reading and editing by hand:
+// Write rewrites one JSON document for reading and editing by hand:
 // objects one member a line, indented by two spaces, while an array of
 // numbers or strings (a mean, a covariance row, a list of ids) stays on one
 // line, so that a covariance matrix reads as a matrix. Numbers and key
 // order are kept as they are.
-func prettyJSON(w io.Writer, doc []byte) error {
+func Write(w io.Writer, doc []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	var b strings.Builder
