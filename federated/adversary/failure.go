@@ -6,11 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/stat/distmv"
-
 	"github.com/nistgmm/nistgmm/federated/estimates"
-	"github.com/nistgmm/nistgmm/federated/internal/gauss"
+	"github.com/nistgmm/nistgmm/federated/internal/corrupt"
 	"github.com/nistgmm/nistgmm/federated/mixture"
 	"github.com/nistgmm/nistgmm/federated/server"
 )
@@ -55,9 +52,9 @@ type failureKind struct {
 func failureKinds() []failureKind {
 	return []failureKind{
 		{name: Letters, help: "a mixture fitted on letters (Section 6)"},
-		{name: MeanFailure, help: "every mean replaced by N(0, 100^2) draws (Section 5.1)", corrupt: corruptMeans},
-		{name: CovFailure, help: "every covariance plus sum of d standard normal outer products (Section 5.1)", corrupt: corruptCovs},
-		{name: WeightFailure, help: "weights replaced by a Dirichlet draw (Section 5.1)", corrupt: corruptWeights},
+		{name: MeanFailure, help: "every mean replaced by N(0, 100^2) draws (Section 5.1)", corrupt: corrupt.Means},
+		{name: CovFailure, help: "every covariance plus sum of d standard normal outer products (Section 5.1)", corrupt: corrupt.Covs},
+		{name: WeightFailure, help: "weights replaced by a Dirichlet draw (Section 5.1)", corrupt: corrupt.Weights},
 		{name: Stealth, help: "own fits inflated and shifted as far as ARED's radius allows", craft: craftStealth},
 		{name: ALIE, help: "one identical estimate, mean - z sd of every aligned honest parameter",
 			craft: func(ctx context.Context, s *server.Server, ests []estimates.Estimate, byz []int, _ *rand.Rand) ([]estimates.Estimate, *AttackReport, error) {
@@ -164,43 +161,4 @@ func Corrupt(m *mixture.Mixture, f Failure, rng *rand.Rand) (*mixture.Mixture, e
 		return nil, fmt.Errorf("failure %q cannot be applied to an estimate", f)
 	}
 	return k.corrupt(m, rng)
-}
-
-func corruptMeans(m *mixture.Mixture, rng *rand.Rand) (*mixture.Mixture, error) {
-	out := m.Clone()
-	for k := range out.Means {
-		for i := range out.Means[k] {
-			out.Means[k][i] = 100 * rng.NormFloat64()
-		}
-	}
-	return out, nil
-}
-
-func corruptCovs(m *mixture.Mixture, rng *rand.Rand) (*mixture.Mixture, error) {
-	out := m.Clone()
-	d := m.Dim()
-	xi := mat.NewDense(d, d, nil)
-	noise := mat.NewSymDense(d, nil)
-	for k := range out.Covs {
-		for i := 0; i < d; i++ {
-			for j := 0; j < d; j++ {
-				xi.Set(i, j, rng.NormFloat64())
-			}
-		}
-		// Rows of xi are the xi_i: sum_i xi_i xi_i^T = xi^T xi.
-		noise.SymOuterK(1, xi.T())
-		out.Covs[k].AddSym(out.Covs[k], noise)
-	}
-	return out, nil
-}
-
-func corruptWeights(m *mixture.Mixture, rng *rand.Rand) (*mixture.Mixture, error) {
-	out := m.Clone()
-	alpha := make([]float64, len(out.Weights))
-	for k := range alpha {
-		alpha[k] = float64(200 + rng.IntN(801))
-	}
-	distmv.NewDirichlet(alpha, rng).Rand(out.Weights)
-	gauss.Normalize(out.Weights)
-	return out, nil
 }

@@ -183,7 +183,7 @@ func momentRound(t testing.TB, m, nByz, copies int, seed uint64) ([]estimates.Es
 		}
 		switch {
 		case i < nByz:
-			if g, err = corrupt(g, meanFailure, rng); err != nil {
+			if g, err = plant(g, meanFailure, rng); err != nil {
 				t.Fatal(err)
 			}
 			byz = append(byz, i)

@@ -7,10 +7,8 @@ import (
 	"testing"
 
 	"github.com/nistgmm/nistgmm/federated/estimates"
-	"github.com/nistgmm/nistgmm/federated/internal/gauss"
+	"github.com/nistgmm/nistgmm/federated/internal/corrupt"
 	"github.com/nistgmm/nistgmm/federated/mixture"
-	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/stat/distmv"
 )
 
 // localFit is what an honest machine sends: the penalized EM fit on n
@@ -42,7 +40,7 @@ func plantedRound(t testing.TB, f plantedFailure, m, nByz int, seed uint64) ([]e
 				g = randomMixture(rng, 3, 4, 3) // a fit on other data
 			} else {
 				var err error
-				if g, err = corrupt(g, f, rng); err != nil {
+				if g, err = plant(g, f, rng); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -81,53 +79,14 @@ const (
 )
 
 // corrupt applies the mean, cov or weight failure to a copy of m.
-func corrupt(m *mixture.Mixture, f plantedFailure, rng *rand.Rand) (*mixture.Mixture, error) {
+func plant(m *mixture.Mixture, f plantedFailure, rng *rand.Rand) (*mixture.Mixture, error) {
 	switch f {
 	case meanFailure:
-		return corruptMeans(m, rng)
+		return corrupt.Means(m, rng)
 	case covFailure:
-		return corruptCovs(m, rng)
+		return corrupt.Covs(m, rng)
 	case weightFailure:
-		return corruptWeights(m, rng)
+		return corrupt.Weights(m, rng)
 	}
-	return nil, fmt.Errorf("failure %q is not planted by corrupt", f)
-}
-
-func corruptMeans(m *mixture.Mixture, rng *rand.Rand) (*mixture.Mixture, error) {
-	out := m.Clone()
-	for k := range out.Means {
-		for i := range out.Means[k] {
-			out.Means[k][i] = 100 * rng.NormFloat64()
-		}
-	}
-	return out, nil
-}
-
-func corruptCovs(m *mixture.Mixture, rng *rand.Rand) (*mixture.Mixture, error) {
-	out := m.Clone()
-	d := m.Dim()
-	xi := mat.NewDense(d, d, nil)
-	noise := mat.NewSymDense(d, nil)
-	for k := range out.Covs {
-		for i := 0; i < d; i++ {
-			for j := 0; j < d; j++ {
-				xi.Set(i, j, rng.NormFloat64())
-			}
-		}
-		// Rows of xi are the xi_i: sum_i xi_i xi_i^T = xi^T xi.
-		noise.SymOuterK(1, xi.T())
-		out.Covs[k].AddSym(out.Covs[k], noise)
-	}
-	return out, nil
-}
-
-func corruptWeights(m *mixture.Mixture, rng *rand.Rand) (*mixture.Mixture, error) {
-	out := m.Clone()
-	alpha := make([]float64, len(out.Weights))
-	for k := range alpha {
-		alpha[k] = float64(200 + rng.IntN(801))
-	}
-	distmv.NewDirichlet(alpha, rng).Rand(out.Weights)
-	gauss.Normalize(out.Weights)
-	return out, nil
+	return nil, fmt.Errorf("failure %q is not planted by plant", f)
 }
