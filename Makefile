@@ -63,7 +63,8 @@ proto:
 	PATH="$$(go env GOPATH)/bin:$$PATH" protoc --proto_path=federation/proto/v1 \
 		--go_out=federation/proto/v1 --go_opt=paths=source_relative \
 		--go-grpc_out=federation/proto/v1 --go-grpc_opt=paths=source_relative \
-		federation/proto/v1/federation.proto
+		federation/proto/v1/estimate.proto federation/proto/v1/round.proto federation/proto/v1/submission.proto \
+		federation/proto/v1/operator.proto federation/proto/v1/result.proto federation/proto/v1/federation.proto
 
 # A federation on loopback: CA, coordinator, 20 sites (4 Byzantine), two
 # rounds, each ending with "ARED <ARI> Oracle <ARI>" (see docs/federation.md).
