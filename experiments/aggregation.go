@@ -40,7 +40,7 @@ type Aggregation struct {
 }
 
 // RulesVersion is the Rules of every configuration this version writes.
-const RulesVersion = "copies-once-verdicts"
+const RulesVersion = "copies-once-verdicts-trend"
 
 // The values of Aggregation.Hardening.
 const (

@@ -20,8 +20,21 @@ func cmdCalibrate(ctx context.Context, args []string) error {
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the rounds")
 	fs.IntVar(&c.Workers, "workers", 0, "rounds run at once (0: one per core); the numbers do not depend on it")
 	out := fs.String("out", "", "folder for rounds.json and calibration.md")
+	dims := fs.String("dims", "", "comma-separated dimensions drawn from (default 2,5,10,20)")
+	ms := fs.String("ms", "", "comma-separated numbers of sites drawn from (default 5,10,20,50,200,1000)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	var err error
+	if *dims != "" {
+		if c.Dims, err = parseInts("dims", *dims); err != nil {
+			return err
+		}
+	}
+	if *ms != "" {
+		if c.Ms, err = parseInts("ms", *ms); err != nil {
+			return err
+		}
 	}
 	if err := required(fs, "out"); err != nil {
 		return err

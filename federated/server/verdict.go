@@ -70,12 +70,18 @@ type Verdict struct {
 // own reference; a site's p-value is twice the smaller of their upper
 // tails (the Bonferroni bound over the two), capped at 1.
 func (r *Round) verdicts(ctx context.Context, answer *mixture.Mixture) ([]Verdict, error) {
-	comps, weights, err := r.waldTo(ctx, answer)
+	comps, weights, under, err := r.waldTo(ctx, answer)
 	if err != nil {
 		return nil, fmt.Errorf("verdicts: %w", err)
 	}
-	cz, cstat := r.verdictZ(comps)
-	wz, wstat := r.verdictZ(weights)
+	cz, cstat, err := r.verdictZ(ctx, comps, under)
+	if err != nil {
+		return nil, fmt.Errorf("verdicts: %w", err)
+	}
+	wz, wstat, err := r.verdictZ(ctx, weights, under)
+	if err != nil {
+		return nil, fmt.Errorf("verdicts: %w", err)
+	}
 	var counted int
 	for _, v := range r.voter {
 		if v {
@@ -100,44 +106,39 @@ func (r *Round) verdicts(ctx context.Context, answer *mixture.Mixture) ([]Verdic
 }
 
 // verdictZ standardizes one statistic (per position in Valid) on the log
-// scale against the counted estimates' (see robust.VerdictReference), after
-// taking out its trend in log n (see robust.RepeatedMedianSlope). A copy group is
-// judged once, by its most favourable member: a replay never makes its
-// victim look farther than the victim alone. It returns the z and the
-// statistic each estimate was judged by.
-func (r *Round) verdictZ(raw []float64) (z, stat []float64) {
+// scale against the counted estimates' (see robust.TrendZ), allowing the
+// honest statistics a trend in log n and a step for the share of the
+// mixture each site fitted from too few observations (under). A copy
+// group is judged once, by its most favourable member: a replay never
+// makes its victim look farther than the victim alone. It returns the z
+// and the statistic each estimate was judged by.
+func (r *Round) verdictZ(ctx context.Context, raw, under []float64) (z, stat []float64, err error) {
 	stat = make([]float64, len(r.Valid))
 	logn := make([]float64, len(r.Valid))
+	u := slices.Clone(under)
+	// The trend's covariate stops at an absurd report: a site claiming a
+	// billion observations borrows no more slope than one claiming ten
+	// times the median (its statistic keeps the n it claimed).
+	ns := make([]int, len(r.Valid))
+	for a, i := range r.Valid {
+		ns[a] = r.Estimates[i].N
+	}
+	slices.Sort(ns)
+	maxN := float64(ns[(len(ns)-1)/2]) * absurdSampleSize
 	for a, i := range r.Valid {
 		stat[a] = math.Log(math.Max(raw[a], math.SmallestNonzeroFloat64))
-		logn[a] = math.Log(float64(r.Estimates[i].N))
+		logn[a] = math.Log(math.Min(float64(r.Estimates[i].N), maxN))
 	}
 	for a, of := range r.repOf {
 		if of != a && stat[a] < stat[of] {
-			stat[of], logn[of] = stat[a], logn[a]
+			stat[of], logn[of], u[of] = stat[a], logn[a], u[a]
 		}
 	}
 	for a, of := range r.repOf {
-		stat[a], logn[a] = stat[of], logn[of]
+		stat[a], logn[a], u[a] = stat[of], logn[of], u[of]
 	}
-	var xs, ys []float64
-	for a, v := range r.voter {
-		if v {
-			xs = append(xs, logn[a])
-			ys = append(ys, stat[a])
-		}
-	}
-	slope := robust.RepeatedMedianSlope(xs, ys)
-	ref := make([]float64, len(ys))
-	for j := range ys {
-		ref[j] = ys[j] - slope*xs[j]
-	}
-	med, scale := robust.VerdictReference(ref)
-	z = make([]float64, len(r.Valid))
-	for a := range z {
-		z[a] = (stat[a] - slope*logn[a] - med) / scale
-	}
-	return z, stat
+	z, err = robust.TrendZ(ctx, stat, logn, u, r.voter, r.server.Workers)
+	return z, stat, err
 }
 
 // holm sets Flagged by Holm's step-down procedure at level: the smallest
@@ -179,15 +180,22 @@ func holm(vs []Verdict, level float64) {
 // leaves out the largest third of its slots' terms: an honest fit in
 // another optimum of its likelihood (two components merged and one split)
 // differs in two or three slots, a Byzantine estimate that matters in
-// more. One alignment per estimate: the verdicts cost O(m).
-func (r *Round) waldTo(ctx context.Context, ref *mixture.Mixture) (comps, weights []float64, err error) {
+// more (leaving out a half or two thirds instead made no difference on
+// clean rounds). under is the share of ref's weight in components the
+// estimate fitted from fewer than robust.UnderdeterminedRatio (d + 2)
+// observations (by its n and ref's weights): there the penalty, not the
+// sample, sets the covariance, and the components' statistic is larger
+// whatever the estimate's quality. One alignment per estimate: the
+// verdicts cost O(m).
+func (r *Round) waldTo(ctx context.Context, ref *mixture.Mixture) (comps, weights, under []float64, err error) {
 	refComps, err := gauss.MixtureComponents(ref.Weights, ref.Means, ref.Covs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("the answer: %w", err)
+		return nil, nil, nil, fmt.Errorf("the answer: %w", err)
 	}
 	d := ref.Dim()
 	comps = make([]float64, len(r.Valid))
 	weights = make([]float64, len(r.Valid))
+	under = make([]float64, len(r.Valid))
 	trimmedSum := func(terms []float64) float64 {
 		sort.Float64s(terms)
 		var s float64
@@ -214,11 +222,16 @@ func (r *Round) waldTo(ctx context.Context, ref *mixture.Mixture) (comps, weight
 			wterms = append(wterms, dw*dw/w)
 		}
 		n := float64(r.Estimates[i].N)
+		for _, w := range ref.Weights {
+			if n*w < robust.UnderdeterminedRatio*float64(d+2) {
+				under[a] += w
+			}
+		}
 		comps[a] = math.Min(n*trimmedSum(cterms), gauss.MaxDistance)
 		weights[a] = math.Min(n*trimmedSum(wterms), gauss.MaxDistance)
 		return nil
 	})
-	return comps, weights, err
+	return comps, weights, under, err
 }
 
 func cmpFloat(a, b float64) int {
