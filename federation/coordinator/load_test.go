@@ -18,19 +18,48 @@ import (
 	pb "github.com/nistgmm/nistgmm/federation/proto/v1"
 )
 
-// peakRSS reads a process's peak resident memory in bytes (Linux).
-func peakRSS(pid int) int64 {
+// procStatus reads a field of a process's /proc/PID/status in bytes
+// (Linux): VmHWM is the peak resident memory, RssAnon and RssFile the
+// resident anonymous memory and mapped file pages now.
+func procStatus(pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return -1
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb << 10
 		}
 	}
 	return -1
+}
+
+// watchRSS samples a process's resident anonymous memory and mapped file
+// pages every 20 ms until stop is closed, and returns their peaks (the
+// kernel keeps only the peak of their sum, VmHWM).
+func watchRSS(pid int, stop <-chan struct{}) (anon, file func() int64) {
+	var mu sync.Mutex
+	var maxAnon, maxFile int64
+	go func() {
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			a, f := procStatus(pid, "RssAnon"), procStatus(pid, "RssFile")
+			mu.Lock()
+			maxAnon, maxFile = max(maxAnon, a), max(maxFile, f)
+			mu.Unlock()
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	read := func(v *int64) func() int64 {
+		return func() int64 { mu.Lock(); defer mu.Unlock(); return *v }
+	}
+	return read(&maxAnon), read(&maxFile)
 }
 
 // BenchmarkFederationLoad runs one round of many sites against the
@@ -79,7 +108,10 @@ func loadRound(b *testing.B, m, k, d int) {
 
 	addr := freePort(b)
 	cmd := exec.Command(bin, "serve", "--pki", pkiDir, "--name", "coordinator", "--state", filepath.Join(dir, "state"), "--listen", addr, "--status-listen", "")
-	cmd.Stderr = nil
+	logFile, err := os.Create(filepath.Join(dir, "coordinator.log"))
+	must(err)
+	defer logFile.Close()
+	cmd.Stderr = logFile
 	out, err := cmd.StdoutPipe()
 	must(err)
 	must(cmd.Start())
@@ -133,6 +165,8 @@ func loadRound(b *testing.B, m, k, d int) {
 		_, err := clients[i].GetRound(ctx, &pb.GetRoundRequest{RoundId: id})
 		return err
 	})
+	stopWatch := make(chan struct{})
+	peakAnon, peakFile := watchRSS(cmd.Process.Pid, stopWatch)
 	b.StartTimer()
 	commitTime := parallel(func(i int) error {
 		_, err := clients[i].Commit(ctx, &pb.CommitRequest{RoundId: id, Commitment: federation.Commitment(subs[i].nonce, subs[i].est)})
@@ -171,7 +205,8 @@ func loadRound(b *testing.B, m, k, d int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	b.StopTimer()
-	peak := peakRSS(cmd.Process.Pid)
+	close(stopWatch)
+	peak := procStatus(cmd.Process.Pid, "VmHWM")
 	latency := published.Sub(last)
 
 	agg := exec.Command(bin, "aggregate", "--estimates", estFile, "--seed", "1", "--out", filepath.Join(dir, "agg.json"))
@@ -182,12 +217,22 @@ func loadRound(b *testing.B, m, k, d int) {
 	aggSecs := time.Since(start).Seconds()
 	aggPeak := agg.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
 
+	// The coordinator's own measure of the aggregation, from its log.
+	logged, err := os.ReadFile(logFile.Name())
+	must(err)
+	if _, after, ok := strings.Cut(string(logged), fmt.Sprintf("aggregated %d estimates in ", m)); ok {
+		if secs, err := strconv.ParseFloat(strings.TrimSuffix(strings.Fields(after)[0], "s"), 64); err == nil {
+			b.ReportMetric(secs, "s-aggregation-in-coordinator")
+		}
+	}
 	b.ReportMetric(latency.Seconds(), "s-last-reveal-to-result")
 	b.ReportMetric(aggSecs, "s-aggregate-cmd")
 	b.ReportMetric(latency.Seconds()/aggSecs, "latency/aggregate")
 	b.ReportMetric(float64(m)/commitTime.Seconds(), "commits/s")
 	b.ReportMetric(float64(m)/revealTime.Seconds(), "reveals/s")
 	b.ReportMetric(float64(peak)/(1<<20), "MB-coordinator-peak")
+	b.ReportMetric(float64(peakAnon())/(1<<20), "MB-coordinator-peak-anon")
+	b.ReportMetric(float64(peakFile())/(1<<20), "MB-coordinator-peak-file")
 	b.ReportMetric(float64(aggPeak)/(1<<20), "MB-aggregate-peak")
 	b.ReportMetric(float64(floatBytes)/(1<<20), "MB-estimates")
 	b.ReportMetric(float64(len(doc))/(1<<20), "MB-estimates-json")
