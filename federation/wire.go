@@ -132,18 +132,20 @@ func UnmarshalEstimate(b []byte, want Expect) (estimates.Estimate, error) {
 	m := &mixture.Mixture{Weights: append([]float64(nil), pm.Weights...)}
 	for c := 0; c < k; c++ {
 		m.Means = append(m.Means, append([]float64(nil), pm.Means[c*d:(c+1)*d]...))
-		s := mat.NewSymDense(d, nil)
-		cov := pm.Covariances[c*d*d : (c+1)*d*d]
+		// The upper triangle, stored in both, as the estimates' JSON
+		// decoder stores it (the server's factorizations share it), in
+		// the decoded message's own array.
+		full := pm.Covariances[c*d*d : (c+1)*d*d : (c+1)*d*d]
 		for i := 0; i < d; i++ {
 			for j := i; j < d; j++ {
-				a, b := cov[i*d+j], cov[j*d+i]
+				a, b := full[i*d+j], full[j*d+i]
 				if math.Abs(a-b) > 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b))) {
 					return estimates.Estimate{}, fmt.Errorf("estimate's covariance %d is not symmetric at (%d,%d): %v vs %v", c, i, j, a, b)
 				}
-				s.SetSym(i, j, a)
+				full[j*d+i] = a
 			}
 		}
-		m.Covs = append(m.Covs, s)
+		m.Covs = append(m.Covs, mat.NewSymDense(d, full))
 	}
 	if err := m.Validate(); err != nil {
 		return estimates.Estimate{}, fmt.Errorf("estimate is not a valid mixture: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -76,26 +77,67 @@ func DecodeEstimates(r io.Reader) ([]Estimate, error) {
 	if !hasFormat || format != EstimatesFormat {
 		return nil, fmt.Errorf("estimates: format %q, want %q (see the README's estimates format)", format, EstimatesFormat)
 	}
+	repeated := repeatedIDs(ests, named)
+	for i := range ests {
+		e := &ests[i]
+		switch {
+		case e.Malformed != "":
+		case repeated[i] != "":
+			e.Malformed, e.Mixture = repeated[i], nil
+		case shape[i] != "":
+			e.Malformed = shape[i]
+		}
+	}
+	return ests, nil
+}
+
+// Received returns ests as DecodeEstimates returns the document
+// EncodeEstimates writes for them, without the document: a copy in which an
+// estimate without an id is malformed and named "#i" after its position i
+// (and keeps neither its sample size nor its mixture), and every
+// estimate whose id another one also gives is malformed, for the
+// decoder's reason. Malformed estimates keep their reason. The mixtures are
+// shared, not copied.
+func Received(ests []Estimate) []Estimate {
+	out := slices.Clone(ests)
+	named := make([]bool, len(out))
+	for i := range out {
+		named[i] = out[i].ID != ""
+		if !named[i] {
+			out[i] = Estimate{ID: fmt.Sprintf("#%d", i), Malformed: out[i].Malformed}
+			if out[i].Malformed == "" {
+				out[i].Malformed = missingID
+			}
+		}
+	}
+	repeated := repeatedIDs(out, named)
+	for i := range out {
+		if out[i].Malformed == "" && repeated[i] != "" {
+			out[i].Malformed, out[i].Mixture = repeated[i], nil
+		}
+	}
+	return out
+}
+
+// repeatedIDs returns, for every estimate, why its id excludes it: an id
+// that more than one of the named estimates gives ("" for the others; an
+// unnamed estimate's "#i" is excluded too when named ones repeat it).
+// Which entry is the machine's own is unknowable: anyone who can add an
+// entry with a victim's id would otherwise choose for it.
+func repeatedIDs(ests []Estimate, named []bool) []string {
 	count := map[string]int{}
 	for i, e := range ests {
 		if named[i] {
 			count[e.ID]++
 		}
 	}
-	for i := range ests {
-		e := &ests[i]
-		switch {
-		case e.Malformed != "":
-		case count[e.ID] > 1:
-			// Which entry is the machine's own is unknowable: anyone who can
-			// add an entry with a victim's id would otherwise choose for it.
-			e.Malformed = fmt.Sprintf("id %s appears %d times in the document: every entry with it is excluded", QuoteID(e.ID), count[e.ID])
-			e.Mixture = nil
-		case shape[i] != "":
-			e.Malformed = shape[i]
+	out := make([]string, len(ests))
+	for i, e := range ests {
+		if count[e.ID] > 1 {
+			out[i] = fmt.Sprintf("id %s appears %d times in the document: every entry with it is excluded", QuoteID(e.ID), count[e.ID])
 		}
 	}
-	return ests, nil
+	return out
 }
 
 // decoded is one machine's entry as decodeMachine returns it.

@@ -11,8 +11,9 @@
 // non-standard NaN and Infinity tokens Python writes, the entries
 // (entries.go), parsed one goroutine per core, and their validation
 // (validation.go), which judges each entry on its own so that one
-// malformed machine never fails the document. QuoteID makes the ids, which
-// come from the machines, safe to print.
+// malformed machine never fails the document. Received applies the
+// document's rules on ids to estimates that arrive decoded. QuoteID makes
+// the ids, which come from the machines, safe to print.
 //
 // Its messages say what is wrong with an entry in the format's terms only:
 // whether a well-formed mixture is acceptable (its order, dimension,

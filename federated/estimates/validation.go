@@ -5,6 +5,9 @@ import (
 	"strconv"
 )
 
+// missingID is the reason an entry without an id is malformed.
+const missingID = "missing or empty machine id"
+
 // problem is what is wrong with the entry, checked in a fixed order
 // whatever the order of its fields; "" when nothing is.
 func (f *machineFields) problem() string {
@@ -12,7 +15,7 @@ func (f *machineFields) problem() string {
 	case f.idProblem != "":
 		return f.idProblem
 	case f.id == "":
-		return "missing or empty machine id"
+		return missingID
 	case !f.hasN:
 		return "n (the sample size) is missing or not a number"
 	}

@@ -52,22 +52,24 @@ func (j MixtureJSON) Mixture() (*Mixture, error) {
 		if len(cov) != d {
 			return nil, fmt.Errorf("covariance %d has %d rows, mean has %d entries", c, len(cov), d)
 		}
-		s := mat.NewSymDense(d, nil)
 		for r := 0; r < d; r++ {
 			if len(cov[r]) != d {
 				return nil, fmt.Errorf("covariance %d row %d has %d entries, want %d", c, r, len(cov[r]), d)
 			}
 		}
+		// The upper triangle, stored in both (the factorizations then
+		// read this storage rather than a copy of their own).
+		full := make([]float64, d*d)
 		for r := 0; r < d; r++ {
 			for q := r; q < d; q++ {
 				a, b := cov[r][q], cov[q][r]
 				if math.Abs(a-b) > 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b))) {
 					return nil, fmt.Errorf("covariance %d is not symmetric at (%d,%d): %v vs %v", c, r, q, a, b)
 				}
-				s.SetSym(r, q, a)
+				full[r*d+q], full[q*d+r] = a, a
 			}
 		}
-		m.Covs = append(m.Covs, s)
+		m.Covs = append(m.Covs, mat.NewSymDense(d, full))
 	}
 	return m, nil
 }

@@ -307,3 +307,44 @@ func encode(t *testing.T, ests []estimates.Estimate) *bytes.Reader {
 	}
 	return bytes.NewReader(buf.Bytes())
 }
+
+// Estimates handed over decoded give the report the document of the same
+// estimates gives, invalid and repeated ones included.
+func TestAggregateEstimatesIsAggregateDocument(t *testing.T) {
+	ests, byz, _ := plantedRound(t, meanFailure, 12, 3, 38)
+	bad := func(f func(m *mixture.Mixture)) *mixture.Mixture { m := ests[0].Mixture.Clone(); f(m); return m }
+	ests[1].Mixture = bad(func(m *mixture.Mixture) { m.Covs[1].SetSym(0, 0, -1) })
+	ests[2].Mixture = bad(func(m *mixture.Mixture) { m.Weights[0] += 0.1 })
+	ests[3].Mixture = bad(func(m *mixture.Mixture) { m.Weights = m.Weights[:2]; m.Means = m.Means[:2]; m.Covs = m.Covs[:2] })
+	ests[4].N = 0
+	ests[5].ID = ""
+	ests[6].ID = ests[7].ID
+	ests[8].N = 1 << 40
+	for _, m := range []Method{ARED, GMR, TRIM, Oracle} {
+		var ids []string
+		if m == Oracle {
+			for _, i := range byz {
+				ids = append(ids, ests[i].ID)
+			}
+		}
+		fromDoc, err := (&Server{Seed: 3}).AggregateDocument(context.Background(), encode(t, ests), m, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		direct, err := (&Server{Seed: 3}).AggregateEstimates(context.Background(), ests, m, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := json.Marshal(fromDoc)
+		b, _ := json.Marshal(direct)
+		if !bytes.Equal(a, b) {
+			t.Fatalf("%s: the decoded estimates' report differs from the document's:\n%s\nvs\n%s", m, b, a)
+		}
+		if len(fromDoc.Invalid) != 7 {
+			t.Errorf("%s: %d invalid estimates, want 7: %v", m, len(fromDoc.Invalid), fromDoc.Invalid)
+		}
+	}
+	if ests[5].ID != "" || ests[6].Mixture == nil {
+		t.Fatal("AggregateEstimates changed its input")
+	}
+}

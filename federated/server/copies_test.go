@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nistgmm/nistgmm/federated/estimates"
 )
 
 // A copy group's representative is chosen by content, not position.
@@ -46,5 +48,30 @@ func TestNoValidEstimateSaysWhy(t *testing.T) {
 	_, err := (&Server{K: 5}).Prepare(context.Background(), ests)
 	if !errors.Is(err, ErrNoValidEstimate) || !strings.Contains(err.Error(), "none has the declared order 5 (the estimates: 4 of order 4 in dimension 3)") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// Decoded estimates store each covariance in both triangles; the round
+// factorizes them in that storage rather than a copy, and an estimate's
+// key (which picks a copy group's representative) does not depend on it.
+func TestDecodedCovariancesAreShared(t *testing.T) {
+	ests, _, _ := plantedRound(t, meanFailure, 6, 0, 39)
+	decoded, err := estimates.DecodeEstimates(encode(t, ests))
+	if err != nil {
+		t.Fatal(err)
+	}
+	round, err := (&Server{}).Prepare(context.Background(), decoded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range decoded {
+		if estimateKey(e) != estimateKey(ests[i]) {
+			t.Errorf("estimate %d: its key depends on how its covariances are stored", i)
+		}
+		for k, g := range round.comps[i] {
+			if &g.Cov[0] != &e.Mixture.Covs[k].RawSymmetric().Data[0] {
+				t.Errorf("estimate %d, component %d: the covariance was copied", i, k)
+			}
+		}
 	}
 }

@@ -14,7 +14,9 @@
 // to be honest; experiments only). Every reduction runs from several
 // starts unless SingleStart is set. ARED's Result carries Verdicts, a
 // per-machine test with a round-wide error level. AggregateDocument reads
-// an estimates document and returns the Report the nistgmm command writes.
+// an estimates document and returns the Report the nistgmm command writes;
+// AggregateEstimates returns the same Report for the estimates decoded
+// already (the federation's coordinator, which receives them one by one).
 //
 // It is not the fitting of the mixtures (package mixture), the distances
 // (package divergence) or the file format (package estimates), which it

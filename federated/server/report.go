@@ -99,6 +99,24 @@ func (s *Server) AggregateDocument(ctx context.Context, r io.Reader, method Meth
 	if err != nil {
 		return nil, err
 	}
+	return s.report(ctx, ests, method, byzantineIDs)
+}
+
+// AggregateEstimates is AggregateDocument for estimates already decoded
+// (by a caller that received them one at a time): it aggregates them as
+// AggregateDocument aggregates the document estimates.EncodeEstimates
+// writes for them, and returns the same report, without writing or parsing
+// that document. Estimates are named and repeated ids excluded as
+// estimates.Received says; every other check (order, dimension, sample
+// size, each component's factorization and conditioning) is the server's
+// own, as for a document. The mixtures are read, never modified, and must
+// not change until it returns.
+func (s *Server) AggregateEstimates(ctx context.Context, ests []estimates.Estimate, method Method, byzantineIDs []string) (*Report, error) {
+	return s.report(ctx, estimates.Received(ests), method, byzantineIDs)
+}
+
+// report aggregates the estimates of a document, decoded, into a Report.
+func (s *Server) report(ctx context.Context, ests []estimates.Estimate, method Method, byzantineIDs []string) (*Report, error) {
 	round, err := s.Prepare(ctx, ests)
 	if err != nil {
 		return nil, err

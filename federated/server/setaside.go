@@ -155,8 +155,18 @@ func estimateKey(e estimates.Estimate) uint64 {
 		for _, v := range e.Mixture.Means[k] {
 			put(v)
 		}
-		for _, v := range e.Mixture.Covs[k].RawSymmetric().Data {
-			put(v)
+		// The upper triangle and zeros below, whatever the storage holds
+		// there: the key of a covariance stored in one triangle (as fits
+		// store it) or in both (as decoders do) is the same.
+		raw := e.Mixture.Covs[k].RawSymmetric()
+		for i := 0; i < raw.N; i++ {
+			for j := 0; j < raw.N; j++ {
+				if j < i {
+					put(0)
+				} else {
+					put(raw.Data[i*raw.Stride+j])
+				}
+			}
 		}
 	}
 	return h.Sum64()

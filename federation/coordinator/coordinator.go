@@ -5,19 +5,16 @@
 package coordinator
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/nistgmm/nistgmm/federated/estimates"
 	"github.com/nistgmm/nistgmm/federated/server"
-	"github.com/nistgmm/nistgmm/federation"
 	pb "github.com/nistgmm/nistgmm/federation/proto/v1"
 	"github.com/nistgmm/nistgmm/federation/store"
 )
@@ -54,9 +51,15 @@ type Config struct {
 }
 
 type round struct {
-	rec      store.Round
-	commits  map[string]store.Commit
-	reveals  map[string]store.Reveal
+	rec     store.Round
+	commits map[string]store.Commit
+	reveals map[string]time.Time // when each site's reveal was recorded
+	// ests are the revealed estimates, decoded and checked, while the
+	// round may still aggregate (nil once it is done or failed).
+	ests map[string]estimates.Estimate
+	// damaged is a stored reveal found undecodable at start: the round
+	// fails with it when it aggregates.
+	damaged  error
 	refusals map[string]store.Refusal
 	result   []byte
 	report   *server.Report
@@ -104,7 +107,7 @@ func New(cfg Config) (*Coordinator, error) {
 		if r.commits, err = cfg.Store.Commits(rec.ID); err != nil {
 			return nil, fmt.Errorf("coordinator: round %d: %w", rec.ID, err)
 		}
-		if r.reveals, err = cfg.Store.Reveals(rec.ID); err != nil {
+		if r.reveals, r.ests, r.damaged, err = loadReveals(cfg.Store, rec, cfg.MaxN); err != nil {
 			return nil, fmt.Errorf("coordinator: round %d: %w", rec.ID, err)
 		}
 		if r.refusals, err = cfg.Store.Refusals(rec.ID); err != nil {
@@ -238,6 +241,9 @@ func (c *Coordinator) setPhase(r *round, phase, reason string, now time.Time) {
 	}
 	c.cfg.Logf("round %d: %s%s (%d committed, %d revealed)", rec.ID, phase, prefixed(": ", reason), len(r.commits), len(r.reveals))
 	r.rec = rec
+	if !active(phase) {
+		r.ests = nil
+	}
 	if c.cfg.Metrics != nil && (phase == PhaseDone || phase == PhaseFailed) {
 		c.cfg.Metrics.RoundsFinished.WithLabelValues(phase).Inc()
 	}
@@ -267,16 +273,8 @@ func (c *Coordinator) aggregate(ctx context.Context, id uint64) {
 	defer c.aggWG.Done()
 	c.mu.Lock()
 	r := c.rounds[id]
-	rec := r.rec
-	sites := make([]string, 0, len(r.reveals))
-	for s := range r.reveals {
-		sites = append(sites, s)
-	}
-	sort.Strings(sites)
-	raw := make([][]byte, len(sites))
-	for i, s := range sites {
-		raw[i] = r.reveals[s].Estimate
-	}
+	rec, damaged := r.rec, r.damaged
+	ests := revealed(r)
 	c.mu.Unlock()
 	done := func(phase, reason string, report []byte, secs float64) {
 		c.mu.Lock()
@@ -290,8 +288,8 @@ func (c *Coordinator) aggregate(ctx context.Context, id uint64) {
 				c.cfg.Logf("round %d: cannot store the result: %v", id, err)
 				return
 			}
-			r.rec, r.result, r.report = rec, report, parseReport(report)
-			c.cfg.Logf("round %d: done, aggregated %d estimates in %.3fs", id, len(raw), secs)
+			r.rec, r.result, r.report, r.ests = rec, report, parseReport(report), nil
+			c.cfg.Logf("round %d: done, aggregated %d estimates in %.3fs", id, len(ests), secs)
 			if c.cfg.Metrics != nil {
 				c.cfg.Metrics.RoundsFinished.WithLabelValues(PhaseDone).Inc()
 				c.cfg.Metrics.AggregationSeconds.Observe(secs)
@@ -311,8 +309,12 @@ func (c *Coordinator) aggregate(ctx context.Context, id uint64) {
 		case <-time.After(c.cfg.HoldAggregation):
 		}
 	}
+	if damaged != nil {
+		done(PhaseFailed, damaged.Error(), nil, 0)
+		return
+	}
 	start := time.Now()
-	report, err := Aggregate(ctx, c.cfg.Server, rec, sites, raw, c.cfg.MaxN)
+	report, err := Aggregate(ctx, c.cfg.Server, rec, ests)
 	if ctx.Err() != nil {
 		c.mu.Lock()
 		r.running = false
@@ -324,44 +326,6 @@ func (c *Coordinator) aggregate(ctx context.Context, id uint64) {
 		return
 	}
 	done(PhaseDone, "", report, time.Since(start).Seconds())
-}
-
-// Aggregate decodes a round's revealed estimates (in the given order) and
-// aggregates them as 'nistgmm aggregate' would the same estimates file,
-// returning the report's JSON in that command's format.
-func Aggregate(ctx context.Context, base *server.Server, rec store.Round, sites []string, raw [][]byte, maxN int64) ([]byte, error) {
-	if len(raw) < MinCommits {
-		return nil, fmt.Errorf("%d estimates were revealed; at least %d are needed", len(raw), MinCommits)
-	}
-	ests := make([]estimates.Estimate, len(raw))
-	for i, b := range raw {
-		e, err := federation.UnmarshalEstimate(b, federation.Expect{Site: sites[i], Round: rec.ID, K: rec.K, D: rec.D, MaxN: maxN})
-		if err != nil {
-			// Checked when it arrived: a stored reveal that no longer decodes is a damaged store.
-			return nil, fmt.Errorf("the stored reveal of %q no longer decodes: %w", sites[i], err)
-		}
-		ests[i] = e
-	}
-	doc, err := federation.EstimatesDocument(ests)
-	if err != nil {
-		return nil, err
-	}
-	srv := *base
-	srv.K, srv.Dim, srv.Seed = rec.K, rec.D, rec.Seed
-	m, err := server.ParseMethod(rec.Method)
-	if err != nil {
-		return nil, err
-	}
-	rep, err := srv.AggregateDocument(ctx, bytes.NewReader(doc), m, nil)
-	if err != nil {
-		return nil, fmt.Errorf("aggregation: %w", err)
-	}
-	// The same bytes as 'nistgmm aggregate' writes: one compact line.
-	out, err := json.Marshal(rep)
-	if err != nil {
-		return nil, err
-	}
-	return append(out, '\n'), nil
 }
 
 // RoundView is a round as the status page shows it.

@@ -18,6 +18,7 @@ import (
 	"github.com/nistgmm/nistgmm/federation/coordinator"
 	pb "github.com/nistgmm/nistgmm/federation/proto/v1"
 	"github.com/nistgmm/nistgmm/federation/site"
+	"github.com/nistgmm/nistgmm/federation/store"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -250,5 +251,57 @@ func TestReadOnlyState(t *testing.T) {
 	got, err := f2.client("operator").GetRound(ctxT(t, 10*time.Second), &pb.GetRoundRequest{RoundId: info.RoundId})
 	if err != nil || got.Committed != 1 {
 		t.Fatalf("the state once writable again: %v, %v", got, err)
+	}
+}
+
+// TestRestartReadsTheStoredReveals: a coordinator started on a store whose
+// round was aggregating decodes the stored reveals again and aggregates
+// them; a stored reveal that no longer decodes fails that round with the
+// site named, and stops nothing else.
+func TestRestartReadsTheStoredReveals(t *testing.T) {
+	const k, d = 2, 3
+	mixes := honestMixtures(4, k, d, 9)
+	for _, damaged := range []bool{false, true} {
+		st, err := store.Open(t.TempDir(), time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC()
+		rec := store.Round{ID: 1, K: k, D: d, Quorum: 4, CommitDeadline: now, RevealDeadline: now, Method: "ared", Seed: 1,
+			Phase: coordinator.PhaseAggregating, OpenedAt: now}
+		if err := st.PutRound(rec); err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range mixes {
+			b, _ := federation.MarshalEstimate("", 1, 100+i, m)
+			if damaged && i == 2 {
+				b = b[:len(b)/2]
+			}
+			if _, _, err := st.PutReveal(1, siteName(i), store.Reveal{Estimate: b, Nonce: make([]byte, 32), At: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c, err := coordinator.New(coordinator.Config{Store: st})
+		if err != nil {
+			t.Fatalf("a damaged reveal stopped the coordinator: %v", err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		ran := make(chan error, 1)
+		go func() { ran <- c.Run(ctx) }()
+		var view coordinator.RoundView
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if view = c.Snapshot()[0]; view.Phase == coordinator.PhaseDone || view.Phase == coordinator.PhaseFailed {
+				break
+			}
+		}
+		cancel()
+		<-ran
+		st.Close()
+		switch {
+		case damaged && (view.Phase != coordinator.PhaseFailed || !strings.Contains(view.Error, siteName(2)) || !strings.Contains(view.Error, "no longer decodes")):
+			t.Errorf("a damaged stored reveal: phase %s (%s), want failed naming %s", view.Phase, view.Error, siteName(2))
+		case !damaged && (view.Phase != coordinator.PhaseDone || view.Report == nil || len(view.Report.IDs) != 4):
+			t.Errorf("stored reveals: phase %s (%s), want done over the 4 estimates", view.Phase, view.Error)
+		}
 	}
 }

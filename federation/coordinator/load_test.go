@@ -1,6 +1,7 @@
 package coordinator_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,29 +9,71 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nistgmm/nistgmm/federated/estimates"
 	"github.com/nistgmm/nistgmm/federation"
+	"github.com/nistgmm/nistgmm/federation/coordinator"
 	"github.com/nistgmm/nistgmm/federation/pki"
 	pb "github.com/nistgmm/nistgmm/federation/proto/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
-// peakRSS reads a process's peak resident memory in bytes (Linux).
-func peakRSS(pid int) int64 {
+// procStatus reads a field of a process's /proc/PID/status in bytes
+// (Linux): VmHWM is the peak resident memory, RssAnon and RssFile the
+// resident anonymous memory and mapped file pages now.
+func procStatus(pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return -1
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb << 10
 		}
 	}
 	return -1
+}
+
+// rssPeaks are a process's peaks of memory, sampled: resident anonymous
+// memory, mapped file pages, and the kernel's own peak of their sum
+// (VmHWM, which only grows, so its last sample before the process ends).
+type rssPeaks struct {
+	mu              sync.Mutex
+	anon, file, hwm int64
+}
+
+func (p *rssPeaks) get() (anon, file, hwm int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.anon, p.file, p.hwm
+}
+
+// watchRSS samples a process's memory every 20 ms until stop is closed.
+// It is how the peak of 'nistgmm aggregate' is read: a child's ru_maxrss
+// counts the parent's memory too, since Go starts processes by vfork,
+// whose exec records the parent's peak as the child's.
+func watchRSS(pid int, stop <-chan struct{}) *rssPeaks {
+	p := &rssPeaks{}
+	go func() {
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			a, f, h := procStatus(pid, "RssAnon"), procStatus(pid, "RssFile"), procStatus(pid, "VmHWM")
+			p.mu.Lock()
+			p.anon, p.file, p.hwm = max(p.anon, a), max(p.file, f), max(p.hwm, h)
+			p.mu.Unlock()
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return p
 }
 
 // BenchmarkFederationLoad runs one round of many sites against the
@@ -79,7 +122,10 @@ func loadRound(b *testing.B, m, k, d int) {
 
 	addr := freePort(b)
 	cmd := exec.Command(bin, "serve", "--pki", pkiDir, "--name", "coordinator", "--state", filepath.Join(dir, "state"), "--listen", addr, "--status-listen", "")
-	cmd.Stderr = nil
+	logFile, err := os.Create(filepath.Join(dir, "coordinator.log"))
+	must(err)
+	defer logFile.Close()
+	cmd.Stderr = logFile
 	out, err := cmd.StdoutPipe()
 	must(err)
 	must(cmd.Start())
@@ -133,6 +179,8 @@ func loadRound(b *testing.B, m, k, d int) {
 		_, err := clients[i].GetRound(ctx, &pb.GetRoundRequest{RoundId: id})
 		return err
 	})
+	stopWatch := make(chan struct{})
+	coordPeaks := watchRSS(cmd.Process.Pid, stopWatch)
 	b.StartTimer()
 	commitTime := parallel(func(i int) error {
 		_, err := clients[i].Commit(ctx, &pb.CommitRequest{RoundId: id, Commitment: federation.Commitment(subs[i].nonce, subs[i].est)})
@@ -157,38 +205,66 @@ func loadRound(b *testing.B, m, k, d int) {
 		lastMu.Unlock()
 		return err
 	})
+	// The result is asked for every 5 ms; GetResult, whose refusal is a
+	// line, rather than GetRound, which lists every site's standing and at
+	// 1,000 sites took CPU from the aggregation it was measuring.
 	var published time.Time
+	var res *pb.GetResultResponse
 	for {
-		got, err := op.GetRound(ctx, &pb.GetRoundRequest{RoundId: id})
-		must(err)
-		if got.Phase == pb.Phase_PHASE_DONE {
+		res, err = op.GetResult(ctx, &pb.GetResultRequest{RoundId: id})
+		if err == nil {
 			published = time.Now()
 			break
 		}
-		if got.Phase == pb.Phase_PHASE_FAILED {
-			b.Fatalf("the round failed: %s", got.Error)
+		if status.Code(err) != codes.FailedPrecondition || strings.Contains(err.Error(), coordinator.PhaseFailed) {
+			b.Fatalf("the round has no result: %v", err)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	b.StopTimer()
-	peak := peakRSS(cmd.Process.Pid)
+	close(stopWatch)
+	peak := procStatus(cmd.Process.Pid, "VmHWM")
 	latency := published.Sub(last)
 
-	agg := exec.Command(bin, "aggregate", "--estimates", estFile, "--seed", "1", "--out", filepath.Join(dir, "agg.json"))
+	aggFile := filepath.Join(dir, "agg.json")
+	agg := exec.Command(bin, "aggregate", "--estimates", estFile, "--seed", "1", "--out", aggFile)
+	var aggOut strings.Builder
+	agg.Stdout, agg.Stderr = &aggOut, &aggOut
 	start := time.Now()
-	if o, err := agg.CombinedOutput(); err != nil {
-		b.Fatalf("aggregate: %v\n%s", err, o)
+	must(agg.Start())
+	stopAgg := make(chan struct{})
+	aggPeaks := watchRSS(agg.Process.Pid, stopAgg)
+	if err := agg.Wait(); err != nil {
+		b.Fatalf("aggregate: %v\n%s", err, aggOut.String())
 	}
 	aggSecs := time.Since(start).Seconds()
-	aggPeak := agg.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
+	close(stopAgg)
+	local, err := os.ReadFile(aggFile)
+	must(err)
+	if !bytes.Equal(local, res.ReportJson) {
+		b.Errorf("the round's result differs from aggregate's on the same estimates")
+	}
 
+	// The coordinator's own measure of the aggregation, from its log.
+	logged, err := os.ReadFile(logFile.Name())
+	must(err)
+	if _, after, ok := strings.Cut(string(logged), fmt.Sprintf("aggregated %d estimates in ", m)); ok {
+		if secs, err := strconv.ParseFloat(strings.TrimSuffix(strings.Fields(after)[0], "s"), 64); err == nil {
+			b.ReportMetric(secs, "s-aggregation-in-coordinator")
+		}
+	}
 	b.ReportMetric(latency.Seconds(), "s-last-reveal-to-result")
 	b.ReportMetric(aggSecs, "s-aggregate-cmd")
 	b.ReportMetric(latency.Seconds()/aggSecs, "latency/aggregate")
 	b.ReportMetric(float64(m)/commitTime.Seconds(), "commits/s")
 	b.ReportMetric(float64(m)/revealTime.Seconds(), "reveals/s")
 	b.ReportMetric(float64(peak)/(1<<20), "MB-coordinator-peak")
+	anon, file, _ := coordPeaks.get()
+	b.ReportMetric(float64(anon)/(1<<20), "MB-coordinator-peak-anon")
+	b.ReportMetric(float64(file)/(1<<20), "MB-coordinator-peak-file")
+	anon, _, aggPeak := aggPeaks.get()
 	b.ReportMetric(float64(aggPeak)/(1<<20), "MB-aggregate-peak")
+	b.ReportMetric(float64(anon)/(1<<20), "MB-aggregate-peak-anon")
 	b.ReportMetric(float64(floatBytes)/(1<<20), "MB-estimates")
 	b.ReportMetric(float64(len(doc))/(1<<20), "MB-estimates-json")
 }

@@ -191,6 +191,9 @@ func TestSubmissionRules(t *testing.T) {
 	if err != nil || !v2.Duplicate || v2.AcceptedUnixMs != v1.AcceptedUnixMs {
 		t.Fatalf("the same reveal again: %v %v", v2, err)
 	}
+	otherNonce, _ := federation.NewNonce()
+	_, err = a.Reveal(ctx, &pb.RevealRequest{RoundId: id, Estimate: estA, Nonce: otherNonce})
+	wantCode(t, "a different reveal after an accepted one", err, codes.AlreadyExists, "different estimate")
 	info, err = op.GetRound(ctx, &pb.GetRoundRequest{RoundId: id})
 	if err != nil || info.Revealed != 1 {
 		t.Fatalf("after a reveal sent twice the round counts %d reveals (%v), want 1", info.GetRevealed(), err)

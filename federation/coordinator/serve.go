@@ -86,6 +86,9 @@ func ListenAndServe(ctx context.Context, o Options) error {
 		grpc.MaxRecvMsgSize(o.MaxMessage),
 		grpc.ConnectionTimeout(o.HandshakeTimeout),
 		grpc.MaxConcurrentStreams(64),
+		// TLS holds a whole record decrypted already: a read buffer of
+		// 32 KB per connection on top of it is a copy (32 MB for 1,000 sites).
+		grpc.ReadBufferSize(0),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 5 * time.Minute, Time: time.Minute, Timeout: 20 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)

@@ -3,6 +3,7 @@ package coordinator
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -79,7 +80,8 @@ func (c *Coordinator) OpenRound(ctx context.Context, req *pb.OpenRoundRequest) (
 	if err := c.cfg.Store.PutRound(rec); err != nil {
 		return nil, status.Errorf(codes.Unavailable, "the round could not be recorded: %v", err)
 	}
-	c.rounds[rec.ID] = &round{rec: rec, commits: map[string]store.Commit{}, reveals: map[string]store.Reveal{}, refusals: map[string]store.Refusal{}}
+	c.rounds[rec.ID] = &round{rec: rec, commits: map[string]store.Commit{}, reveals: map[string]time.Time{},
+		ests: map[string]estimates.Estimate{}, refusals: map[string]store.Refusal{}}
 	c.latest = rec.ID
 	if c.cfg.Metrics != nil {
 		c.cfg.Metrics.RoundsOpened.Inc()
@@ -259,13 +261,9 @@ func (c *Coordinator) Reveal(ctx context.Context, req *pb.RevealRequest) (*pb.Re
 		c.mu.Unlock()
 		return nil, c.refuse(nil, who.name, "reveal", codes.NotFound, "no round %d", req.GetRoundId())
 	}
-	if prev, ok := r.reveals[who.name]; ok {
+	if at, ok := r.reveals[who.name]; ok {
 		defer c.mu.Unlock()
-		if !bytes.Equal(prev.Estimate, req.Estimate) || !bytes.Equal(prev.Nonce, req.Nonce) {
-			return nil, c.refuse(r, who.name, "reveal", codes.AlreadyExists, "site %q already revealed a different estimate in round %d", who.name, r.rec.ID)
-		}
-		c.metric("reveal", "duplicate")
-		return &pb.RevealResponse{RoundId: r.rec.ID, SiteId: who.name, AcceptedUnixMs: prev.At.UnixMilli(), Duplicate: true}, nil
+		return c.revealAgain(r, who.name, at, req)
 	}
 	commit, committed := r.commits[who.name]
 	phase, rec := r.rec.Phase, r.rec
@@ -287,32 +285,46 @@ func (c *Coordinator) Reveal(ctx context.Context, req *pb.RevealRequest) (*pb.Re
 	c.mu.Unlock()
 	// The checks of shape and values (a Cholesky factorization per
 	// component) run outside the lock.
-	_, verr := federation.UnmarshalEstimate(req.Estimate, federation.Expect{Site: who.name, Round: rec.ID, K: rec.K, D: rec.D, MaxN: c.cfg.MaxN})
+	est, verr := federation.UnmarshalEstimate(req.Estimate, expect(rec, who.name, c.cfg.MaxN))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if verr != nil {
 		return nil, c.refuse(r, who.name, "reveal", codes.InvalidArgument, "%v", verr)
 	}
-	if prev, ok := r.reveals[who.name]; ok { // a concurrent copy of this request won
-		if !bytes.Equal(prev.Estimate, req.Estimate) || !bytes.Equal(prev.Nonce, req.Nonce) {
-			return nil, c.refuse(r, who.name, "reveal", codes.AlreadyExists, "site %q already revealed a different estimate in round %d", who.name, r.rec.ID)
-		}
-		c.metric("reveal", "duplicate")
-		return &pb.RevealResponse{RoundId: r.rec.ID, SiteId: who.name, AcceptedUnixMs: prev.At.UnixMilli(), Duplicate: true}, nil
+	if at, ok := r.reveals[who.name]; ok { // a concurrent copy of this request won
+		return c.revealAgain(r, who.name, at, req)
 	}
 	now := c.cfg.Now()
 	if r.rec.Phase != PhaseReveal || !now.Before(r.rec.RevealDeadline) {
 		return nil, c.refuse(r, who.name, "reveal", codes.DeadlineExceeded, "round %d's reveals closed (deadline %s)", r.rec.ID, r.rec.RevealDeadline.Format(time.RFC3339Nano))
 	}
-	stored, _, err := c.cfg.Store.PutReveal(r.rec.ID, who.name, store.Reveal{Estimate: req.Estimate, Nonce: req.Nonce, At: now.UTC()})
+	stored, existed, err := c.cfg.Store.PutReveal(r.rec.ID, who.name, store.Reveal{Estimate: req.Estimate, Nonce: req.Nonce, At: now.UTC()})
 	if err != nil {
 		c.metric("reveal", "store_error")
 		return nil, status.Errorf(codes.Unavailable, "the reveal could not be recorded (try again later): %v", err)
 	}
-	r.reveals[who.name] = stored
+	if existed && (!bytes.Equal(stored.Estimate, req.Estimate) || !bytes.Equal(stored.Nonce, req.Nonce)) {
+		return nil, status.Errorf(codes.AlreadyExists, "site %q already revealed a different estimate in round %d", who.name, r.rec.ID)
+	}
+	r.reveals[who.name] = stored.At
+	if r.ests != nil {
+		r.ests[who.name] = est
+	}
 	c.metric("reveal", "accepted")
 	c.notify()
 	return &pb.RevealResponse{RoundId: r.rec.ID, SiteId: who.name, AcceptedUnixMs: stored.At.UnixMilli()}, nil
+}
+
+// revealAgain answers a reveal from a site whose reveal was recorded at at.
+// One that opens the site's commitment is the recorded one (the commitment
+// binds its bytes) and is answered as the first time; any other is
+// refused. mu must be held.
+func (c *Coordinator) revealAgain(r *round, site string, at time.Time, req *pb.RevealRequest) (*pb.RevealResponse, error) {
+	if !federation.Matches(r.commits[site].Commitment, req.Nonce, req.Estimate) {
+		return nil, c.refuse(r, site, "reveal", codes.AlreadyExists, "site %q already revealed a different estimate in round %d", site, r.rec.ID)
+	}
+	c.metric("reveal", "duplicate")
+	return &pb.RevealResponse{RoundId: r.rec.ID, SiteId: site, AcceptedUnixMs: at.UnixMilli(), Duplicate: true}, nil
 }
 
 // GetResult returns a round's report (0: the latest round with one).
@@ -364,29 +376,16 @@ func (c *Coordinator) GetEstimates(ctx context.Context, req *pb.GetEstimatesRequ
 		return nil, status.Errorf(codes.FailedPrecondition, "round %d's reveals have not closed", r.rec.ID)
 	}
 	rec := r.rec
-	sites := make([]string, 0, len(r.reveals))
-	for s := range r.reveals {
-		sites = append(sites, s)
-	}
-	sort.Strings(sites)
-	raw := make([][]byte, len(sites))
-	for i, s := range sites {
-		raw[i] = r.reveals[s].Estimate
-	}
 	c.mu.Unlock()
-	ests := make([]estimates.Estimate, len(raw))
-	for i, b := range raw {
-		e, err := federation.UnmarshalEstimate(b, federation.Expect{Site: sites[i], Round: rec.ID, K: rec.K, D: rec.D, MaxN: c.cfg.MaxN})
-		if err != nil {
-			return nil, status.Errorf(codes.DataLoss, "the stored reveal of %q: %v", sites[i], err)
+	var doc bytes.Buffer
+	if err := writeEstimates(&doc, c.cfg.Store, rec, c.cfg.MaxN); err != nil {
+		var damaged *damagedError
+		if errors.As(err, &damaged) {
+			return nil, status.Errorf(codes.DataLoss, "%v", err)
 		}
-		ests[i] = e
+		return nil, status.Errorf(codes.Unavailable, "the reveals could not be read (try again later): %v", err)
 	}
-	doc, err := federation.EstimatesDocument(ests)
-	if err != nil {
-		return nil, status.Errorf(codes.Internal, "%v", err)
-	}
-	return &pb.GetEstimatesResponse{RoundId: rec.ID, EstimatesJson: doc}, nil
+	return &pb.GetEstimatesResponse{RoundId: rec.ID, EstimatesJson: doc.Bytes()}, nil
 }
 
 // Backup streams a consistent copy of the store (operators only).

@@ -245,17 +245,48 @@ func (s *Store) Commits(round uint64) (map[string]Commit, error) {
 	})
 }
 
-// Reveals returns round's reveals by site.
-func (s *Store) Reveals(round uint64) (map[string]Reveal, error) {
-	out := map[string]Reveal{}
-	return out, s.each(bReveals, round, func(site string, v []byte) error {
+// EachReveal calls fn with each of round's reveals in the order of their
+// site ids (bytewise, as sort.Strings orders them), read in one
+// transaction: a consistent view while writes go on, and one pass of a
+// cursor however many sites there are. Only one reveal is decoded at a
+// time; an error from fn stops the pass and is returned as it is.
+func (s *Store) EachReveal(round uint64, fn func(site string, r Reveal) error) error {
+	var fnErr error
+	err := s.each(bReveals, round, func(site string, v []byte) error {
 		var r Reveal
 		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("reveal of %q: %w", site, err)
+		}
+		if err := fn(site, r); err != nil {
+			fnErr = err
 			return err
 		}
-		out[site] = r
 		return nil
 	})
+	if err != nil && fnErr == nil {
+		return fmt.Errorf("store %s: round %d's reveals: %w", s.path, round, err)
+	}
+	return err
+}
+
+// RevealTimes returns when each of round's reveals was recorded, by site,
+// without decoding the estimates.
+func (s *Store) RevealTimes(round uint64) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	err := s.each(bReveals, round, func(site string, v []byte) error {
+		var r struct {
+			At time.Time `json:"at"`
+		}
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("reveal of %q: %w", site, err)
+		}
+		out[site] = r.At
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store %s: round %d's reveals: %w", s.path, round, err)
+	}
+	return out, nil
 }
 
 // Refusals returns round's latest refusal by site.
@@ -271,6 +302,8 @@ func (s *Store) Refusals(round uint64) (map[string]Refusal, error) {
 	})
 }
 
+// each calls fn with every record of round in bucket, in key order, in
+// one read transaction with one cursor; v is valid only during the call.
 func (s *Store) each(bucket []byte, round uint64, fn func(site string, v []byte) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket).Bucket(key(round))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,5 +69,44 @@ func TestStoreSchemaVersion(t *testing.T) {
 	db.Close()
 	if _, err := Open(dir, time.Second); err == nil {
 		t.Fatal("a store of schema version 2 was opened")
+	}
+}
+
+// EachReveal reads a round's reveals in the order of their site ids and
+// stops at fn's first error, which it returns as it is.
+func TestEachReveal(t *testing.T) {
+	s, err := Open(t.TempDir(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now().UTC()
+	for i, site := range []string{"site-b", "site-a", "site-c"} {
+		if _, _, err := s.PutReveal(1, site, Reveal{Estimate: []byte(site), Nonce: []byte{1}, At: now.Add(time.Duration(i) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var order []string
+	err = s.EachReveal(1, func(site string, r Reveal) error {
+		if string(r.Estimate) != site {
+			t.Errorf("%s: estimate %q", site, r.Estimate)
+		}
+		order = append(order, site)
+		return nil
+	})
+	if err != nil || strings.Join(order, ",") != "site-a,site-b,site-c" {
+		t.Fatalf("EachReveal: %v, %v", order, err)
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := s.EachReveal(1, func(string, Reveal) error { n++; return stop }); err != stop || n != 1 {
+		t.Fatalf("an error from fn: %v after %d calls, want it returned after 1", err, n)
+	}
+	times, err := s.RevealTimes(1)
+	if err != nil || len(times) != 3 || !times["site-c"].Equal(now.Add(2*time.Second)) {
+		t.Fatalf("RevealTimes: %v, %v", times, err)
+	}
+	if err := s.EachReveal(2, func(string, Reveal) error { return stop }); err != nil {
+		t.Fatalf("a round without reveals: %v", err)
 	}
 }

@@ -91,20 +91,34 @@ func NewGaussian(mean []float64, cov *mat.SymDense) (*Gaussian, error) {
 
 // factorGaussian is newGaussian without the inverse (inv stays nil): what
 // the E step needs, which works with the Cholesky factor alone.
+//
+// Like Mean, which is mean, Cov is cov's own storage when that holds the
+// full symmetric matrix row by row (both triangles, bit for bit, as the
+// decoders of estimates store it), and a copy otherwise; either way cov
+// must not change while the Gaussian is in use.
 func FactorGaussian(mean []float64, cov *mat.SymDense) (*Gaussian, error) {
 	d := len(mean)
 	if cov.SymmetricDim() != d {
 		return nil, fmt.Errorf("covariance is %dx%d, mean has %d entries", cov.SymmetricDim(), cov.SymmetricDim(), d)
 	}
-	g := &Gaussian{Mean: mean, Cov: make([]float64, d*d)}
 	raw := cov.RawSymmetric()
 	for i := 0; i < d; i++ {
 		for j := i; j < d; j++ {
-			v := raw.Data[i*raw.Stride+j]
-			if math.IsNaN(v) || math.Abs(v) > MaxMagnitude {
+			if v := raw.Data[i*raw.Stride+j]; math.IsNaN(v) || math.Abs(v) > MaxMagnitude {
 				return nil, fmt.Errorf("covariance entry (%d,%d) is %v", i, j, v)
 			}
-			g.Cov[i*d+j], g.Cov[j*d+i] = v, v
+		}
+	}
+	g := &Gaussian{Mean: mean}
+	if full(raw) {
+		g.Cov = raw.Data[:d*d]
+	} else {
+		g.Cov = make([]float64, d*d)
+		for i := 0; i < d; i++ {
+			for j := i; j < d; j++ {
+				v := raw.Data[i*raw.Stride+j]
+				g.Cov[i*d+j], g.Cov[j*d+i] = v, v
+			}
 		}
 	}
 	u := make([]float64, d*d)
@@ -123,6 +137,22 @@ func FactorGaussian(mean []float64, cov *mat.SymDense) (*Gaussian, error) {
 		return nil, ErrNotPositiveDefinite
 	}
 	return g, nil
+}
+
+// full reports whether s's storage is its full matrix, row by row: every
+// entry below the diagonal the bits of its mirror above.
+func full(s blas64.Symmetric) bool {
+	if s.Uplo != blas.Upper || s.Stride != s.N || len(s.Data) < s.N*s.N {
+		return false
+	}
+	for i := 0; i < s.N; i++ {
+		for j := 0; j < i; j++ {
+			if math.Float64bits(s.Data[i*s.N+j]) != math.Float64bits(s.Data[j*s.N+i]) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // quadInv returns v^T cov^-1 v.
