@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -25,20 +26,30 @@ func TestGroupCopiesIgnoresPositions(t *testing.T) {
 // grows linearly in m (compare m250, m1000 and m4000 in one run).
 func BenchmarkVerdicts(b *testing.B) {
 	ests, _ := momentRound(b, 4000, 800, 0, 18)
-	for _, m := range []int{250, 1000, 4000} {
-		b.Run(fmt.Sprintf("m%d", m), func(b *testing.B) {
-			round, err := (&Server{}).Prepare(context.Background(), ests[4000-m:])
-			if err != nil {
-				b.Fatal(err)
-			}
-			answer := round.Estimates[round.Coat].Mixture
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := round.verdicts(context.Background(), answer); err != nil {
+	// Unequal n makes the verdicts search every allowed trend (robust.TrendZ).
+	unequal := slices.Clone(ests)
+	for i := range unequal {
+		unequal[i].N = int(100 * math.Pow(50, float64(i%97)/96))
+	}
+	for _, c := range []struct {
+		name string
+		ests []estimates.Estimate
+	}{{"equal-n", ests}, {"unequal-n", unequal}} {
+		for _, m := range []int{250, 1000, 4000} {
+			b.Run(fmt.Sprintf("%s/m%d", c.name, m), func(b *testing.B) {
+				round, err := (&Server{}).Prepare(context.Background(), c.ests[4000-m:])
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
+				answer := round.Estimates[round.Coat].Mixture
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := round.verdicts(context.Background(), answer); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
 
