@@ -204,6 +204,18 @@ func TestSubmissionRules(t *testing.T) {
 			t.Errorf("site b: state %q reason %q, want invalid with the NaN", s.State, s.Reason)
 		}
 	}
+	// A polling site asks without the sites' states: the same round, no list.
+	brief, err := a.GetRound(ctx, &pb.GetRoundRequest{RoundId: id, WithoutSites: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.Sites) == 0 || len(brief.Sites) != 0 {
+		t.Errorf("%d sites listed in full, %d without the sites", len(info.Sites), len(brief.Sites))
+	}
+	info.Sites = nil
+	if !proto.Equal(brief, info) {
+		t.Errorf("without the sites %v, in full %v", brief, info)
+	}
 }
 
 // TestRevealRefusesBadContents sends each bad estimate as a committed

@@ -110,18 +110,28 @@ func (c *Coordinator) GetRound(ctx context.Context, req *pb.GetRoundRequest) (*p
 		}
 		return nil, status.Errorf(codes.NotFound, "no round %d", id)
 	}
+	if req.GetWithoutSites() {
+		return c.summary(r), nil
+	}
 	return c.info(r), nil
 }
 
 var phases = map[string]pb.Phase{PhaseCommit: pb.Phase_PHASE_COMMIT, PhaseReveal: pb.Phase_PHASE_REVEAL,
 	PhaseAggregating: pb.Phase_PHASE_AGGREGATING, PhaseDone: pb.Phase_PHASE_DONE, PhaseFailed: pb.Phase_PHASE_FAILED}
 
-// info must be called with mu held.
-func (c *Coordinator) info(r *round) *pb.RoundInfo {
+// summary is the round without its sites' states; it must be called with
+// mu held.
+func (c *Coordinator) summary(r *round) *pb.RoundInfo {
 	rec := r.rec
-	out := &pb.RoundInfo{RoundId: rec.ID, Phase: phases[rec.Phase], Committed: uint32(len(r.commits)), Revealed: uint32(len(r.reveals)), Error: rec.Error,
+	return &pb.RoundInfo{RoundId: rec.ID, Phase: phases[rec.Phase], Committed: uint32(len(r.commits)), Revealed: uint32(len(r.reveals)), Error: rec.Error,
 		Config: &pb.RoundConfig{K: uint32(rec.K), D: uint32(rec.D), Quorum: uint32(rec.Quorum), CommitDeadlineUnixMs: rec.CommitDeadline.UnixMilli(),
 			RevealDeadlineUnixMs: rec.RevealDeadline.UnixMilli(), Method: rec.Method, Seed: rec.Seed}}
+}
+
+// info is the round with every site's state; it must be called with mu
+// held.
+func (c *Coordinator) info(r *round) *pb.RoundInfo {
+	out := c.summary(r)
 	for _, s := range siteStates(r) {
 		out.Sites = append(out.Sites, &pb.SiteState{SiteId: s.Site, State: s.State, Reason: s.Reason})
 	}

@@ -149,7 +149,7 @@ func (c *Client) WaitRound(ctx context.Context, after uint64) (*pb.RoundInfo, er
 		var info *pb.RoundInfo
 		err := c.call(ctx, "waiting for a round", func(ctx context.Context) error {
 			var err error
-			info, err = c.API.GetRound(ctx, &pb.GetRoundRequest{})
+			info, err = c.API.GetRound(ctx, &pb.GetRoundRequest{WithoutSites: true})
 			return err
 		})
 		if err != nil && status.Code(err) != codes.NotFound {
@@ -300,20 +300,30 @@ func (c *Client) Participate(ctx context.Context, info *pb.RoundInfo, est Estima
 	return c.outcome(ctx, info)
 }
 
-// waitPhase polls round id until its phase is at least want.
+// waitPhase polls round id until its phase is at least want, and returns
+// the round with every site's state. The polls leave the sites' states out:
+// a thousand sites polling a thousand-site list would take the
+// coordinator's CPU from the aggregation they wait for.
 func (c *Client) waitPhase(ctx context.Context, id uint64, want pb.Phase) (*pb.RoundInfo, error) {
-	for {
+	poll := func(withoutSites bool) (*pb.RoundInfo, error) {
 		var info *pb.RoundInfo
 		err := c.call(ctx, fmt.Sprintf("round %d", id), func(ctx context.Context) error {
 			var err error
-			info, err = c.API.GetRound(ctx, &pb.GetRoundRequest{RoundId: id})
+			info, err = c.API.GetRound(ctx, &pb.GetRoundRequest{RoundId: id, WithoutSites: withoutSites})
 			return err
 		})
 		if err != nil {
 			return nil, fmt.Errorf("round %d: %w", id, err)
 		}
+		return info, nil
+	}
+	for {
+		info, err := poll(true)
+		if err != nil {
+			return nil, err
+		}
 		if info.Phase >= want {
-			return info, nil
+			return poll(false)
 		}
 		select {
 		case <-ctx.Done():

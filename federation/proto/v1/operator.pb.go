@@ -68,8 +68,12 @@ func (x *OpenRoundRequest) GetConfig() *RoundConfig {
 }
 
 type GetRoundRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RoundId       uint64                 `protobuf:"varint,1,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"` // 0: the latest round
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	RoundId uint64                 `protobuf:"varint,1,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"` // 0: the latest round
+	// Leaves the sites' states out of the answer: a site polling for the
+	// round's phase needs none of them, and listing a thousand sites on
+	// every poll takes the coordinator's CPU from the aggregation.
+	WithoutSites  bool `protobuf:"varint,2,opt,name=without_sites,json=withoutSites,proto3" json:"without_sites,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -109,6 +113,13 @@ func (x *GetRoundRequest) GetRoundId() uint64 {
 		return x.RoundId
 	}
 	return 0
+}
+
+func (x *GetRoundRequest) GetWithoutSites() bool {
+	if x != nil {
+		return x.WithoutSites
+	}
+	return false
 }
 
 type GetEstimatesRequest struct {
@@ -293,9 +304,10 @@ const file_operator_proto_rawDesc = "" +
 	"\n" +
 	"\x0eoperator.proto\x12\x15nistgmm.federation.v1\x1a\vround.proto\"N\n" +
 	"\x10OpenRoundRequest\x12:\n" +
-	"\x06config\x18\x01 \x01(\v2\".nistgmm.federation.v1.RoundConfigR\x06config\",\n" +
+	"\x06config\x18\x01 \x01(\v2\".nistgmm.federation.v1.RoundConfigR\x06config\"Q\n" +
 	"\x0fGetRoundRequest\x12\x19\n" +
-	"\bround_id\x18\x01 \x01(\x04R\aroundId\"0\n" +
+	"\bround_id\x18\x01 \x01(\x04R\aroundId\x12#\n" +
+	"\rwithout_sites\x18\x02 \x01(\bR\fwithoutSites\"0\n" +
 	"\x13GetEstimatesRequest\x12\x19\n" +
 	"\bround_id\x18\x01 \x01(\x04R\aroundId\"X\n" +
 	"\x14GetEstimatesResponse\x12\x19\n" +
