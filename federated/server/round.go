@@ -10,6 +10,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/nistgmm/nistgmm/internal/parallel"
+
 	"github.com/nistgmm/nistgmm/federated/divergence"
 	"github.com/nistgmm/nistgmm/federated/estimates"
 	"github.com/nistgmm/nistgmm/federated/internal/gauss"
@@ -131,6 +133,7 @@ func (s *Server) Prepare(ctx context.Context, ests []estimates.Estimate) (*Round
 				reason = err.Error()
 			} else {
 				reason = conditionProblem(r.comps[i])
+				r.comps[i] = light(r.comps[i])
 			}
 		}
 		if reason != "" {
@@ -144,6 +147,11 @@ func (s *Server) Prepare(ctx context.Context, ests []estimates.Estimate) (*Round
 		return nil, noValidEstimate(r.Invalid)
 	}
 	if s.sampledCentre(len(r.Valid)) {
+		// The sampled searches read every component's factorizations
+		// again and again: they are kept.
+		if err := r.refactorAll(ctx, preps); err != nil {
+			return nil, err
+		}
 		if err := r.prepareSampled(ctx, preps); err != nil {
 			return nil, err
 		}
@@ -287,4 +295,29 @@ func (r *Round) voterCoatDistances() ([]float64, int) {
 		out = append(out, all[a])
 	}
 	return out, pos
+}
+
+// light returns comps without their factorizations (see gauss.Light): a
+// round keeps its estimates' components so, and refactors those it needs
+// where it needs them.
+func light(comps []*gauss.Gaussian) []*gauss.Gaussian {
+	out := make([]*gauss.Gaussian, len(comps))
+	for k, g := range comps {
+		out[k] = g.Light()
+	}
+	return out
+}
+
+// refactorAll gives every valid estimate's components their
+// factorizations back, in r.comps and in preps (one per valid estimate).
+func (r *Round) refactorAll(ctx context.Context, preps []*kernel.DistanceInput) error {
+	return parallel.For(ctx, len(r.Valid), r.server.Workers, func(a int) error {
+		i := r.Valid[a]
+		full, err := gauss.RefactorAll(r.comps[i])
+		if err != nil {
+			return fmt.Errorf("estimate %d: %w", i, err)
+		}
+		r.comps[i], preps[a].Comps = full, full
+		return nil
+	})
 }

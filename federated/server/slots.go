@@ -85,7 +85,9 @@ func (r *Round) combineSlots(ctx context.Context, ref *mixture.Mixture, machines
 	// no pair of machines is compared in full (see CentreSampled).
 	var atScale *slotTables
 	if r.server.sampledCentre(len(machines)) {
-		atScale = r.slotTables(machines)
+		if atScale, err = r.slotTables(ctx, machines); err != nil {
+			return nil, nil, err
+		}
 	}
 	for pass := 0; pass < maxSlotPasses; pass++ {
 		if err := ctx.Err(); err != nil {
@@ -184,13 +186,21 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 	} else {
 		diff := make([]float64, d)
 		dist := mat.NewDense(m, m, nil)
+		// The divergences not in the cache need the components'
+		// inverses, which the round does not keep (see light).
+		full := comps
+		if cache.dist == nil || !slices.Equal(cache.used, used) {
+			if full, err = gauss.RefactorAll(comps); err != nil {
+				return nil, nil, 0, 0, nil, nil, fmt.Errorf("slot %d: %w", k, err)
+			}
+		}
 		for a := 0; a < m; a++ {
 			for b := a + 1; b < m; b++ {
 				var v float64
 				if cache.dist != nil && cache.used[a] == used[a] && cache.used[b] == used[b] {
 					v = cache.dist.At(a, b)
 				} else {
-					v = gauss.KlGauss(comps[a], comps[b], diff) + gauss.KlGauss(comps[b], comps[a], diff)
+					v = gauss.KlGauss(full[a], full[b], diff) + gauss.KlGauss(full[b], full[a], diff)
 				}
 				dist.Set(a, b, v)
 				dist.Set(b, a, v)
@@ -325,11 +335,15 @@ type slotTables struct {
 	K     int
 }
 
-func (r *Round) slotTables(machines []int) *slotTables {
+func (r *Round) slotTables(ctx context.Context, machines []int) (*slotTables, error) {
 	if r.rows == nil { // a round searched exactly whose slots are not
 		preps := make([]*kernel.DistanceInput, len(r.Valid))
-		for a, i := range r.Valid {
-			preps[a] = &kernel.DistanceInput{Comps: r.comps[i]}
+		for a := range r.Valid {
+			preps[a] = &kernel.DistanceInput{}
+		}
+		// The blocks read every component's factorizations.
+		if err := r.refactorAll(ctx, preps); err != nil {
+			return nil, err
 		}
 		rs := &kernel.RowSource{Preps: preps}
 		total := 0
@@ -348,7 +362,7 @@ func (r *Round) slotTables(machines []int) *slotTables {
 	for a, i := range machines {
 		t.first[a] = offset[pos[i]]
 	}
-	return t
+	return t, nil
 }
 
 // align is alignTo for every machine at once: the costs KL(component ||

@@ -206,7 +206,10 @@ func (r *Round) waldTo(ctx context.Context, ref *mixture.Mixture) (comps, weight
 	}
 	err = parallel.For(ctx, len(r.Valid), r.server.Workers, func(a int) error {
 		i := r.Valid[a]
-		own := r.comps[i]
+		own, err := gauss.RefactorAll(r.comps[i]) // KL(ref || own) needs own's inverses
+		if err != nil {
+			return fmt.Errorf("estimate %d: %w", i, err)
+		}
 		perm := kernel.AlignTo(refComps, own, d)
 		diff := make([]float64, d)
 		var cterms, wterms []float64

@@ -248,3 +248,60 @@ func FactorComponents(weights []float64, means [][]float64, covs []*mat.SymDense
 func Normalize(w []float64) {
 	floats.Scale(1/floats.Sum(w), w)
 }
+
+// Light returns g without its factorizations: the mean, the covariance (the
+// same storage) and the log determinant, which is what a component needs as
+// the first argument of KlGauss, for moment matching and for the
+// reductions' assignments. Refactored gives the rest back, bit for bit, when
+// it is needed; a round of many estimates then holds its covariances once
+// rather than three times.
+func (g *Gaussian) Light() *Gaussian {
+	return &Gaussian{Mean: g.Mean, Cov: g.Cov, LogDet: g.LogDet}
+}
+
+// Refactored returns g with its Cholesky factor and inverse: g itself when
+// it has both, otherwise the factorizations NewGaussian computed from the
+// same covariance (the same operations on the same numbers, so the same
+// bits). It fails only when g's covariance no longer factorizes, which a
+// component that came from NewGaussian always does.
+func (g *Gaussian) Refactored() (*Gaussian, error) {
+	if g.Inv != nil && g.Upper.Data != nil {
+		return g, nil
+	}
+	d := len(g.Mean)
+	out, err := NewGaussian(g.Mean, mat.NewSymDense(d, g.Cov))
+	if err != nil {
+		return nil, err
+	}
+	out.Cov = g.Cov
+	return out, nil
+}
+
+// Factored is Refactored without the inverse: g itself when it has its
+// Cholesky factor, otherwise the factor FactorGaussian computes from the
+// same covariance.
+func (g *Gaussian) Factored() (*Gaussian, error) {
+	if g.Upper.Data != nil {
+		return g, nil
+	}
+	d := len(g.Mean)
+	out, err := FactorGaussian(g.Mean, mat.NewSymDense(d, g.Cov))
+	if err != nil {
+		return nil, err
+	}
+	out.Cov, out.Inv = g.Cov, g.Inv
+	return out, nil
+}
+
+// RefactorAll is Refactored for every component of comps, which it
+// returns in a new slice.
+func RefactorAll(comps []*Gaussian) ([]*Gaussian, error) {
+	out := make([]*Gaussian, len(comps))
+	for k, g := range comps {
+		var err error
+		if out[k], err = g.Refactored(); err != nil {
+			return nil, fmt.Errorf("component %d: %w", k, err)
+		}
+	}
+	return out, nil
+}

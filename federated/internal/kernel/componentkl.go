@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/blas"
@@ -39,41 +40,73 @@ func newComponentKL(ctx context.Context, preps []*DistanceInput, workers int) (*
 		t.offset[i] = len(all)
 		all = append(all, p.Comps...)
 	}
-	n := len(all)
-	t.n = n
-	d := len(all[0].Mean)
-	pp := d * (d + 1) / 2
-	covs, precs := packedGaussians(all, d) // packed upper triangles, covariances' off-diagonals doubled
-	t.kl = make([]float64, n*n)
-	blas64.Gemm(blas.NoTrans, blas.Trans, 1, blas64.General{Rows: n, Cols: pp, Stride: pp, Data: covs},
-		blas64.General{Rows: n, Cols: pp, Stride: pp, Data: precs}, 0, blas64.General{Rows: n, Cols: n, Stride: n, Data: t.kl})
-	// Each job owns column v: the solves write only there.
-	err := parallel.For(ctx, n, workers, func(v int) error {
-		g := all[v]
-		y := make([]float64, d*n) // column u: mu_u - mu_v
-		for u, h := range all {
-			for i := 0; i < d; i++ {
-				y[i*n+u] = h.Mean[i] - g.Mean[i]
-			}
-		}
-		blas64.Trsm(blas.Left, blas.Trans, 1, g.Upper, blas64.General{Rows: d, Cols: n, Stride: n, Data: y})
-		for u, h := range all {
-			var maha float64
-			for i := 0; i < d; i++ {
-				maha += y[i*n+u] * y[i*n+u]
-			}
-			kl := 0.5 * (t.kl[u*n+v] + maha - float64(d) + g.LogDet - h.LogDet)
-			if kl < 0 { // rounding for identical components
-				kl = 0
-			}
-			t.kl[u*n+v] = math.Min(kl, gauss.MaxDistance)
-		}
-		return nil
-	})
-	if err != nil {
+	t.n = len(all)
+	t.kl = make([]float64, t.n*t.n)
+	if err := t.compute(ctx, all, workers); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// compute fills the table: one product of the packed covariances with the
+// packed precisions for the traces, then one triangular solve per column.
+// The components may come without their factorizations (gauss.Light): each
+// is factorized again where its inverse or factor is read (the same bits as
+// when it was validated), and no more than the workers' few are held at
+// once, so that what the table needs beyond the estimates is itself and the
+// two packed tables.
+func (t *componentKL) compute(ctx context.Context, all []*gauss.Gaussian, workers int) error {
+	n := t.n
+	d := len(all[0].Mean)
+	pp := d * (d + 1) / 2
+	// Packed upper triangles, covariances' off-diagonals doubled.
+	covs, precs := make([]float64, n*pp), make([]float64, n*pp)
+	err := parallel.For(ctx, n, workers, func(u int) error {
+		g, err := all[u].Refactored()
+		if err != nil {
+			return fmt.Errorf("component %d: %w", u, err)
+		}
+		packCovariance(covs[u*pp:(u+1)*pp], g, d)
+		packPrecision(precs[u*pp:(u+1)*pp], g, d)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	blas64.Gemm(blas.NoTrans, blas.Trans, 1, blas64.General{Rows: n, Cols: pp, Stride: pp, Data: covs},
+		blas64.General{Rows: n, Cols: pp, Stride: pp, Data: precs}, 0, blas64.General{Rows: n, Cols: n, Stride: n, Data: t.kl})
+	// Each job owns column v: the solves write only there.
+	return parallel.For(ctx, n, workers, func(v int) error {
+		g, err := all[v].Factored()
+		if err != nil {
+			return fmt.Errorf("component %d: %w", v, err)
+		}
+		t.mahalanobis(all, v, g, make([]float64, d*n))
+		return nil
+	})
+}
+
+// mahalanobis completes column v of the table, which holds the traces: g
+// is component v with its Cholesky factor, y scratch of d x n.
+func (t *componentKL) mahalanobis(all []*gauss.Gaussian, v int, g *gauss.Gaussian, y []float64) {
+	n, d := t.n, len(g.Mean)
+	for u, h := range all { // column u: mu_u - mu_v
+		for i := 0; i < d; i++ {
+			y[i*n+u] = h.Mean[i] - g.Mean[i]
+		}
+	}
+	blas64.Trsm(blas.Left, blas.Trans, 1, g.Upper, blas64.General{Rows: d, Cols: n, Stride: n, Data: y})
+	for u, h := range all {
+		var maha float64
+		for i := 0; i < d; i++ {
+			maha += y[i*n+u] * y[i*n+u]
+		}
+		kl := 0.5 * (t.kl[u*n+v] + maha - float64(d) + g.LogDet - h.LogDet)
+		if kl < 0 { // rounding for identical components
+			kl = 0
+		}
+		t.kl[u*n+v] = math.Min(kl, gauss.MaxDistance)
+	}
 }
 
 // at returns KL(component k of mixture a || component l of mixture b).

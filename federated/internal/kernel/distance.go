@@ -229,11 +229,13 @@ func PairwiseInputs(ctx context.Context, preps []*DistanceInput, d Distance, wor
 		for _, p := range preps {
 			total += len(p.Comps)
 		}
+		var err error
 		if total <= tableLimit {
-			var err error
 			if table, err = newComponentKL(ctx, preps, workers); err != nil {
 				return nil, err
 			}
+		} else if preps, err = refactorInputs(ctx, preps, workers); err != nil {
+			return nil, err
 		}
 	}
 	if !d.Transported() {
@@ -335,4 +337,22 @@ func ctdFromTable(t *componentKL, preps []*DistanceInput, a, b int, jeffreys boo
 		}
 	}
 	return tr.solve(preps[a].weights, preps[b].weights)
+}
+
+// refactorInputs returns preps with every component's factorizations (see
+// gauss.Refactored), which the per-pair divergences read; preps whose
+// components have them already are returned as they are.
+func refactorInputs(ctx context.Context, preps []*DistanceInput, workers int) ([]*DistanceInput, error) {
+	out := make([]*DistanceInput, len(preps))
+	err := parallel.For(ctx, len(preps), workers, func(i int) error {
+		comps, err := gauss.RefactorAll(preps[i].Comps)
+		if err != nil {
+			return fmt.Errorf("mixture %d: %w", i, err)
+		}
+		p := *preps[i]
+		p.Comps = comps
+		out[i] = &p
+		return nil
+	})
+	return out, err
 }

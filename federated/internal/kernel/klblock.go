@@ -41,20 +41,38 @@ func packedGaussians(comps []*gauss.Gaussian, d int) (covs, precs []float64) {
 	covs = make([]float64, len(comps)*pp)
 	precs = make([]float64, len(comps)*pp)
 	for u, g := range comps {
-		c := 0
-		for i := 0; i < d; i++ {
-			for j := i; j < d; j++ {
-				f := 1.0
-				if j > i {
-					f = 2
-				}
-				covs[u*pp+c] = f * g.Cov[i*d+j]
-				precs[u*pp+c] = g.Inv[i*d+j]
-				c++
-			}
-		}
+		packCovariance(covs[u*pp:(u+1)*pp], g, d)
+		packPrecision(precs[u*pp:(u+1)*pp], g, d)
 	}
 	return covs, precs
+}
+
+// packCovariance writes g's covariance's upper triangle, row by row, with
+// the off-diagonal entries doubled, to dst (d(d+1)/2 entries).
+func packCovariance(dst []float64, g *gauss.Gaussian, d int) {
+	c := 0
+	for i := 0; i < d; i++ {
+		for j := i; j < d; j++ {
+			f := 1.0
+			if j > i {
+				f = 2
+			}
+			dst[c] = f * g.Cov[i*d+j]
+			c++
+		}
+	}
+}
+
+// packPrecision writes the upper triangle of g's inverse, row by row, to
+// dst (d(d+1)/2 entries).
+func packPrecision(dst []float64, g *gauss.Gaussian, d int) {
+	c := 0
+	for i := 0; i < d; i++ {
+		for j := i; j < d; j++ {
+			dst[c] = g.Inv[i*d+j]
+			c++
+		}
+	}
 }
 
 // gaussianPack is a set of components with their packed tables, built once
