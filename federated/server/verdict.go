@@ -74,11 +74,25 @@ func (r *Round) verdicts(ctx context.Context, answer *mixture.Mixture) ([]Verdic
 	if err != nil {
 		return nil, fmt.Errorf("verdicts: %w", err)
 	}
-	cz, cstat, err := r.verdictZ(ctx, comps, under)
+	// The honest statistics are about chi-squares: the components' with
+	// (K - K/3) p degrees of freedom, the weights' with K - 1 less the
+	// largest third of its terms; each scale is floored at a share of its
+	// own model spread (robust.ModelScaleFloor).
+	var k int
+	for _, w := range answer.Weights {
+		if w > 0 {
+			k++
+		}
+	}
+	kept := float64(k - k/3)
+	d := float64(answer.Dim())
+	cdf := kept * d * (d + 3) / 2
+	wdf := float64(k-1) * kept / math.Max(float64(k), 1)
+	cz, cstat, err := r.verdictZ(ctx, comps, under, robust.ModelScaleFloor(cdf))
 	if err != nil {
 		return nil, fmt.Errorf("verdicts: %w", err)
 	}
-	wz, wstat, err := r.verdictZ(ctx, weights, under)
+	wz, wstat, err := r.verdictZ(ctx, weights, under, robust.ModelScaleFloor(wdf))
 	if err != nil {
 		return nil, fmt.Errorf("verdicts: %w", err)
 	}
@@ -112,7 +126,7 @@ func (r *Round) verdicts(ctx context.Context, answer *mixture.Mixture) ([]Verdic
 // group is judged once, by its most favourable member: a replay never
 // makes its victim look farther than the victim alone. It returns the z
 // and the statistic each estimate was judged by.
-func (r *Round) verdictZ(ctx context.Context, raw, under []float64) (z, stat []float64, err error) {
+func (r *Round) verdictZ(ctx context.Context, raw, under []float64, floor float64) (z, stat []float64, err error) {
 	stat = make([]float64, len(r.Valid))
 	logn := make([]float64, len(r.Valid))
 	u := slices.Clone(under)
@@ -137,7 +151,7 @@ func (r *Round) verdictZ(ctx context.Context, raw, under []float64) (z, stat []f
 	for a, of := range r.repOf {
 		stat[a], logn[a], u[a] = stat[of], logn[of], u[of]
 	}
-	z, err = robust.TrendZ(ctx, stat, logn, u, r.voter, r.server.Workers)
+	z, err = robust.TrendZFloor(ctx, stat, logn, u, r.voter, r.server.Workers, floor)
 	return z, stat, err
 }
 

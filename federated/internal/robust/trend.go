@@ -57,6 +57,15 @@ func span(lo, hi, step float64) []float64 {
 // others' can borrow a trend's slack; with equal n (x and u constant) the
 // z is VerdictReference's. Its cost is O(candidates m log m).
 func TrendZ(ctx context.Context, y, x, u []float64, counted []bool, workers int) ([]float64, error) {
+	return TrendZFloor(ctx, y, x, u, counted, workers, VerdictScaleFloor)
+}
+
+// TrendZFloor is TrendZ with the scale never below floor. The verdicts
+// pass a floor set by the statistic's own sampling spread (see
+// ModelScaleFloor): a minority packed at a low honest quantile shrinks
+// every candidate's median absolute deviation to the honest spacing
+// there, which no floor computed from the statistics themselves prevents.
+func TrendZFloor(ctx context.Context, y, x, u []float64, counted []bool, workers int, floor float64) ([]float64, error) {
 	var cy, cx, cu []float64
 	for j, c := range counted {
 		if c {
@@ -92,6 +101,7 @@ func TrendZ(ctx context.Context, y, x, u []float64, counted []bool, workers int)
 	for _, c := range cands {
 		scale = math.Min(scale, c.scale)
 	}
+	scale = math.Max(scale, floor)
 	z := make([]float64, len(y))
 	for j := range y {
 		z[j] = math.Inf(1)
@@ -109,4 +119,38 @@ func varies(v []float64) bool {
 		}
 	}
 	return false
+}
+
+// VerdictModelFloor is the share of a statistic's model spread below which
+// the verdicts' scale never goes (see ModelScaleFloor).
+const VerdictModelFloor = 0.35
+
+// ModelScaleFloor returns the floor of the verdicts' scale for a log
+// statistic that is about a chi-square with df degrees of freedom for an
+// honest site: VerdictModelFloor times the standard deviation of the
+// logarithm of a chi-square, sqrt(trigamma(df / 2)), and never below
+// VerdictScaleFloor. With few degrees of freedom (the weights' statistic:
+// K - 1, less its largest third) honest statistics spread over orders of
+// magnitude, and a minority packing its own statistics just above a low
+// honest quantile collapses the median absolute deviation while moving
+// the median down to that quantile: honest sites in the upper tail were
+// then flagged. With many (the components' in every calibrated design from
+// d = 4 up) the floor is VerdictScaleFloor.
+func ModelScaleFloor(df float64) float64 {
+	if !(df > 0) {
+		return VerdictScaleFloor
+	}
+	return math.Max(VerdictScaleFloor, VerdictModelFloor*math.Sqrt(trigamma(df/2)))
+}
+
+// trigamma is the derivative of the digamma function, by the recurrence
+// up to 6 and the asymptotic series beyond.
+func trigamma(x float64) float64 {
+	var s float64
+	for x < 6 {
+		s += 1 / (x * x)
+		x++
+	}
+	x2 := x * x
+	return s + 1/x + 1/(2*x2) + 1/(6*x2*x) - 1/(30*x2*x2*x) + 1/(42*x2*x2*x2*x) - 1/(30*x2*x2*x2*x2*x)
 }

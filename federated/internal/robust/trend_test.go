@@ -115,3 +115,19 @@ func TestTrendZAllowsASlope(t *testing.T) {
 		t.Errorf("the site off the line has z %.1f", a[5])
 	}
 }
+
+// trigamma at 1/2 and 1 is pi^2/2 and pi^2/6; the model floor is
+// VerdictScaleFloor for a statistic with many degrees of freedom.
+func TestModelScaleFloor(t *testing.T) {
+	for _, c := range []struct{ x, want float64 }{{0.5, math.Pi * math.Pi / 2}, {1, math.Pi * math.Pi / 6}, {7.5, 0.14261}} {
+		if got := trigamma(c.x); math.Abs(got-c.want) > 1e-4*c.want {
+			t.Errorf("trigamma(%g) = %g, want %g", c.x, got, c.want)
+		}
+	}
+	if f := ModelScaleFloor(28); f != VerdictScaleFloor {
+		t.Errorf("floor at 28 degrees of freedom %g, want %g", f, VerdictScaleFloor)
+	}
+	if f := ModelScaleFloor(2.25); f < 0.4 {
+		t.Errorf("floor at 2.25 degrees of freedom %g, want at least 0.4", f)
+	}
+}
