@@ -40,7 +40,7 @@ type Aggregation struct {
 }
 
 // RulesVersion is the Rules of every configuration this version writes.
-const RulesVersion = "copies-once-verdicts-trend"
+const RulesVersion = "copies-once-verdicts-trend-floors"
 
 // The values of Aggregation.Hardening.
 const (

@@ -130,18 +130,24 @@ func (r *Round) verdictZ(ctx context.Context, raw, under []float64, floor float6
 	stat = make([]float64, len(r.Valid))
 	logn := make([]float64, len(r.Valid))
 	u := slices.Clone(under)
-	// The trend's covariate stops at an absurd report: a site claiming a
-	// billion observations borrows no more slope than one claiming ten
-	// times the median (its statistic keeps the n it claimed).
+	// The trend's covariate stops at ten times the median report either
+	// way: a site claiming a billion observations borrows no more slope
+	// than one claiming ten times the median, and one claiming a single
+	// observation no more than one claiming a tenth of it (its statistic
+	// keeps the n it claimed). Below, each tenfold cut of the claimed n
+	// bought a hundredfold larger divergence unflagged (the slope -1
+	// candidate: its residual is log(n^2 D)); with the cap it buys tenfold,
+	// the Wald statistic's own n.
 	ns := make([]int, len(r.Valid))
 	for a, i := range r.Valid {
 		ns[a] = r.Estimates[i].N
 	}
 	slices.Sort(ns)
-	maxN := float64(ns[(len(ns)-1)/2]) * absurdSampleSize
+	medN := float64(ns[(len(ns)-1)/2])
+	minN, maxN := medN/absurdSampleSize, medN*absurdSampleSize
 	for a, i := range r.Valid {
 		stat[a] = math.Log(math.Max(raw[a], math.SmallestNonzeroFloat64))
-		logn[a] = math.Log(math.Min(float64(r.Estimates[i].N), maxN))
+		logn[a] = math.Log(math.Min(math.Max(float64(r.Estimates[i].N), minN), maxN))
 	}
 	for a, of := range r.repOf {
 		if of != a && stat[a] < stat[of] {
