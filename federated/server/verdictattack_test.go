@@ -2,10 +2,8 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sort"
 	"testing"
@@ -292,19 +290,6 @@ func frameAttack(t *testing.T, m, b int, seed uint64) (int, float64, float64) {
 	return hf, topW, predW
 }
 
-// FRAME: a minority packing its statistics just above a low honest
-// quantile. Logs only (NISTGMM_ATTACK_LOG=1).
-func TestAttackFrameByPacking(t *testing.T) {
-	if os.Getenv("NISTGMM_ATTACK_LOG") == "" {
-		t.Skip("exploratory: set NISTGMM_ATTACK_LOG=1")
-	}
-	for _, m := range []int{20, 50} {
-		for seed := uint64(1); seed <= 3; seed++ {
-			frameAttack(t, m, 2*m/5, seed)
-		}
-	}
-}
-
 // A minority of 20 among 50 that packs its weights' statistics just above
 // a low honest quantile moves the median there and collapses the median
 // absolute deviation far below the honest spread of a statistic with 2
@@ -406,137 +391,6 @@ func TestSmallClaimedNDoesNotMoveTheAnswer(t *testing.T) {
 			if ari < oari-0.005 || w1 > ow1+0.01 {
 				t.Errorf("m=%d b=%d n=%d: ARED W1 %.4f ARI %.4f against the Oracle's %.4f and %.4f", cfg.m, b, n, w1, ari, ow1, oari)
 			}
-		}
-	}
-}
-
-// EVADE (b): how far (factor F on the per-observation divergence, relative
-// to the honest median's) a Byzantine estimate can sit unflagged as a
-// function of the n it reports, by TrendZ on a clean round's honest
-// statistics (b Byzantine sites at the same F, jittered).
-func TestAttackEvadeSlackByN(t *testing.T) {
-	if os.Getenv("NISTGMM_ATTACK_LOG") == "" {
-		t.Skip("exploratory: set NISTGMM_ATTACK_LOG=1")
-	}
-	for _, cfg := range []struct{ m, b int }{{20, 1}, {20, 8}, {50, 1}, {50, 20}} {
-		ests, _, _ := honestRound(t, cfg.m, 0, 601)
-		r, res := atkRun(t, ests)
-		comps, _, _, err := r.waldTo(context.Background(), res.Mixture)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var hy []float64
-		for a := range r.Valid {
-			hy = append(hy, math.Log(comps[a]))
-		}
-		hy = hy[cfg.b:] // the honest ones
-		sorted := slices.Clone(hy)
-		sort.Float64s(sorted)
-		med := robust.QuantileSorted(sorted, 0.5)
-		d := res.Mixture.Dim()
-		line := ""
-		for _, nb := range []int{1000, 300, 100, 30, 10, 3, 1} {
-			var ub float64
-			for _, w := range res.Mixture.Weights {
-				if float64(nb)*w < robust.UnderdeterminedRatio*float64(d+2) {
-					ub += w
-				}
-			}
-			flagged := func(logF float64) bool {
-				m := len(hy) + cfg.b
-				y, x, u := make([]float64, m), make([]float64, m), make([]float64, m)
-				counted := make([]bool, m)
-				for j := range y {
-					counted[j] = true
-					if j < len(hy) {
-						y[j], x[j] = hy[j], math.Log(1000)
-						continue
-					}
-					// statistic n_b D_b with D_b = F D_h, D_h = e^med / 1000
-					y[j] = math.Log(float64(nb)) + logF + med - math.Log(1000) + 1e-3*float64(j)
-					x[j], u[j] = math.Log(float64(nb)), ub
-				}
-				z, _ := robust.TrendZ(context.Background(), y, x, u, counted, 1)
-				return slices.Max(z[len(hy):]) > zCrit(m)
-			}
-			lo, hi := 0.0, 60.0
-			for it := 0; it < 40; it++ {
-				mid := (lo + hi) / 2
-				if flagged(mid) {
-					hi = mid
-				} else {
-					lo = mid
-				}
-			}
-			line += fmt.Sprintf(" n=%d(u=%.2f): F<=10^%.1f;", nb, ub, lo/math.Ln10)
-		}
-		t.Logf("m=%d b=%d:%s", cfg.m, cfg.b, line)
-	}
-}
-
-// EVADE (c): b sites shift every mean along one common direction by
-// Mahalanobis length s, reporting n; the largest s that stays unflagged
-// (bisection, end to end) and what it does to ARED against the Oracle.
-func TestAttackEvadeCoordinatedShift(t *testing.T) {
-	if os.Getenv("NISTGMM_ATTACK_LOG") == "" {
-		t.Skip("exploratory: set NISTGMM_ATTACK_LOG=1")
-	}
-	for _, cfg := range []struct {
-		m     int
-		alpha float64
-	}{{20, 0.4}, {50, 0.4}} {
-		b := int(cfg.alpha * float64(cfg.m))
-		for _, nb := range []int{1000, 100, 30} {
-			base, byzList, truth := honestRound(t, cfg.m, b, 601)
-			X, lab, _ := truth.Sample(3000, newRNG(5))
-			r0, _ := atkServer().Prepare(context.Background(), base)
-			orc, _ := r0.Aggregate(context.Background(), Oracle, byzList)
-			ow1, oari := quality(t, orc.Mixture, truth, X, lab)
-			try := func(s float64) (int, *Result) {
-				ests := slices.Clone(base)
-				for i := 0; i < b; i++ {
-					g := truth.Clone()
-					for k := range g.Means {
-						var ch mat.Cholesky
-						ch.Factorize(g.Covs[k])
-						var L mat.TriDense
-						ch.LTo(&L)
-						for i2 := range g.Means[k] {
-							// common direction (1,1,...)/sqrt(d), plus a
-							// small per-site jitter against copy detection
-							var v float64
-							for j := 0; j <= i2; j++ {
-								v += L.At(i2, j) * (s/math.Sqrt(float64(len(g.Means[k]))) + 0.02*float64(i))
-							}
-							g.Means[k][i2] += v
-						}
-					}
-					ests[i].Mixture, ests[i].N = g, nb
-				}
-				_, res := atkRun(t, ests)
-				caught := 0
-				for _, v := range res.Verdicts {
-					if v.Index < b && v.Flagged {
-						caught++
-					}
-				}
-				return caught, res
-			}
-			_, clean := atkRun(t, base)
-			cw1, cari := quality(t, clean.Mixture, truth, X, lab)
-			line := fmt.Sprintf("m=%d b=%d n=%d: no attack ARED W1 %.4f ARI %.4f, Oracle W1 %.4f ARI %.4f |", cfg.m, b, nb, cw1, cari, ow1, oari)
-			for _, s := range []float64{0.5, 1, 2, 4, 8, 16, 32} {
-				c, res := try(s)
-				w1, ari := quality(t, res.Mixture, truth, X, lab)
-				minZ := math.Inf(1)
-				for _, v := range res.Verdicts {
-					if v.Index < b {
-						minZ = math.Min(minZ, v.Z)
-					}
-				}
-				line += fmt.Sprintf(" s=%g: %d/%d flagged (min z %.1f) W1 %.4f ARI %.4f;", s, c, b, minZ, w1, ari)
-			}
-			t.Log(line)
 		}
 	}
 }
