@@ -14,7 +14,7 @@ import (
 )
 
 func cmdCalibrate(ctx context.Context, args []string) error {
-	fs := newFlagSet("calibrate", "[--rounds 300] [--seed 1] --out DIR")
+	fs := newFlagSet("calibrate", "[--rounds 300] [--seed 1] [--dims 2,5,10,20] [--ms 5,10,20,50,200,1000] --out DIR")
 	c := experiments.DefaultVerdictCalibration()
 	fs.IntVar(&c.Rounds, "rounds", c.Rounds, "clean rounds of Section 5's generator (every site honest)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the rounds")
