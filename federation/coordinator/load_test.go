@@ -82,17 +82,28 @@ func watchRSS(pid int, stop <-chan struct{}) *rssPeaks {
 // result with 'nistgmm aggregate' on the same estimates file:
 //
 //	go test -run '^$' -bench FederationLoad -benchtime 1x ./federation/coordinator
+//
+// Each is preceded by a round of as many sites with estimates of K = 2 in
+// d = 2 (a few kilobytes in all), whose coordinator peak is the constant of
+// the memory target: "memory/target" is the coordinator's peak over twice
+// the estimates' size plus that constant (at most 1 meets the target).
 func BenchmarkFederationLoad(b *testing.B) {
 	for _, c := range []struct{ m, k, d int }{{1000, 5, 10}, {200, 10, 50}} {
 		b.Run(fmt.Sprintf("sites=%d,K=%d,d=%d", c.m, c.k, c.d), func(b *testing.B) {
 			for range b.N {
-				loadRound(b, c.m, c.k, c.d)
+				constant, _ := loadRound(b, c.m, 2, 2, false)
+				peak, estimates := loadRound(b, c.m, c.k, c.d, true)
+				b.ReportMetric(float64(constant)/(1<<20), "MB-constant")
+				b.ReportMetric(float64(peak)/float64(2*estimates+constant), "memory/target")
 			}
 		})
 	}
 }
 
-func loadRound(b *testing.B, m, k, d int) {
+// loadRound runs one round and returns the coordinator's peak resident
+// memory and the estimates' size (float64s), both in bytes; with report,
+// it reports its measures as the benchmark's metrics.
+func loadRound(b *testing.B, m, k, d int, report bool) (peak, estimateBytes int64) {
 	b.StopTimer()
 	bin := nistgmmBinary(b)
 	dir := b.TempDir()
@@ -223,8 +234,11 @@ func loadRound(b *testing.B, m, k, d int) {
 	}
 	b.StopTimer()
 	close(stopWatch)
-	peak := procStatus(cmd.Process.Pid, "VmHWM")
+	peak = procStatus(cmd.Process.Pid, "VmHWM")
 	latency := published.Sub(last)
+	if !report {
+		return peak, floatBytes
+	}
 
 	aggFile := filepath.Join(dir, "agg.json")
 	agg := exec.Command(bin, "aggregate", "--estimates", estFile, "--seed", "1", "--out", aggFile)
@@ -267,4 +281,5 @@ func loadRound(b *testing.B, m, k, d int) {
 	b.ReportMetric(float64(anon)/(1<<20), "MB-aggregate-peak-anon")
 	b.ReportMetric(float64(floatBytes)/(1<<20), "MB-estimates")
 	b.ReportMetric(float64(len(doc))/(1<<20), "MB-estimates-json")
+	return peak, floatBytes
 }

@@ -25,8 +25,7 @@ import (
 // exact ones (ties to the lower index), as without the table.
 type AssignTable struct {
 	Atoms  []Atom
-	d, p   int       // dimension; columns d(d+1)/2 + d
-	rows   []float64 // len(atoms) x p: packed second moments, then centred means
+	d, p   int // dimension; columns d(d+1)/2 + d
 	logDet []float64
 	centre []float64
 }
@@ -35,6 +34,12 @@ type AssignTable struct {
 // rechecked exactly: far above the product's rounding error (about 1e-13
 // of the terms), far below any real difference that matters.
 const screenWindow = 1e-7
+
+// assignTileAtoms is the number of atoms whose rows are formed and
+// screened at once: the per-atom table is formed again a tile at a time at
+// every assignment (a few milliseconds for 2,000 atoms in d = 50) rather
+// than kept, which would be as large as the atoms' covariances.
+const assignTileAtoms = 256
 
 func NewAssignTable(atoms []Atom) *AssignTable {
 	if len(atoms) == 0 {
@@ -47,11 +52,20 @@ func NewAssignTable(atoms []Atom) *AssignTable {
 			t.centre[i] += v / float64(len(atoms))
 		}
 	}
-	t.rows = make([]float64, len(atoms)*t.p)
 	t.logDet = make([]float64, len(atoms))
-	mu := make([]float64, d)
 	for r, a := range atoms {
-		row := t.rows[r*t.p : (r+1)*t.p]
+		t.logDet[r] = a.G.LogDet
+	}
+	return t
+}
+
+// formRows writes the rows of atoms [first, first+tile) to rows: packed
+// second moments about the centring point, then centred means.
+func (t *AssignTable) formRows(first, tile int, rows, mu []float64) {
+	d := t.d
+	for r := 0; r < tile; r++ {
+		a := t.Atoms[first+r]
+		row := rows[r*t.p : (r+1)*t.p]
 		for i := range mu {
 			mu[i] = a.G.Mean[i] - t.centre[i]
 		}
@@ -67,9 +81,7 @@ func NewAssignTable(atoms []Atom) *AssignTable {
 			}
 		}
 		copy(row[c:], mu)
-		t.logDet[r] = a.G.LogDet
 	}
-	return t
 }
 
 // assignNearest assigns every atom to the centre of least KL cost (ties to
@@ -104,37 +116,48 @@ func (t *AssignTable) AssignNearest(centers []*gauss.Gaussian, assign []int, cos
 		}
 		shift[k] = quad - float64(d) + g.LogDet
 	}
-	scores := make([]float64, n*K)
-	blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
-		blas64.General{Rows: n, Cols: p, Stride: p, Data: t.rows},
-		blas64.General{Rows: p, Cols: K, Stride: K, Data: cols},
-		0, blas64.General{Rows: n, Cols: K, Stride: K, Data: scores})
-	for a := 0; a < n; a++ {
-		row := scores[a*K : (a+1)*K]
-		least := math.Inf(1)
-		for k := range row {
-			row[k] = 0.5 * (row[k] + shift[k] - t.logDet[a])
-			least = math.Min(least, row[k])
+	tileCap := min(n, assignTileAtoms)
+	rows := make([]float64, tileCap*p)
+	scores := make([]float64, tileCap*K)
+	for first := 0; first < n; first += tileCap {
+		tile := min(tileCap, n-first)
+		t.formRows(first, tile, rows, mu)
+		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
+			blas64.General{Rows: tile, Cols: p, Stride: p, Data: rows},
+			blas64.General{Rows: p, Cols: K, Stride: K, Data: cols},
+			0, blas64.General{Rows: tile, Cols: K, Stride: K, Data: scores})
+		for r := 0; r < tile; r++ {
+			t.assignOne(first+r, scores[r*K:(r+1)*K], shift, centers, assign, cost, diff)
 		}
-		window := screenWindow * math.Max(1, math.Abs(least))
-		best, bestC := 0, math.Inf(1)
-		for k, v := range row {
-			if v > least+window || math.IsNaN(v) {
-				continue
-			}
-			if exact := gauss.KlGauss(t.Atoms[a].G, centers[k], diff); exact < bestC {
-				best, bestC = k, exact
-			}
-		}
-		if math.IsInf(bestC, 1) { // every screened cost was NaN: fall back to the exact scan
-			for k, c := range centers {
-				if v := gauss.KlGauss(t.Atoms[a].G, c, diff); v < bestC {
-					best, bestC = k, v
-				}
-			}
-		}
-		assign[a], cost[a] = best, bestC
 	}
+}
+
+// assignOne assigns atom a from its screened scores: the centres within
+// the window of the least are compared by the exact klGauss.
+func (t *AssignTable) assignOne(a int, row, shift []float64, centers []*gauss.Gaussian, assign []int, cost, diff []float64) {
+	least := math.Inf(1)
+	for k := range row {
+		row[k] = 0.5 * (row[k] + shift[k] - t.logDet[a])
+		least = math.Min(least, row[k])
+	}
+	window := screenWindow * math.Max(1, math.Abs(least))
+	best, bestC := 0, math.Inf(1)
+	for k, v := range row {
+		if v > least+window || math.IsNaN(v) {
+			continue
+		}
+		if exact := gauss.KlGauss(t.Atoms[a].G, centers[k], diff); exact < bestC {
+			best, bestC = k, exact
+		}
+	}
+	if math.IsInf(bestC, 1) { // every screened cost was NaN: fall back to the exact scan
+		for k, c := range centers {
+			if v := gauss.KlGauss(t.Atoms[a].G, c, diff); v < bestC {
+				best, bestC = k, v
+			}
+		}
+	}
+	assign[a], cost[a] = best, bestC
 }
 
 // atom is one component of the averaged mixture with its mass lambda_i w_ik.

@@ -3,113 +3,228 @@ package kernel
 import (
 	"context"
 	"fmt"
-	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/nistgmm/nistgmm/internal/parallel"
 
 	"github.com/nistgmm/nistgmm/federated/internal/gauss"
 )
 
-// componentKL holds KL(phi_u || phi_v) for every ordered pair of the
-// components of a set of mixtures, which the transportation divergences
-// need pair by pair. Computed together, its two parts are matrix products:
+// The transportation divergences need KL(phi_u || phi_v) for every ordered
+// pair of components of two mixtures. Computed for many components
+// together, its parts are matrix products:
 //
 //	2 KL(u || v) = tr(Sigma_v^-1 Sigma_u) + ||U_v^-T (mu_u - mu_v)||^2 - d + log det Sigma_v - log det Sigma_u,
 //
-// the traces as one product of the packed covariances with the packed
-// precisions, and the Mahalanobis terms by one triangular solve per v over
-// every difference mu_u - mu_v (formed first, so nothing cancels). The
-// values are klGauss's up to the order of summation.
-type componentKL struct {
-	offset []int     // first component of each mixture
-	n      int       // components in all
-	kl     []float64 // n x n, row u, column v
-}
+// the traces as a product of packed covariances with packed precisions, and
+// the Mahalanobis terms by one triangular solve per v over every difference
+// mu_u - mu_v (formed first, so nothing cancels). The values are klGauss's
+// up to the order of summation.
+//
+// The mixtures are taken in blocks of whole mixtures, and the KL values
+// between two blocks, in both directions, are computed, used for every pair
+// of their mixtures and dropped: what the divergences need beyond the
+// estimates is two blocks' packed tables and their KL values, not a table
+// over all components (which grows as the square of their number: 32 MB for
+// 200 mixtures of 10 components) nor packed tables of every component (as
+// large as the covariances). Each entry of a product is a dot product of
+// one packed row with another, whatever the block it is computed in.
 
-// maxComponentKL bounds the components for which the table is built (its
-// memory grows as the square); above it the pairs are computed one by one.
+// MaxComponentKL bounds the components for which the divergences are read
+// from KL values computed block by block; above it the pairs are computed
+// one by one.
 const MaxComponentKL = 4000
 
-func newComponentKL(ctx context.Context, preps []*DistanceInput, workers int) (*componentKL, error) {
-	t := &componentKL{offset: make([]int, len(preps))}
-	var all []*gauss.Gaussian
+// klBlockBytes bounds the packed tables of one block (covariances and
+// precisions); a block holds at least one mixture. It is fixed, so that the
+// blocks, hence every product, are the same whatever the number of workers.
+const klBlockBytes = 8 << 20
+
+// klTableBlock is a run of whole mixtures with their components' packed
+// covariances (off-diagonals doubled) and precisions.
+type klTableBlock struct {
+	first, end  int   // mixtures [first, end)
+	offset      []int // first component of each mixture, in the block
+	comps       []*gauss.Gaussian
+	covs, precs []float64
+}
+
+// tableBlocks splits preps into runs of whole mixtures whose packed tables
+// take at most budget bytes (one mixture at least).
+func tableBlocks(preps []*DistanceInput, budget int) [][2]int {
+	d := len(preps[0].Comps[0].Mean)
+	perComponent := 2 * 8 * d * (d + 1) / 2
+	var blocks [][2]int
+	first, size := 0, 0
 	for i, p := range preps {
-		t.offset[i] = len(all)
-		all = append(all, p.Comps...)
+		add := len(p.Comps) * perComponent
+		if i > first && size+add > budget {
+			blocks = append(blocks, [2]int{first, i})
+			first, size = i, 0
+		}
+		size += add
 	}
-	t.n = len(all)
-	t.kl = make([]float64, t.n*t.n)
-	if err := t.compute(ctx, all, workers); err != nil {
-		return nil, err
-	}
-	return t, nil
+	return append(blocks, [2]int{first, len(preps)})
 }
 
-// compute fills the table: one product of the packed covariances with the
-// packed precisions for the traces, then one triangular solve per column.
-// The components may come without their factorizations (gauss.Light): each
-// is factorized again where its inverse or factor is read (the same bits as
-// when it was validated), and no more than the workers' few are held at
-// once, so that what the table needs beyond the estimates is itself and the
-// two packed tables.
-func (t *componentKL) compute(ctx context.Context, all []*gauss.Gaussian, workers int) error {
-	n := t.n
-	d := len(all[0].Mean)
+// newKLTableBlock packs the components of mixtures [first, end). The
+// components may come without their factorizations (gauss.Light): each is
+// factorized again here (the same bits as when it was validated) and the
+// factorization dropped once packed.
+func newKLTableBlock(ctx context.Context, preps []*DistanceInput, first, end, workers int) (*klTableBlock, error) {
+	b := &klTableBlock{first: first, end: end, offset: make([]int, end-first)}
+	for i := first; i < end; i++ {
+		b.offset[i-first] = len(b.comps)
+		b.comps = append(b.comps, preps[i].Comps...)
+	}
+	n, d := len(b.comps), len(b.comps[0].Mean)
 	pp := d * (d + 1) / 2
-	// Packed upper triangles, covariances' off-diagonals doubled.
-	covs, precs := make([]float64, n*pp), make([]float64, n*pp)
+	b.covs, b.precs = make([]float64, n*pp), make([]float64, n*pp)
 	err := parallel.For(ctx, n, workers, func(u int) error {
-		g, err := all[u].Refactored()
+		g, err := b.comps[u].Refactored()
 		if err != nil {
-			return fmt.Errorf("component %d: %w", u, err)
+			return fmt.Errorf("component %d of mixtures %d-%d: %w", u, first, end-1, err)
 		}
-		packCovariance(covs[u*pp:(u+1)*pp], g, d)
-		packPrecision(precs[u*pp:(u+1)*pp], g, d)
+		packCovariance(b.covs[u*pp:(u+1)*pp], g, d)
+		packPrecision(b.precs[u*pp:(u+1)*pp], g, d)
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	blas64.Gemm(blas.NoTrans, blas.Trans, 1, blas64.General{Rows: n, Cols: pp, Stride: pp, Data: covs},
-		blas64.General{Rows: n, Cols: pp, Stride: pp, Data: precs}, 0, blas64.General{Rows: n, Cols: n, Stride: n, Data: t.kl})
-	// Each job owns column v: the solves write only there.
-	return parallel.For(ctx, n, workers, func(v int) error {
-		g, err := all[v].Factored()
+	return b, err
+}
+
+// klBetween returns KL(row u || column v) for every component u of rows
+// and v of cols, row-major: the traces as one product, then one triangular
+// solve per column. Each job owns a column.
+func klBetween(ctx context.Context, rows, cols *klTableBlock, workers int) ([]float64, error) {
+	nr, nc := len(rows.comps), len(cols.comps)
+	d := len(rows.comps[0].Mean)
+	pp := d * (d + 1) / 2
+	kl := make([]float64, nr*nc)
+	blas64.Gemm(blas.NoTrans, blas.Trans, 1, blas64.General{Rows: nr, Cols: pp, Stride: pp, Data: rows.covs},
+		blas64.General{Rows: nc, Cols: pp, Stride: pp, Data: cols.precs}, 0, blas64.General{Rows: nr, Cols: nc, Stride: nc, Data: kl})
+	// Scratch of d x nr per job, reused: a new one per column would be
+	// garbage of d x (components)^2 floats per product.
+	scratch := sync.Pool{New: func() any { y := make([]float64, d*nr); return &y }}
+	err := parallel.For(ctx, nc, workers, func(v int) error {
+		g, err := cols.comps[v].Factored()
 		if err != nil {
-			return fmt.Errorf("component %d: %w", v, err)
+			return fmt.Errorf("component %d of mixtures %d-%d: %w", v, cols.first, cols.end-1, err)
 		}
-		t.mahalanobis(all, v, g, make([]float64, d*n))
+		yp := scratch.Get().(*[]float64)
+		defer scratch.Put(yp)
+		y := *yp
+		for u, h := range rows.comps { // column u: mu_u - mu_v
+			for i := 0; i < d; i++ {
+				y[i*nr+u] = h.Mean[i] - g.Mean[i]
+			}
+		}
+		blas64.Trsm(blas.Left, blas.Trans, 1, g.Upper, blas64.General{Rows: d, Cols: nr, Stride: nr, Data: y})
+		for u, h := range rows.comps {
+			var maha float64
+			for i := 0; i < d; i++ {
+				maha += y[i*nr+u] * y[i*nr+u]
+			}
+			kl[u*nc+v] = klValue(kl[u*nc+v], maha, d, g.LogDet, h.LogDet)
+		}
 		return nil
 	})
+	return kl, err
 }
 
-// mahalanobis completes column v of the table, which holds the traces: g
-// is component v with its Cholesky factor, y scratch of d x n.
-func (t *componentKL) mahalanobis(all []*gauss.Gaussian, v int, g *gauss.Gaussian, y []float64) {
-	n, d := t.n, len(g.Mean)
-	for u, h := range all { // column u: mu_u - mu_v
-		for i := 0; i < d; i++ {
-			y[i*n+u] = h.Mean[i] - g.Mean[i]
-		}
-	}
-	blas64.Trsm(blas.Left, blas.Trans, 1, g.Upper, blas64.General{Rows: d, Cols: n, Stride: n, Data: y})
-	for u, h := range all {
-		var maha float64
-		for i := 0; i < d; i++ {
-			maha += y[i*n+u] * y[i*n+u]
-		}
-		kl := 0.5 * (t.kl[u*n+v] + maha - float64(d) + g.LogDet - h.LogDet)
-		if kl < 0 { // rounding for identical components
-			kl = 0
-		}
-		t.kl[u*n+v] = math.Min(kl, gauss.MaxDistance)
+// blockPairKL holds the KL values between the components of two blocks (the
+// same block twice for the pairs inside one).
+type blockPairKL struct {
+	a, b     *klTableBlock
+	fwd, bwd []float64 // KL(a's u || b's v) at u*nb+v; KL(b's v || a's u) at v*na+u
+}
+
+// at returns KL(component k of mixture i || component l of mixture j), i
+// and j each in a or b.
+func (p *blockPairKL) at(i, k, j, l int) float64 {
+	na, nb := len(p.a.comps), len(p.b.comps)
+	inA := func(x int) bool { return x >= p.a.first && x < p.a.end }
+	switch {
+	case inA(i) && j >= p.b.first && j < p.b.end:
+		return p.fwd[(p.a.offset[i-p.a.first]+k)*nb+p.b.offset[j-p.b.first]+l]
+	default: // i in b, j in a
+		return p.bwd[(p.b.offset[i-p.b.first]+k)*na+p.a.offset[j-p.a.first]+l]
 	}
 }
 
-// at returns KL(component k of mixture a || component l of mixture b).
-func (t *componentKL) at(a, k, b, l int) float64 {
-	return t.kl[(t.offset[a]+k)*t.n+t.offset[b]+l]
+// pairwiseByBlocks fills out with the transported divergence kind between
+// every ordered pair of preps (both entries of a symmetric pair), block
+// pair by block pair, each block's packed tables within budget bytes. Each entry depends only on its two mixtures' rows of
+// the products, so the result is the same for any number of workers.
+func pairwiseByBlocks(ctx context.Context, preps []*DistanceInput, kind distanceKind, workers, budget int, out *mat.Dense) error {
+	mirror := kind.symmetric && !kind.sumTranspose
+	spans := tableBlocks(preps, budget)
+	for x, sa := range spans {
+		a, err := newKLTableBlock(ctx, preps, sa[0], sa[1], workers)
+		if err != nil {
+			return err
+		}
+		for _, sb := range spans[x:] {
+			p := &blockPairKL{a: a, b: a}
+			if sb != sa {
+				if p.b, err = newKLTableBlock(ctx, preps, sb[0], sb[1], workers); err != nil {
+					return err
+				}
+			}
+			if p.fwd, err = klBetween(ctx, p.a, p.b, workers); err != nil {
+				return err
+			}
+			p.bwd = p.fwd
+			if sb != sa {
+				if p.bwd, err = klBetween(ctx, p.b, p.a, workers); err != nil {
+					return err
+				}
+			}
+			// One job per mixture i of a; it writes the entries (i, j) and
+			// (j, i) for the j of b after i, which no other job writes.
+			err = parallel.For(ctx, sa[1]-sa[0], workers, func(r int) error {
+				i := sa[0] + r
+				tr := newTransport()
+				for j := max(sb[0], i+1); j < sb[1]; j++ {
+					v, err := ctdFromBlocks(p, preps, i, j, kind.jeffreys, tr)
+					if err != nil {
+						return fmt.Errorf("D(%d, %d): %w", i, j, err)
+					}
+					out.Set(i, j, v)
+					if mirror {
+						out.Set(j, i, v)
+						continue
+					}
+					if v, err = ctdFromBlocks(p, preps, j, i, kind.jeffreys, tr); err != nil {
+						return fmt.Errorf("D(%d, %d): %w", j, i, err)
+					}
+					out.Set(j, i, v)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ctdFromBlocks is ctd with the component costs read from a block pair.
+func ctdFromBlocks(p *blockPairKL, preps []*DistanceInput, a, b int, jeffreys bool, tr *transport) (float64, error) {
+	ka, kb := len(preps[a].Comps), len(preps[b].Comps)
+	cost := tr.cost(ka, kb)
+	for k := 0; k < ka; k++ {
+		for l := 0; l < kb; l++ {
+			c := p.at(a, k, b, l)
+			if jeffreys {
+				c += p.at(b, l, a, k)
+			}
+			cost[k*kb+l] = min(c, gauss.MaxDistance)
+		}
+	}
+	return tr.solve(preps[a].weights, preps[b].weights)
 }

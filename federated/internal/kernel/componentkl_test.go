@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/nistgmm/nistgmm/federated/mixture"
 )
 
@@ -63,6 +65,94 @@ func BenchmarkPairwiseJeffreys50(b *testing.B) {
 		b.Run(v.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				if _, err := pairwise(context.Background(), ms, Jeffreys, 1, v.limit); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// Blocks of one mixture each, of a few and one block of all give the same
+// divergences (up to the triangular solves' order of summation, which
+// depends on how many columns they solve for at once), and a partition
+// gives the same bits whatever the number of workers.
+func TestBlocksGiveTheSameDivergences(t *testing.T) {
+	rng := newRNG(5)
+	var preps []*DistanceInput
+	for i := 0; i < 9; i++ {
+		m := randomMixture(rng, 2+i%3, 20, 1) // unequal orders
+		if i == 4 {
+			var err error
+			if m, err = corruptMeans(m, rng); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p, err := NewDistanceInput(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		preps = append(preps, p)
+	}
+	perComponent := 2 * 8 * 20 * 21 / 2
+	for _, d := range []Distance{KL, KLSym, Jeffreys} {
+		var ref *mat.Dense
+		for _, budget := range []int{1 << 30, 7 * perComponent, 1} {
+			if n := len(tableBlocks(preps, budget)); budget == 1 && n != len(preps) || budget == 1<<30 && n != 1 {
+				t.Fatalf("budget %d: %d blocks", budget, n)
+			}
+			var first *mat.Dense
+			for _, workers := range []int{1, 3} {
+				out := mat.NewDense(len(preps), len(preps), nil)
+				if err := pairwiseByBlocks(context.Background(), preps, d.kind(), workers, budget, out); err != nil {
+					t.Fatal(err)
+				}
+				if first == nil {
+					first = out
+				} else if !mat.Equal(first, out) {
+					t.Fatalf("%s, budget %d: the workers change the bits", d, budget)
+				}
+			}
+			if ref == nil {
+				ref = first
+				continue
+			}
+			for i := range preps {
+				for j := range preps {
+					a, b := first.At(i, j), ref.At(i, j)
+					if math.Abs(a-b) > 1e-12*math.Max(1, math.Abs(b)) {
+						t.Fatalf("%s, budget %d: D(%d, %d) = %.17g, one block %.17g", d, budget, i, j, a, b)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkPairwiseBlocks200 compares the divergences of 200 mixtures (K =
+// 10, d = 50: 2,000 components) computed by blocks of the default budget
+// with one block of all the components (the whole KL table and packed
+// tables at once), in one command:
+//
+//	go test -run '^$' -bench PairwiseBlocks200 -benchtime 3x ./federated/internal/kernel
+func BenchmarkPairwiseBlocks200(b *testing.B) {
+	rng := newRNG(17)
+	preps := make([]*DistanceInput, 200)
+	for i := range preps {
+		p, err := NewDistanceInput(randomMixture(rng, 10, 50, 1))
+		if err != nil {
+			b.Fatal(err)
+		}
+		preps[i] = p
+	}
+	for _, v := range []struct {
+		name   string
+		budget int
+	}{{"one-block", 1 << 40}, {"blocks", klBlockBytes}} {
+		b.Run(v.name, func(b *testing.B) {
+			b.ReportMetric(float64(len(tableBlocks(preps, v.budget))), "blocks")
+			for i := 0; i < b.N; i++ {
+				out := mat.NewDense(len(preps), len(preps), nil)
+				if err := pairwiseByBlocks(context.Background(), preps, Jeffreys.kind(), 0, v.budget, out); err != nil {
 					b.Fatal(err)
 				}
 			}

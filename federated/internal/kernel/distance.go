@@ -223,7 +223,7 @@ func PairwiseInputs(ctx context.Context, preps []*DistanceInput, d Distance, wor
 	}
 	dim := len(preps[0].Comps[0].Mean)
 	out := mat.NewDense(m, m, nil)
-	var table *componentKL
+	kind := d.kind()
 	if d.Transported() {
 		total := 0
 		for _, p := range preps {
@@ -231,10 +231,12 @@ func PairwiseInputs(ctx context.Context, preps []*DistanceInput, d Distance, wor
 		}
 		var err error
 		if total <= tableLimit {
-			if table, err = newComponentKL(ctx, preps, workers); err != nil {
+			if err := pairwiseByBlocks(ctx, preps, kind, workers, klBlockBytes, out); err != nil {
 				return nil, err
 			}
-		} else if preps, err = refactorInputs(ctx, preps, workers); err != nil {
+			return sumTranspose(kind, out), nil
+		}
+		if preps, err = refactorInputs(ctx, preps, workers); err != nil {
 			return nil, err
 		}
 	}
@@ -253,7 +255,6 @@ func PairwiseInputs(ctx context.Context, preps []*DistanceInput, d Distance, wor
 	// One job per row; for symmetric distances only j > i is computed and
 	// mirrored (KLSym needs both directions of KL first, summed below).
 	// Each entry is written by exactly one job.
-	kind := d.kind()
 	mirror := kind.symmetric && !kind.sumTranspose
 	err := parallel.For(ctx, m, workers, func(i int) error {
 		s := NewOverlapScratch(dim)
@@ -268,12 +269,7 @@ func PairwiseInputs(ctx context.Context, preps []*DistanceInput, d Distance, wor
 			if kind.transported {
 				var c float64
 				var err error
-				if table != nil {
-					c, err = ctdFromTable(table, preps, i, j, kind.jeffreys, tr)
-				} else {
-					c, err = ctd(preps[i], preps[j], kind.jeffreys, tr, diff)
-				}
-				if err != nil {
+				if c, err = ctd(preps[i], preps[j], kind.jeffreys, tr, diff); err != nil {
 					return fmt.Errorf("D(%d, %d): %w", i, j, err)
 				}
 				v = c
@@ -294,16 +290,24 @@ func PairwiseInputs(ctx context.Context, preps []*DistanceInput, d Distance, wor
 	if err != nil {
 		return nil, err
 	}
-	if kind.sumTranspose {
-		for i := 0; i < m; i++ {
-			for j := i + 1; j < m; j++ {
-				v := math.Min(out.At(i, j)+out.At(j, i), gauss.MaxDistance)
-				out.Set(i, j, v)
-				out.Set(j, i, v)
-			}
+	return sumTranspose(kind, out), nil
+}
+
+// sumTranspose returns out, made D(a, b) + D(b, a) in both entries when
+// kind sums the two directions.
+func sumTranspose(kind distanceKind, out *mat.Dense) *mat.Dense {
+	if !kind.sumTranspose {
+		return out
+	}
+	m, _ := out.Dims()
+	for i := 0; i < m; i++ {
+		for j := i + 1; j < m; j++ {
+			v := math.Min(out.At(i, j)+out.At(j, i), gauss.MaxDistance)
+			out.Set(i, j, v)
+			out.Set(j, i, v)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // ctd returns the composite transportation divergence from a to b with
@@ -321,22 +325,6 @@ func ctd(a, b *DistanceInput, jeffreys bool, tr *transport, diff []float64) (flo
 		}
 	}
 	return tr.solve(a.weights, b.weights)
-}
-
-// ctdFromTable is ctd with the component costs read from a table.
-func ctdFromTable(t *componentKL, preps []*DistanceInput, a, b int, jeffreys bool, tr *transport) (float64, error) {
-	ka, kb := len(preps[a].Comps), len(preps[b].Comps)
-	cost := tr.cost(ka, kb)
-	for k := 0; k < ka; k++ {
-		for l := 0; l < kb; l++ {
-			c := t.at(a, k, b, l)
-			if jeffreys {
-				c += t.at(b, l, a, k)
-			}
-			cost[k*kb+l] = math.Min(c, gauss.MaxDistance)
-		}
-	}
-	return tr.solve(preps[a].weights, preps[b].weights)
 }
 
 // refactorInputs returns preps with every component's factorizations (see
