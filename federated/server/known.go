@@ -51,7 +51,7 @@ func (s *Server) KnownDistances(ctx context.Context, mixtures []*mixture.Mixture
 		components += len(comps)
 	}
 	// The transported distances of a round come from a table of component
-	// divergences when it has at most maxComponentKL components; known ones
+	// divergences when it has at most MaxComponentKL components; known ones
 	// must come from the same table to be the same numbers.
 	if len(preps) == 0 || kernel.Distance(kd.distance).Transported() && components > kernel.MaxComponentKL {
 		return &KnownDistances{distance: kd.distance}, nil

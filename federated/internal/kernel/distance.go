@@ -28,7 +28,7 @@ const (
 
 // distanceKind is one entry of the distance registry. A distance is either
 // transported (a composite transportation divergence: component costs from
-// the KL table, Jeffreys when jeffreys, both directions summed when
+// KL values between components, Jeffreys when jeffreys, both directions summed when
 // sumTranspose) or computed from the log inner products <f,f>, <g,g>,
 // <f,g> by fromLogs.
 type distanceKind struct {
@@ -195,7 +195,8 @@ func Pairwise(ctx context.Context, mixtures []*mixture.Mixture, d Distance, work
 }
 
 // pairwise is Pairwise reading the transportation costs from a
-// componentKL table when there are at most tableLimit components in all.
+// KL values computed block by block (pairwiseByBlocks) when there are at
+// most tableLimit components in all.
 func pairwise(ctx context.Context, mixtures []*mixture.Mixture, d Distance, workers, tableLimit int) (*mat.Dense, error) {
 	preps := make([]*DistanceInput, len(mixtures))
 	for i, g := range mixtures {

@@ -15,7 +15,7 @@ import (
 // klBlock holds KL(row_i || col_j) and KL(col_j || row_i) for every pair of
 // a few row components and many column components: what a sampled search
 // needs (distances from a few candidates to everything), at a cost linear
-// in the number of columns. As in componentKL, the traces are one matrix
+// in the number of columns. As in pairwiseByBlocks, the traces are one matrix
 // product of packed covariances with packed precisions and the Mahalanobis
 // terms triangular solves over differences formed first, so nothing
 // cancels; the values are klGauss's up to the order of summation.
