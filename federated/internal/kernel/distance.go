@@ -194,8 +194,8 @@ func Pairwise(ctx context.Context, mixtures []*mixture.Mixture, d Distance, work
 	return pairwise(ctx, mixtures, d, workers, MaxComponentKL)
 }
 
-// pairwise is Pairwise reading the transportation costs from a
-// KL values computed block by block (pairwiseByBlocks) when there are at
+// pairwise is Pairwise reading the transportation costs from KL values
+// computed block by block (pairwiseByBlocks) when there are at
 // most tableLimit components in all.
 func pairwise(ctx context.Context, mixtures []*mixture.Mixture, d Distance, workers, tableLimit int) (*mat.Dense, error) {
 	preps := make([]*DistanceInput, len(mixtures))
