@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/nistgmm/nistgmm/federated/estimates"
@@ -52,14 +51,7 @@ func cmdAggregate(ctx context.Context, args []string) error {
 		return fmt.Errorf("--k %d and --d %d: want 0 (the majority's) or more", *k, *dim)
 	}
 	srv.Trim, srv.Seed, srv.K, srv.Dim = *trim, *seed, *k, *dim
-	if os.Getenv("GOGC") == "" {
-		// The server holds the estimates (and their factorizations) from
-		// start to end and allocates little beside them, so collecting at
-		// 25% growth rather than 100% keeps the peak near what the
-		// estimates need (1,000 machines of order 10 in dimension 50:
-		// 1.3 GB rather than 2.1 GB) at no measurable cost in time.
-		debug.SetGCPercent(25)
-	}
+	collectOften()
 	f, err := os.Open(*estimatesPath)
 	if err != nil {
 		return fmt.Errorf("--estimates: %w", err)

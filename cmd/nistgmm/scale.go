@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime/debug"
 
 	"github.com/nistgmm/nistgmm/experiments"
 	"github.com/nistgmm/nistgmm/experiments/report"
@@ -52,9 +51,7 @@ func cmdScale(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(25) // as aggregate does: see there
-	}
+	collectOften()
 	if *reps < 1 {
 		return fmt.Errorf("--reps %d: want at least 1", *reps)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/nistgmm/nistgmm/federation/coordinator"
@@ -38,12 +37,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		return err
 	}
 	srv.Trim = 0.5
-	if os.Getenv("GOGC") == "" {
-		// As in aggregate: the coordinator holds the round's estimates and
-		// allocates little beside them, so collecting at 25% growth keeps
-		// its peak near what the estimates need.
-		debug.SetGCPercent(25)
-	}
+	collectOften()
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), fmt.Sprintf(format, a...))
 	}

@@ -89,6 +89,57 @@ func NewGaussian(mean []float64, cov *mat.SymDense) (*Gaussian, error) {
 	return g, nil
 }
 
+// UpperInto returns g's Cholesky factor: g's own when it has one,
+// otherwise computed into u (d x d, overwritten) by FactorGaussian's
+// operations, hence its bits. It lets a loop over many components factorize
+// each in one reused buffer instead of allocating a Gaussian per call.
+func (g *Gaussian) UpperInto(u []float64) (blas64.Triangular, error) {
+	if g.Upper.Data != nil {
+		return g.Upper, nil
+	}
+	d := len(g.Mean)
+	u = u[:d*d]
+	copy(u, g.Cov)
+	if _, ok := lapack64.Potrf(blas64.Symmetric{N: d, Stride: d, Data: u, Uplo: blas.Upper}); !ok {
+		return blas64.Triangular{}, ErrNotPositiveDefinite
+	}
+	for i := 0; i < d; i++ {
+		for j := 0; j < i; j++ {
+			u[i*d+j] = 0
+		}
+	}
+	return blas64.Triangular{N: d, Stride: d, Data: u, Uplo: blas.Upper, Diag: blas.NonUnit}, nil
+}
+
+// InverseUpperInto returns a d x d buffer whose upper triangle (row i,
+// columns j >= i) is g's inverse covariance: g's own inverse when it has
+// one, otherwise computed into u and inv (each d x d, overwritten) by
+// NewGaussian's operations, hence its bits. The lower triangle is not
+// meaningful.
+func (g *Gaussian) InverseUpperInto(u, inv []float64) ([]float64, error) {
+	if g.Inv != nil {
+		return g.Inv, nil
+	}
+	up, err := g.UpperInto(u)
+	if err != nil {
+		return nil, err
+	}
+	d := len(g.Mean)
+	inv = inv[:d*d]
+	copy(inv, up.Data)
+	if _, ok := lapack64.Potri(blas64.Triangular{N: d, Stride: d, Data: inv, Uplo: blas.Upper, Diag: blas.NonUnit}); !ok {
+		return nil, ErrNotPositiveDefinite
+	}
+	for i := 0; i < d; i++ {
+		for j := i; j < d; j++ {
+			if v := inv[i*d+j]; math.IsNaN(v) || math.Abs(v) > MaxMagnitude {
+				return nil, fmt.Errorf("covariance is numerically singular: %w", ErrNotPositiveDefinite)
+			}
+		}
+	}
+	return inv, nil
+}
+
 // factorGaussian is newGaussian without the inverse (inv stays nil): what
 // the E step needs, which works with the Cholesky factor alone.
 //

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -28,7 +29,13 @@ type AssignTable struct {
 	d, p   int // dimension; columns d(d+1)/2 + d
 	logDet []float64
 	centre []float64
+	// tiles holds the buffers of a tile (rows and scores), reused by the
+	// assignments, which may run concurrently (one per start).
+	tiles sync.Pool
 }
+
+// assignTile is the scratch of one assignment's tiles.
+type assignTile struct{ rows, scores, cols, shift, mu []float64 }
 
 // screenWindow is the relative margin within which screened costs are
 // rechecked exactly: far above the product's rounding error (about 1e-13
@@ -91,9 +98,16 @@ func (t *AssignTable) AssignNearest(centers []*gauss.Gaussian, assign []int, cos
 	if n == 0 {
 		return
 	}
-	cols := make([]float64, p*K) // p x K
-	shift := make([]float64, K)  // mu~^T P mu~ - d + log det, per centre
-	mu := make([]float64, d)
+	tileCap := min(n, assignTileAtoms)
+	sc, _ := t.tiles.Get().(*assignTile)
+	if sc == nil || len(sc.cols) != p*K {
+		sc = &assignTile{rows: make([]float64, tileCap*p), scores: make([]float64, tileCap*K),
+			cols: make([]float64, p*K), shift: make([]float64, K), mu: make([]float64, d)}
+	}
+	defer t.tiles.Put(sc)
+	cols := sc.cols   // p x K
+	shift := sc.shift // mu~^T P mu~ - d + log det, per centre
+	mu := sc.mu
 	for k, g := range centers {
 		for i := range mu {
 			mu[i] = g.Mean[i] - t.centre[i]
@@ -116,9 +130,7 @@ func (t *AssignTable) AssignNearest(centers []*gauss.Gaussian, assign []int, cos
 		}
 		shift[k] = quad - float64(d) + g.LogDet
 	}
-	tileCap := min(n, assignTileAtoms)
-	rows := make([]float64, tileCap*p)
-	scores := make([]float64, tileCap*K)
+	rows, scores := sc.rows, sc.scores
 	for first := 0; first < n; first += tileCap {
 		tile := min(tileCap, n-first)
 		t.formRows(first, tile, rows, mu)

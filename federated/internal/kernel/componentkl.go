@@ -73,27 +73,56 @@ func tableBlocks(preps []*DistanceInput, budget int) [][2]int {
 
 // newKLTableBlock packs the components of mixtures [first, end). The
 // components may come without their factorizations (gauss.Light): each is
-// factorized again here (the same bits as when it was validated) and the
-// factorization dropped once packed.
-func newKLTableBlock(ctx context.Context, preps []*DistanceInput, first, end, workers int) (*klTableBlock, error) {
+// factorized again here, in a buffer each worker reuses (the same bits as
+// when it was validated), and the factorization dropped once packed.
+//
+// The block's tables are those of reuse when it is not nil (their old
+// contents overwritten): the column blocks of a row block are packed one
+// after another into the same storage.
+func newKLTableBlock(ctx context.Context, preps []*DistanceInput, first, end, workers int, reuse *klTableBlock) (*klTableBlock, error) {
 	b := &klTableBlock{first: first, end: end, offset: make([]int, end-first)}
+	if reuse != nil {
+		b.comps, b.covs, b.precs = reuse.comps[:0], reuse.covs, reuse.precs
+	}
 	for i := first; i < end; i++ {
 		b.offset[i-first] = len(b.comps)
 		b.comps = append(b.comps, preps[i].Comps...)
 	}
 	n, d := len(b.comps), len(b.comps[0].Mean)
 	pp := d * (d + 1) / 2
-	b.covs, b.precs = make([]float64, n*pp), make([]float64, n*pp)
+	b.covs, b.precs = grow(b.covs, n*pp), grow(b.precs, n*pp)
+	scratch := sync.Pool{New: func() any { s := make([]float64, 2*d*d); return &s }}
 	err := parallel.For(ctx, n, workers, func(u int) error {
-		g, err := b.comps[u].Refactored()
+		sp := scratch.Get().(*[]float64)
+		defer scratch.Put(sp)
+		g := b.comps[u]
+		inv, err := g.InverseUpperInto((*sp)[:d*d], (*sp)[d*d:])
 		if err != nil {
 			return fmt.Errorf("component %d of mixtures %d-%d: %w", u, first, end-1, err)
 		}
 		packCovariance(b.covs[u*pp:(u+1)*pp], g, d)
-		packPrecision(b.precs[u*pp:(u+1)*pp], g, d)
+		packUpper(b.precs[u*pp:(u+1)*pp], inv, d)
 		return nil
 	})
 	return b, err
+}
+
+// grow returns s with length n, reallocated only when its capacity is
+// short.
+func grow(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+// packUpper writes the upper triangle of the d x d matrix a, row by row,
+// to dst (d(d+1)/2 entries).
+func packUpper(dst, a []float64, d int) {
+	c := 0
+	for i := 0; i < d; i++ {
+		c += copy(dst[c:], a[i*d+i:(i+1)*d])
+	}
 }
 
 // klBetween returns KL(row u || column v) for every component u of rows
@@ -108,21 +137,22 @@ func klBetween(ctx context.Context, rows, cols *klTableBlock, workers int) ([]fl
 		blas64.General{Rows: nc, Cols: pp, Stride: pp, Data: cols.precs}, 0, blas64.General{Rows: nr, Cols: nc, Stride: nc, Data: kl})
 	// Scratch of d x nr per job, reused: a new one per column would be
 	// garbage of d x (components)^2 floats per product.
-	scratch := sync.Pool{New: func() any { y := make([]float64, d*nr); return &y }}
+	scratch := sync.Pool{New: func() any { y := make([]float64, d*nr+d*d); return &y }}
 	err := parallel.For(ctx, nc, workers, func(v int) error {
-		g, err := cols.comps[v].Factored()
+		yp := scratch.Get().(*[]float64)
+		defer scratch.Put(yp)
+		y := (*yp)[:d*nr]
+		g := cols.comps[v]
+		upper, err := g.UpperInto((*yp)[d*nr:])
 		if err != nil {
 			return fmt.Errorf("component %d of mixtures %d-%d: %w", v, cols.first, cols.end-1, err)
 		}
-		yp := scratch.Get().(*[]float64)
-		defer scratch.Put(yp)
-		y := *yp
 		for u, h := range rows.comps { // column u: mu_u - mu_v
 			for i := 0; i < d; i++ {
 				y[i*nr+u] = h.Mean[i] - g.Mean[i]
 			}
 		}
-		blas64.Trsm(blas.Left, blas.Trans, 1, g.Upper, blas64.General{Rows: d, Cols: nr, Stride: nr, Data: y})
+		blas64.Trsm(blas.Left, blas.Trans, 1, upper, blas64.General{Rows: d, Cols: nr, Stride: nr, Data: y})
 		for u, h := range rows.comps {
 			var maha float64
 			for i := 0; i < d; i++ {
@@ -162,17 +192,19 @@ func (p *blockPairKL) at(i, k, j, l int) float64 {
 func pairwiseByBlocks(ctx context.Context, preps []*DistanceInput, kind distanceKind, workers, budget int, out *mat.Dense) error {
 	mirror := kind.symmetric && !kind.sumTranspose
 	spans := tableBlocks(preps, budget)
+	var spare *klTableBlock // the column blocks' storage, reused
 	for x, sa := range spans {
-		a, err := newKLTableBlock(ctx, preps, sa[0], sa[1], workers)
+		a, err := newKLTableBlock(ctx, preps, sa[0], sa[1], workers, nil)
 		if err != nil {
 			return err
 		}
 		for _, sb := range spans[x:] {
 			p := &blockPairKL{a: a, b: a}
 			if sb != sa {
-				if p.b, err = newKLTableBlock(ctx, preps, sb[0], sb[1], workers); err != nil {
+				if p.b, err = newKLTableBlock(ctx, preps, sb[0], sb[1], workers, spare); err != nil {
 					return err
 				}
+				spare = p.b
 			}
 			if p.fwd, err = klBetween(ctx, p.a, p.b, workers); err != nil {
 				return err
