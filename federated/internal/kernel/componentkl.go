@@ -44,6 +44,13 @@ const MaxComponentKL = 4000
 // blocks, hence every product, are the same whatever the number of workers.
 const klBlockBytes = 8 << 20
 
+// klBlockComponents bounds the components of one block, so that the KL
+// values between two blocks (2 x 8 bytes a pair) stay within 8 MB in small
+// dimensions too, where the packed tables are small and the components
+// many. In dimension 50 the packed tables bound a block first (410
+// components).
+const klBlockComponents = 512
+
 // klTableBlock is a run of whole mixtures with their components' packed
 // covariances (off-diagonals doubled) and precisions.
 type klTableBlock struct {
@@ -53,20 +60,21 @@ type klTableBlock struct {
 	covs, precs []float64
 }
 
-// tableBlocks splits preps into runs of whole mixtures whose packed tables
-// take at most budget bytes (one mixture at least).
+// tableBlocks splits preps into runs of whole mixtures (one at least) whose
+// packed tables take at most budget bytes and which hold at most
+// klBlockComponents components.
 func tableBlocks(preps []*DistanceInput, budget int) [][2]int {
 	d := len(preps[0].Comps[0].Mean)
 	perComponent := 2 * 8 * d * (d + 1) / 2
 	var blocks [][2]int
-	first, size := 0, 0
+	first, comps := 0, 0
 	for i, p := range preps {
-		add := len(p.Comps) * perComponent
-		if i > first && size+add > budget {
+		n := comps + len(p.Comps)
+		if i > first && (n*perComponent > budget || n > klBlockComponents) {
 			blocks = append(blocks, [2]int{first, i})
-			first, size = i, 0
+			first, comps = i, 0
 		}
-		size += add
+		comps += len(p.Comps)
 	}
 	return append(blocks, [2]int{first, len(preps)})
 }

@@ -159,3 +159,29 @@ func BenchmarkPairwiseBlocks200(b *testing.B) {
 		})
 	}
 }
+
+// In small dimensions the components, not the packed tables, bound a
+// block: the KL values between two blocks grow as the square of their
+// components.
+func TestBlocksBoundTheirComponents(t *testing.T) {
+	rng := newRNG(8)
+	preps := make([]*DistanceInput, 120)
+	for i := range preps {
+		p, err := NewDistanceInput(randomMixture(rng, 10, 2, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		preps[i] = p
+	}
+	blocks := tableBlocks(preps, klBlockBytes)
+	next := 0
+	for _, b := range blocks {
+		if b[0] != next || b[1] <= b[0] || (b[1]-b[0])*10 > klBlockComponents {
+			t.Fatalf("blocks %v: a block that skips, is empty or holds more than %d components", blocks, klBlockComponents)
+		}
+		next = b[1]
+	}
+	if next != len(preps) || len(blocks) != 3 {
+		t.Fatalf("blocks %v of 1,200 components, want 3 covering all", blocks)
+	}
+}
