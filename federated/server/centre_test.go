@@ -261,20 +261,26 @@ func TestSampledRoundAgreesWithExact(t *testing.T) {
 }
 
 // A report at scale holds O(m) numbers: the distances to COAT, and no
-// matrix; it says how COAT was found.
+// matrix; it says how COAT was found. Under every distance: a round at
+// scale keeps its components without their inverses, which each path that
+// reads them computes again.
 func TestReportAtScaleHasNoMatrix(t *testing.T) {
 	ests, _ := momentRound(t, 30, 5, 0, 16)
 	var buf bytes.Buffer
 	if err := estimates.EncodeEstimates(&buf, ests); err != nil {
 		t.Fatal(err)
 	}
-	for _, centre := range []CentreSearch{CentreExact, CentreSampled} {
-		rep, err := (&Server{Centre: centre}).AggregateDocument(context.Background(), bytes.NewReader(buf.Bytes()), ARED, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(rep.CoatDistances) != 30 || rep.CentreSearch == "" || (rep.Distances == nil) != (centre == CentreSampled) {
-			t.Errorf("%s: %d distances to COAT, matrix %v, search %q", centre, len(rep.CoatDistances), rep.Distances != nil, rep.CentreSearch)
+	for _, d := range divergence.Distances() {
+		for _, centre := range []CentreSearch{CentreExact, CentreSampled} {
+			// Few candidates, so that pairs outside the computed rows are
+			// compared on their own (the copy rule's checks).
+			rep, err := (&Server{Centre: centre, Distance: d, Candidates: 2, Refined: 1}).AggregateDocument(context.Background(), bytes.NewReader(buf.Bytes()), ARED, nil)
+			if err != nil {
+				t.Fatalf("%s, %s: %v", d, centre, err)
+			}
+			if len(rep.CoatDistances) != 30 || rep.CentreSearch == "" || (rep.Distances == nil) != (centre == CentreSampled) {
+				t.Errorf("%s, %s: %d distances to COAT, matrix %v, search %q", d, centre, len(rep.CoatDistances), rep.Distances != nil, rep.CentreSearch)
+			}
 		}
 	}
 }

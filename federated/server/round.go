@@ -147,9 +147,11 @@ func (s *Server) Prepare(ctx context.Context, ests []estimates.Estimate) (*Round
 		return nil, noValidEstimate(r.Invalid)
 	}
 	if s.sampledCentre(len(r.Valid)) {
-		// The sampled searches read every component's factorizations
-		// again and again: they are kept.
-		if err := r.refactorAll(ctx, preps); err != nil {
+		// The sampled searches read every component's precision and, in
+		// large dimensions, its Cholesky factor again and again: the
+		// precisions are packed once (kernel.GaussianPack) and the factors
+		// kept; the rest is computed where it is read.
+		if err := r.factorAll(ctx, preps); err != nil {
 			return nil, err
 		}
 		if err := r.prepareSampled(ctx, preps); err != nil {
@@ -306,6 +308,28 @@ func light(comps []*gauss.Gaussian) []*gauss.Gaussian {
 		out[k] = g.Light()
 	}
 	return out
+}
+
+// factorAll gives every valid estimate's components their Cholesky factors
+// (gauss.Factored), in r.comps and in preps, in dimensions above those
+// where the sampled searches' blocks read the packed precisions alone
+// (kernel.SmallBlockDim).
+func (r *Round) factorAll(ctx context.Context, preps []*kernel.DistanceInput) error {
+	if len(r.Valid) == 0 || len(r.comps[r.Valid[0]][0].Mean) <= kernel.SmallBlockDim {
+		return nil
+	}
+	return parallel.For(ctx, len(r.Valid), r.server.Workers, func(a int) error {
+		i := r.Valid[a]
+		factored := make([]*gauss.Gaussian, len(r.comps[i]))
+		for k, g := range r.comps[i] {
+			var err error
+			if factored[k], err = g.Factored(); err != nil {
+				return fmt.Errorf("estimate %d, component %d: %w", i, k, err)
+			}
+		}
+		r.comps[i], preps[a].Comps = factored, factored
+		return nil
+	})
 }
 
 // refactorAll gives every valid estimate's components their

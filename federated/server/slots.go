@@ -353,7 +353,10 @@ func (r *Round) slotTables(ctx context.Context, machines []int) (*slotTables, er
 		}
 		r.rows = rs
 	}
-	pack, offset := r.rows.Pack()
+	pack, offset, err := r.rows.Pack()
+	if err != nil {
+		return nil, err
+	}
 	pos := make(map[int]int, len(r.Valid))
 	for a, i := range r.Valid {
 		pos[i] = a

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/blas"
@@ -25,9 +26,9 @@ type klBlock struct {
 	Bwd    []float64 // nr x nc: KL(col_j || row_i)
 }
 
-// smallBlockDim is the largest dimension whose Mahalanobis terms a block
+// SmallBlockDim is the largest dimension whose Mahalanobis terms a block
 // computes by plain loops rather than triangular solves.
-const smallBlockDim = 16
+const SmallBlockDim = 16
 
 // klBlockChunk is the number of columns one job computes. It is fixed, so
 // that every entry comes from the same products whatever the number of
@@ -36,15 +37,46 @@ const klBlockChunk = 256
 
 // packedGaussians returns the packed upper triangles of the covariances
 // (off-diagonals doubled) and of the precisions of comps, pp entries each.
-func packedGaussians(comps []*gauss.Gaussian, d int) (covs, precs []float64) {
+// Components without their inverse are inverted in one reused buffer, by
+// NewGaussian's operations (the same bits).
+func packedGaussians(comps []*gauss.Gaussian, d int) (covs, precs []float64, err error) {
 	pp := d * (d + 1) / 2
 	covs = make([]float64, len(comps)*pp)
 	precs = make([]float64, len(comps)*pp)
+	scratch := make([]float64, 2*d*d)
 	for u, g := range comps {
+		inv, err := g.InverseUpperInto(scratch[:d*d], scratch[d*d:])
+		if err != nil {
+			return nil, nil, fmt.Errorf("component %d: %w", u, err)
+		}
 		packCovariance(covs[u*pp:(u+1)*pp], g, d)
-		packPrecision(precs[u*pp:(u+1)*pp], g, d)
+		packUpper(precs[u*pp:(u+1)*pp], inv, d)
 	}
-	return covs, precs
+	return covs, precs, nil
+}
+
+// unpackSymmetric writes the symmetric d x d matrix whose packed upper
+// triangle (row by row) is packed to dst: the inverse of a component as
+// NewGaussian keeps it, bit for bit, since that inverse's lower triangle is
+// its upper's mirror.
+func unpackSymmetric(dst, packed []float64, d int) {
+	c := 0
+	for i := 0; i < d; i++ {
+		for j := i; j < d; j++ {
+			dst[i*d+j], dst[j*d+i] = packed[c], packed[c]
+			c++
+		}
+	}
+}
+
+// withInverse returns g with the inverse whose packed upper triangle is
+// packed, unpacked into inv (d x d): g itself when it has its inverse.
+func withInverse(g *gauss.Gaussian, packed, inv []float64) *gauss.Gaussian {
+	if g.Inv != nil {
+		return g
+	}
+	unpackSymmetric(inv, packed, len(g.Mean))
+	return &gauss.Gaussian{Mean: g.Mean, Cov: g.Cov, LogDet: g.LogDet, Inv: inv, Upper: g.Upper}
 }
 
 // packCovariance writes g's covariance's upper triangle, row by row, with
@@ -63,18 +95,6 @@ func packCovariance(dst []float64, g *gauss.Gaussian, d int) {
 	}
 }
 
-// packPrecision writes the upper triangle of g's inverse, row by row, to
-// dst (d(d+1)/2 entries).
-func packPrecision(dst []float64, g *gauss.Gaussian, d int) {
-	c := 0
-	for i := 0; i < d; i++ {
-		for j := i; j < d; j++ {
-			dst[c] = g.Inv[i*d+j]
-			c++
-		}
-	}
-}
-
 // gaussianPack is a set of components with their packed tables, built once
 // and reused by every block against them.
 type GaussianPack struct {
@@ -84,13 +104,16 @@ type GaussianPack struct {
 	meansByCoord []float64 // d x n: coordinate i of component u at i*n+u
 }
 
-func newGaussianPack(comps []*gauss.Gaussian) *GaussianPack {
+func newGaussianPack(comps []*gauss.Gaussian) (*GaussianPack, error) {
 	p := &GaussianPack{comps: comps}
 	if len(comps) == 0 {
-		return p
+		return p, nil
 	}
 	p.d = len(comps[0].Mean)
-	p.covs, p.precs = packedGaussians(comps, p.d)
+	var err error
+	if p.covs, p.precs, err = packedGaussians(comps, p.d); err != nil {
+		return nil, err
+	}
 	n := len(comps)
 	p.meansByCoord = make([]float64, p.d*n)
 	for u, g := range comps {
@@ -98,7 +121,7 @@ func newGaussianPack(comps []*gauss.Gaussian) *GaussianPack {
 			p.meansByCoord[i*n+u] = v
 		}
 	}
-	return p
+	return p, nil
 }
 
 // packView is a set of columns for a block: the components of pack at idx
@@ -134,7 +157,19 @@ func NewKLBlock(ctx context.Context, rows []*gauss.Gaussian, cols PackView, work
 	d := pack.d
 	pp := d * (d + 1) / 2
 	n := len(pack.comps)
-	rcovs, rprecs := packedGaussians(rows, d)
+	// The rows (a few estimates' components) with their factorizations,
+	// which they may come without; the columns' precisions are the pack's,
+	// and in large dimensions their Cholesky factors are theirs or computed
+	// per column below.
+	rows, err := gauss.RefactorAll(rows)
+	if err != nil {
+		return nil, fmt.Errorf("block rows: %w", err)
+	}
+	rcovs, rprecs, err := packedGaussians(rows, d)
+	if err != nil {
+		return nil, fmt.Errorf("block rows: %w", err)
+	}
+
 	chunks := (nc + klBlockChunk - 1) / klBlockChunk
 	return b, parallel.For(ctx, chunks, workers, func(ch int) error {
 		j0 := ch * klBlockChunk
@@ -166,10 +201,11 @@ func NewKLBlock(ctx context.Context, rows []*gauss.Gaussian, cols PackView, work
 		// otherwise, for each row, ||U_row^-T (mu_col - mu_row)||^2 over the
 		// chunk's columns in one solve, and for each column,
 		// ||U_col^-T (mu_row - mu_col)||^2 over every row in one solve.
-		if d <= smallBlockDim {
-			diff := make([]float64, d)
+		if d <= SmallBlockDim {
+			diff, inv := make([]float64, d), make([]float64, d*d)
 			for j := j0; j < j1; j++ {
-				h := pack.comps[cols.at(j)]
+				u := cols.at(j)
+				h := withInverse(pack.comps[u], pack.precs[u*pp:(u+1)*pp], inv)
 				for i, g := range rows {
 					for x := range diff {
 						diff[x] = h.Mean[x] - g.Mean[x]
@@ -204,6 +240,7 @@ func NewKLBlock(ctx context.Context, rows []*gauss.Gaussian, cols PackView, work
 			}
 		}
 		z := make([]float64, d*nr)
+		factor := make([]float64, d*d)
 		for j := j0; j < j1; j++ {
 			h := pack.comps[cols.at(j)]
 			for x := 0; x < d; x++ {
@@ -211,7 +248,11 @@ func NewKLBlock(ctx context.Context, rows []*gauss.Gaussian, cols PackView, work
 					z[x*nr+i] = g.Mean[x] - h.Mean[x]
 				}
 			}
-			blas64.Trsm(blas.Left, blas.Trans, 1, h.Upper, blas64.General{Rows: d, Cols: nr, Stride: nr, Data: z})
+			upper, err := h.UpperInto(factor)
+			if err != nil {
+				return fmt.Errorf("block column %d: %w", cols.at(j), err)
+			}
+			blas64.Trsm(blas.Left, blas.Trans, 1, upper, blas64.General{Rows: d, Cols: nr, Stride: nr, Data: z})
 			for i, g := range rows {
 				var maha float64
 				for x := 0; x < d; x++ {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/nistgmm/nistgmm/internal/parallel"
 
@@ -26,6 +27,9 @@ type RowSource struct {
 	// computed counts the rows computed, for the report; pairs the pairs
 	// compared on their own.
 	Computed, Pairs int
+	// inverses holds the buffers Pair unpacks its two estimates' inverses
+	// into.
+	inverses sync.Pool
 }
 
 // rowBatch is the number of estimates whose rows share one component block:
@@ -40,7 +44,10 @@ func NewRowSource(ctx context.Context, dist Distance, preps []*DistanceInput, wo
 		comps = append(comps, p.Comps...)
 	}
 	if dist.Transported() {
-		s.all = newGaussianPack(comps)
+		var err error
+		if s.all, err = newGaussianPack(comps); err != nil {
+			return nil, err
+		}
 		return s, nil
 	}
 	return s, parallel.For(ctx, len(preps), workers, func(i int) error {
@@ -219,16 +226,23 @@ func (s *RowSource) Pair(a, b int) (float64, float64, error) {
 		v := kind.fromLogs(s.Preps[a].logSelf, s.Preps[b].logSelf, lc)
 		return v, v, nil
 	}
+	// The per-pair divergences read every component's inverse, which a
+	// round at scale does not keep: the pack's precisions give them.
+	pair, release, err := s.withInverses(a, b)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer release()
 	tr := newTransport()
 	diff := make([]float64, dim)
-	ab, err := ctd(s.Preps[a], s.Preps[b], kind.jeffreys, tr, diff)
+	ab, err := ctd(pair[0], pair[1], kind.jeffreys, tr, diff)
 	if err != nil {
 		return 0, 0, err
 	}
 	if kind.symmetric && !kind.sumTranspose {
 		return ab, ab, nil
 	}
-	ba, err := ctd(s.Preps[b], s.Preps[a], kind.jeffreys, tr, diff)
+	ba, err := ctd(pair[1], pair[0], kind.jeffreys, tr, diff)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -239,19 +253,54 @@ func (s *RowSource) Pair(a, b int) (float64, float64, error) {
 	return ab, ba, nil
 }
 
+// withInverses returns positions a and b with every component's inverse:
+// unpacked from the pack's precisions (the same bits as NewGaussian's) into
+// a buffer the caller gives back with release, or computed when there is no
+// pack.
+func (s *RowSource) withInverses(a, b int) (pair []*DistanceInput, release func(), err error) {
+	if s.all == nil {
+		pair, err = refactorInputs(context.Background(), []*DistanceInput{s.Preps[a], s.Preps[b]}, 1)
+		return pair, func() {}, err
+	}
+	d := s.all.d
+	pp := d * (d + 1) / 2
+	need := (len(s.Preps[a].Comps) + len(s.Preps[b].Comps)) * d * d
+	buf, _ := s.inverses.Get().(*[]float64)
+	if buf == nil || cap(*buf) < need {
+		b := make([]float64, need)
+		buf = &b
+	}
+	inv := (*buf)[:need]
+	pair = make([]*DistanceInput, 2)
+	for x, pos := range []int{a, b} {
+		p := *s.Preps[pos]
+		p.Comps = make([]*gauss.Gaussian, len(s.Preps[pos].Comps))
+		for k, g := range s.Preps[pos].Comps {
+			u := s.Offset[pos] + k
+			p.Comps[k] = withInverse(g, s.all.precs[u*pp:(u+1)*pp], inv[:d*d])
+			inv = inv[d*d:]
+		}
+		pair[x] = &p
+	}
+	return pair, func() { s.inverses.Put(buf) }, nil
+}
+
 func (s *RowSource) RowOut(a int) []float64 { return s.Out[a] }
 func (s *RowSource) RowIn(a int) []float64  { return s.In[a] }
 
 // pack returns every valid estimate's components packed (built on first
 // use for distances that do not need it) and each position's first
 // component in it.
-func (s *RowSource) Pack() (*GaussianPack, []int) {
+func (s *RowSource) Pack() (*GaussianPack, []int, error) {
 	if s.all == nil {
 		var comps []*gauss.Gaussian
 		for _, p := range s.Preps {
 			comps = append(comps, p.Comps...)
 		}
-		s.all = newGaussianPack(comps)
+		var err error
+		if s.all, err = newGaussianPack(comps); err != nil {
+			return nil, nil, err
+		}
 	}
-	return s.all, s.Offset
+	return s.all, s.Offset, nil
 }

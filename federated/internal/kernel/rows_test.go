@@ -22,7 +22,10 @@ func TestKLBlockMatchesKLGauss(t *testing.T) {
 		}
 		comps = append(comps, g[0])
 	}
-	pack := newGaussianPack(comps)
+	pack, err := newGaussianPack(comps)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rows := comps[3:9]
 	idx := []int{299, 0, 5, 17, 256, 255, 257}
 	for _, view := range []PackView{{Pack: pack}, {Pack: pack, Idx: idx}} {
@@ -89,6 +92,62 @@ func TestRowSourceMatchesPairwise(t *testing.T) {
 		}
 		if src.Computed != 3 {
 			t.Errorf("%s: %d rows computed for 3 estimates", d, src.Computed)
+		}
+	}
+}
+
+// A block of components without their factorizations (gauss.Light) gives
+// the bits of one with them, in small dimensions (the columns' quadratic
+// forms from the packed precisions) and large ones (the Cholesky factors
+// computed per column).
+func TestKLBlockOfLightComponentsSameBits(t *testing.T) {
+	for _, d := range []int{7, 20} {
+		rng := newRNG(uint64(30 + d))
+		var full, light []*gauss.Gaussian
+		for i := 0; i < 40; i++ {
+			rm := randomMixture(rng, 1, d, 2)
+			g, err := gauss.MixtureComponents(rm.Weights, rm.Means, rm.Covs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full = append(full, g[0])
+			light = append(light, g[0].Light())
+		}
+		if light[0].Inv != nil || light[0].Upper.Data != nil {
+			t.Fatal("Light kept a factorization")
+		}
+		fullPack, err := newGaussianPack(full)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lightPack, err := newGaussianPack(light)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := NewKLBlock(context.Background(), full[:5], PackView{Pack: fullPack}, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := NewKLBlock(context.Background(), light[:5], PackView{Pack: lightPack}, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want.fwd {
+			if got.fwd[i] != want.fwd[i] || got.Bwd[i] != want.Bwd[i] {
+				t.Fatalf("d = %d, entry %d: light components give %v, %v; factorized %v, %v", d, i, got.fwd[i], got.Bwd[i], want.fwd[i], want.Bwd[i])
+			}
+		}
+		// The inverses unpacked from the packed precisions are
+		// NewGaussian's, bit for bit.
+		pp := d * (d + 1) / 2
+		inv := make([]float64, d*d)
+		for u, h := range full {
+			g := withInverse(light[u], lightPack.precs[u*pp:(u+1)*pp], inv)
+			for x := range h.Inv {
+				if g.Inv[x] != h.Inv[x] {
+					t.Fatalf("d = %d, component %d: unpacked inverse entry %d is %v, NewGaussian's %v", d, u, x, g.Inv[x], h.Inv[x])
+				}
+			}
 		}
 	}
 }
