@@ -353,7 +353,7 @@ func (r *Round) slotTables(ctx context.Context, machines []int) (*slotTables, er
 		}
 		r.rows = rs
 	}
-	pack, offset, err := r.rows.Pack()
+	pack, offset, err := r.rows.Pack(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -37,20 +38,27 @@ const klBlockChunk = 256
 
 // packedGaussians returns the packed upper triangles of the covariances
 // (off-diagonals doubled) and of the precisions of comps, pp entries each.
-// Components without their inverse are inverted in one reused buffer, by
-// NewGaussian's operations (the same bits).
-func packedGaussians(comps []*gauss.Gaussian, d int) (covs, precs []float64, err error) {
+// Components without their inverse are inverted in a buffer each worker
+// reuses, by NewGaussian's operations (the same bits).
+func packedGaussians(ctx context.Context, comps []*gauss.Gaussian, d, workers int) (covs, precs []float64, err error) {
 	pp := d * (d + 1) / 2
 	covs = make([]float64, len(comps)*pp)
 	precs = make([]float64, len(comps)*pp)
-	scratch := make([]float64, 2*d*d)
-	for u, g := range comps {
-		inv, err := g.InverseUpperInto(scratch[:d*d], scratch[d*d:])
+	scratch := sync.Pool{New: func() any { s := make([]float64, 2*d*d); return &s }}
+	err = parallel.For(ctx, len(comps), workers, func(u int) error {
+		sp := scratch.Get().(*[]float64)
+		defer scratch.Put(sp)
+		g := comps[u]
+		inv, err := g.InverseUpperInto((*sp)[:d*d], (*sp)[d*d:])
 		if err != nil {
-			return nil, nil, fmt.Errorf("component %d: %w", u, err)
+			return fmt.Errorf("component %d: %w", u, err)
 		}
 		packCovariance(covs[u*pp:(u+1)*pp], g, d)
 		packUpper(precs[u*pp:(u+1)*pp], inv, d)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return covs, precs, nil
 }
@@ -104,14 +112,14 @@ type GaussianPack struct {
 	meansByCoord []float64 // d x n: coordinate i of component u at i*n+u
 }
 
-func newGaussianPack(comps []*gauss.Gaussian) (*GaussianPack, error) {
+func newGaussianPack(ctx context.Context, comps []*gauss.Gaussian, workers int) (*GaussianPack, error) {
 	p := &GaussianPack{comps: comps}
 	if len(comps) == 0 {
 		return p, nil
 	}
 	p.d = len(comps[0].Mean)
 	var err error
-	if p.covs, p.precs, err = packedGaussians(comps, p.d); err != nil {
+	if p.covs, p.precs, err = packedGaussians(ctx, comps, p.d, workers); err != nil {
 		return nil, err
 	}
 	n := len(comps)
@@ -165,7 +173,7 @@ func NewKLBlock(ctx context.Context, rows []*gauss.Gaussian, cols PackView, work
 	if err != nil {
 		return nil, fmt.Errorf("block rows: %w", err)
 	}
-	rcovs, rprecs, err := packedGaussians(rows, d)
+	rcovs, rprecs, err := packedGaussians(ctx, rows, d, workers)
 	if err != nil {
 		return nil, fmt.Errorf("block rows: %w", err)
 	}

@@ -45,7 +45,7 @@ func NewRowSource(ctx context.Context, dist Distance, preps []*DistanceInput, wo
 	}
 	if dist.Transported() {
 		var err error
-		if s.all, err = newGaussianPack(comps); err != nil {
+		if s.all, err = newGaussianPack(ctx, comps, s.workers); err != nil {
 			return nil, err
 		}
 		return s, nil
@@ -291,14 +291,14 @@ func (s *RowSource) RowIn(a int) []float64  { return s.In[a] }
 // pack returns every valid estimate's components packed (built on first
 // use for distances that do not need it) and each position's first
 // component in it.
-func (s *RowSource) Pack() (*GaussianPack, []int, error) {
+func (s *RowSource) Pack(ctx context.Context) (*GaussianPack, []int, error) {
 	if s.all == nil {
 		var comps []*gauss.Gaussian
 		for _, p := range s.Preps {
 			comps = append(comps, p.Comps...)
 		}
 		var err error
-		if s.all, err = newGaussianPack(comps); err != nil {
+		if s.all, err = newGaussianPack(ctx, comps, s.workers); err != nil {
 			return nil, nil, err
 		}
 	}

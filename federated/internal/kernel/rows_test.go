@@ -22,7 +22,7 @@ func TestKLBlockMatchesKLGauss(t *testing.T) {
 		}
 		comps = append(comps, g[0])
 	}
-	pack, err := newGaussianPack(comps)
+	pack, err := newGaussianPack(context.Background(), comps, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,11 +116,11 @@ func TestKLBlockOfLightComponentsSameBits(t *testing.T) {
 		if light[0].Inv != nil || light[0].Upper.Data != nil {
 			t.Fatal("Light kept a factorization")
 		}
-		fullPack, err := newGaussianPack(full)
+		fullPack, err := newGaussianPack(context.Background(), full, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
-		lightPack, err := newGaussianPack(light)
+		lightPack, err := newGaussianPack(context.Background(), light, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
