@@ -268,12 +268,10 @@ func PairwiseInputs(ctx context.Context, preps []*DistanceInput, d Distance, wor
 			}
 			var v float64
 			if kind.transported {
-				var c float64
 				var err error
-				if c, err = ctd(preps[i], preps[j], kind.jeffreys, tr, diff); err != nil {
+				if v, err = ctd(preps[i], preps[j], kind.jeffreys, tr, diff); err != nil {
 					return fmt.Errorf("D(%d, %d): %w", i, j, err)
 				}
-				v = c
 			} else {
 				lc, err := LogInner(preps[i], preps[j], s, terms)
 				if err != nil {
