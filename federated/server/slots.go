@@ -190,7 +190,7 @@ func (r *Round) combineSlot(ctx context.Context, machines []int, perms [][]int, 
 		// inverses, which the round does not keep (see light).
 		full := comps
 		if cache.dist == nil || !slices.Equal(cache.used, used) {
-			if full, err = gauss.RefactorAll(comps); err != nil {
+			if full, err = gauss.InvertAll(comps); err != nil {
 				return nil, nil, 0, 0, nil, nil, fmt.Errorf("slot %d: %w", k, err)
 			}
 		}

@@ -226,7 +226,7 @@ func (r *Round) waldTo(ctx context.Context, ref *mixture.Mixture) (comps, weight
 	}
 	err = parallel.For(ctx, len(r.Valid), r.server.Workers, func(a int) error {
 		i := r.Valid[a]
-		own, err := gauss.RefactorAll(r.comps[i]) // KL(ref || own) needs own's inverses
+		own, err := gauss.InvertAll(r.comps[i]) // KL(ref || own) needs own's inverses
 		if err != nil {
 			return fmt.Errorf("estimate %d: %w", i, err)
 		}

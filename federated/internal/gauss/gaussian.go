@@ -328,6 +328,37 @@ func (g *Gaussian) Refactored() (*Gaussian, error) {
 	return out, nil
 }
 
+// InvertAll returns comps with their inverses (each g itself when it has
+// one), computed by NewGaussian's operations on the same covariance (the
+// same bits) through one reused Cholesky factor, which no component keeps:
+// for what reads only the inverse (KlGauss), at half the memory of
+// RefactorAll.
+func InvertAll(comps []*Gaussian) ([]*Gaussian, error) {
+	out := make([]*Gaussian, len(comps))
+	var u []float64
+	for k, g := range comps {
+		if g.Inv != nil {
+			out[k] = g
+			continue
+		}
+		d := len(g.Mean)
+		if len(u) < d*d {
+			u = make([]float64, d*d)
+		}
+		inv, err := g.InverseUpperInto(u, make([]float64, d*d))
+		if err != nil {
+			return nil, fmt.Errorf("component %d: %w", k, err)
+		}
+		for i := 0; i < d; i++ {
+			for j := 0; j < i; j++ {
+				inv[i*d+j] = inv[j*d+i]
+			}
+		}
+		out[k] = &Gaussian{Mean: g.Mean, Cov: g.Cov, LogDet: g.LogDet, Inv: inv, Upper: g.Upper}
+	}
+	return out, nil
+}
+
 // Factored is Refactored without the inverse: g itself when it has its
 // Cholesky factor, otherwise the factor FactorGaussian computes from the
 // same covariance.

@@ -61,3 +61,46 @@ func TestFullStorageIsSharedNotCopied(t *testing.T) {
 		t.Error("a covariance with an unmirrored lower triangle was shared or read below the diagonal")
 	}
 }
+
+// InvertAll's inverses are NewGaussian's bit for bit, computed from light
+// components (no factorizations) through one reused factor buffer, of
+// several dimensions in one call; a component with its inverse is returned
+// as it is.
+func TestInvertAllSameBitsAsNewGaussian(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var light, full []*Gaussian
+	for _, d := range []int{3, 12, 5, 30} {
+		a := mat.NewDense(d+2, d, nil)
+		for i := 0; i < d+2; i++ {
+			for j := 0; j < d; j++ {
+				a.Set(i, j, rng.NormFloat64())
+			}
+		}
+		cov := mat.NewSymDense(d, nil)
+		cov.SymOuterK(1, a.T())
+		mean := make([]float64, d)
+		g, err := NewGaussian(mean, cov)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full = append(full, g)
+		light = append(light, g.Light())
+	}
+	got, err := InvertAll(append(light, full[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, g := range full {
+		if got[k].Upper.Data != nil {
+			t.Errorf("component %d kept a Cholesky factor", k)
+		}
+		for i := range g.Inv {
+			if math.Float64bits(got[k].Inv[i]) != math.Float64bits(g.Inv[i]) {
+				t.Fatalf("component %d: inverse entry %d is %v, NewGaussian's %v", k, i, got[k].Inv[i], g.Inv[i])
+			}
+		}
+	}
+	if got[len(full)] != full[0] {
+		t.Error("a component with its inverse was not returned as it is")
+	}
+}

@@ -40,9 +40,25 @@ import (
 const MaxComponentKL = 4000
 
 // klBlockBytes bounds the packed tables of one block (covariances and
-// precisions); a block holds at least one mixture. It is fixed, so that the
-// blocks, hence every product, are the same whatever the number of workers.
+// precisions, as if both were kept: a block keeps its precisions and packs
+// its covariances a chunk of rows at a time where a product reads them); a
+// block holds at least one mixture. It is fixed, so that the blocks, hence
+// every product, are the same whatever the number of workers.
 const klBlockBytes = 8 << 20
+
+// klRowChunkBytes bounds the packed covariances one product of klBetween
+// reads, so that a block no longer keeps a table of covariances as large as
+// its precisions' (4 MB of a block's 8 in d = 50). A chunk is never a
+// product of fewer than klMinChunkProduct multiplications: the BLAS
+// library sums small products with other kernels than large ones, whose
+// entries do not depend on the number of rows (measured on this machine:
+// the chunked rounds give the bits of the unchunked ones). In small
+// dimensions a block's covariances fit in one chunk, and its product is
+// the one it was.
+const (
+	klRowChunkBytes   = 1 << 20
+	klMinChunkProduct = 1 << 22
+)
 
 // klBlockComponents bounds the components of one block, so that the KL
 // values between two blocks (2 x 8 bytes a pair) stay within 8 MB in small
@@ -52,12 +68,12 @@ const klBlockBytes = 8 << 20
 const klBlockComponents = 512
 
 // klTableBlock is a run of whole mixtures with their components' packed
-// covariances (off-diagonals doubled) and precisions.
+// precisions.
 type klTableBlock struct {
-	first, end  int   // mixtures [first, end)
-	offset      []int // first component of each mixture, in the block
-	comps       []*gauss.Gaussian
-	covs, precs []float64
+	first, end int   // mixtures [first, end)
+	offset     []int // first component of each mixture, in the block
+	comps      []*gauss.Gaussian
+	precs      []float64
 }
 
 // tableBlocks splits preps into runs of whole mixtures (one at least) whose
@@ -90,7 +106,7 @@ func tableBlocks(preps []*DistanceInput, budget int) [][2]int {
 func newKLTableBlock(ctx context.Context, preps []*DistanceInput, first, end, workers int, reuse *klTableBlock) (*klTableBlock, error) {
 	b := &klTableBlock{first: first, end: end, offset: make([]int, end-first)}
 	if reuse != nil {
-		b.comps, b.covs, b.precs = reuse.comps[:0], reuse.covs, reuse.precs
+		b.comps, b.precs = reuse.comps[:0], reuse.precs
 	}
 	for i := first; i < end; i++ {
 		b.offset[i-first] = len(b.comps)
@@ -98,21 +114,11 @@ func newKLTableBlock(ctx context.Context, preps []*DistanceInput, first, end, wo
 	}
 	n, d := len(b.comps), len(b.comps[0].Mean)
 	pp := d * (d + 1) / 2
-	b.covs, b.precs = grow(b.covs, n*pp), grow(b.precs, n*pp)
-	scratch := sync.Pool{New: func() any { s := make([]float64, 2*d*d); return &s }}
-	err := parallel.For(ctx, n, workers, func(u int) error {
-		sp := scratch.Get().(*[]float64)
-		defer scratch.Put(sp)
-		g := b.comps[u]
-		inv, err := g.InverseUpperInto((*sp)[:d*d], (*sp)[d*d:])
-		if err != nil {
-			return fmt.Errorf("component %d of mixtures %d-%d: %w", u, first, end-1, err)
-		}
-		packCovariance(b.covs[u*pp:(u+1)*pp], g, d)
-		packUpper(b.precs[u*pp:(u+1)*pp], inv, d)
-		return nil
-	})
-	return b, err
+	b.precs = grow(b.precs, n*pp)
+	if err := packPrecisions(ctx, b.precs, b.comps, d, workers); err != nil {
+		return nil, fmt.Errorf("mixtures %d-%d: %w", first, end-1, err)
+	}
+	return b, nil
 }
 
 // grow returns s with length n, reallocated only when its capacity is
@@ -141,8 +147,19 @@ func klBetween(ctx context.Context, rows, cols *klTableBlock, workers int) ([]fl
 	d := len(rows.comps[0].Mean)
 	pp := d * (d + 1) / 2
 	kl := make([]float64, nr*nc)
-	blas64.Gemm(blas.NoTrans, blas.Trans, 1, blas64.General{Rows: nr, Cols: pp, Stride: pp, Data: rows.covs},
-		blas64.General{Rows: nc, Cols: pp, Stride: pp, Data: cols.precs}, 0, blas64.General{Rows: nr, Cols: nc, Stride: nc, Data: kl})
+	chunk := max(1, klRowChunkBytes/(8*pp), klMinChunkProduct/(nc*pp)+1)
+	covs := make([]float64, min(nr, chunk)*pp)
+	for u0 := 0; u0 < nr; u0 += chunk {
+		u1 := min(u0+chunk, nr)
+		for u := u0; u < u1; u++ {
+			packCovariance(covs[(u-u0)*pp:(u-u0+1)*pp], rows.comps[u], d)
+		}
+		blas64.Gemm(blas.NoTrans, blas.Trans, 1, blas64.General{Rows: u1 - u0, Cols: pp, Stride: pp, Data: covs},
+			blas64.General{Rows: nc, Cols: pp, Stride: pp, Data: cols.precs}, 0, blas64.General{Rows: u1 - u0, Cols: nc, Stride: nc, Data: kl[u0*nc:]})
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
 	// Scratch of d x nr per job, reused: a new one per column would be
 	// garbage of d x (components)^2 floats per product.
 	scratch := sync.Pool{New: func() any { y := make([]float64, d*nr+d*d); return &y }}

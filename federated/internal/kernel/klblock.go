@@ -38,29 +38,35 @@ const klBlockChunk = 256
 
 // packedGaussians returns the packed upper triangles of the covariances
 // (off-diagonals doubled) and of the precisions of comps, pp entries each.
-// Components without their inverse are inverted in a buffer each worker
-// reuses, by NewGaussian's operations (the same bits).
 func packedGaussians(ctx context.Context, comps []*gauss.Gaussian, d, workers int) (covs, precs []float64, err error) {
 	pp := d * (d + 1) / 2
-	covs = make([]float64, len(comps)*pp)
-	precs = make([]float64, len(comps)*pp)
+	covs, precs = make([]float64, len(comps)*pp), make([]float64, len(comps)*pp)
+	if err = packPrecisions(ctx, precs, comps, d, workers); err != nil {
+		return nil, nil, err
+	}
+	for u, g := range comps {
+		packCovariance(covs[u*pp:(u+1)*pp], g, d)
+	}
+	return covs, precs, nil
+}
+
+// packPrecisions writes the packed upper triangles of the precisions of
+// comps, pp entries each, to dst. Components without their inverse are
+// inverted in a buffer each worker reuses, by NewGaussian's operations (the
+// same bits).
+func packPrecisions(ctx context.Context, dst []float64, comps []*gauss.Gaussian, d, workers int) error {
+	pp := d * (d + 1) / 2
 	scratch := sync.Pool{New: func() any { s := make([]float64, 2*d*d); return &s }}
-	err = parallel.For(ctx, len(comps), workers, func(u int) error {
+	return parallel.For(ctx, len(comps), workers, func(u int) error {
 		sp := scratch.Get().(*[]float64)
 		defer scratch.Put(sp)
-		g := comps[u]
-		inv, err := g.InverseUpperInto((*sp)[:d*d], (*sp)[d*d:])
+		inv, err := comps[u].InverseUpperInto((*sp)[:d*d], (*sp)[d*d:])
 		if err != nil {
 			return fmt.Errorf("component %d: %w", u, err)
 		}
-		packCovariance(covs[u*pp:(u+1)*pp], g, d)
-		packUpper(precs[u*pp:(u+1)*pp], inv, d)
+		packUpper(dst[u*pp:(u+1)*pp], inv, d)
 		return nil
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return covs, precs, nil
 }
 
 // unpackSymmetric writes the symmetric d x d matrix whose packed upper
@@ -103,13 +109,19 @@ func packCovariance(dst []float64, g *gauss.Gaussian, d int) {
 	}
 }
 
-// gaussianPack is a set of components with their packed tables, built once
-// and reused by every block against them.
+// GaussianPack is a set of components with their packed precisions, built
+// once and reused by every block against them. Their packed covariances,
+// a copy with no arithmetic but the doubling of off-diagonal entries, are
+// formed per chunk of columns where a block reads them: kept for the whole
+// pack they would take as much memory as the precisions (100 MB at 10,000
+// components in d = 50).
 type GaussianPack struct {
 	comps        []*gauss.Gaussian
 	d            int
-	covs, precs  []float64
+	precs        []float64
 	meansByCoord []float64 // d x n: coordinate i of component u at i*n+u
+	// chunkCovs holds the buffers of a chunk's packed covariances.
+	chunkCovs sync.Pool
 }
 
 func newGaussianPack(ctx context.Context, comps []*gauss.Gaussian, workers int) (*GaussianPack, error) {
@@ -119,9 +131,12 @@ func newGaussianPack(ctx context.Context, comps []*gauss.Gaussian, workers int) 
 	}
 	p.d = len(comps[0].Mean)
 	var err error
-	if p.covs, p.precs, err = packedGaussians(ctx, comps, p.d, workers); err != nil {
+	pp := p.d * (p.d + 1) / 2
+	p.precs = make([]float64, len(comps)*pp)
+	if err = packPrecisions(ctx, p.precs, comps, p.d, workers); err != nil {
 		return nil, err
 	}
+	p.chunkCovs.New = func() any { s := make([]float64, klBlockChunk*pp); return &s }
 	n := len(comps)
 	p.meansByCoord = make([]float64, p.d*n)
 	for u, g := range comps {
@@ -183,16 +198,22 @@ func NewKLBlock(ctx context.Context, rows []*gauss.Gaussian, cols PackView, work
 		j0 := ch * klBlockChunk
 		j1 := min(j0+klBlockChunk, nc)
 		w := j1 - j0
-		// The chunk's packed tables: slices of the pack's, or gathered
-		// (whole rows, contiguous) when the columns are a subset.
-		covs, precs := pack.covs[j0*pp:], pack.precs[j0*pp:]
+		// The chunk's packed tables: the precisions a slice of the pack's,
+		// or gathered (whole rows, contiguous) when the columns are a
+		// subset; the covariances packed here, into a buffer of the pack's.
+		precs := pack.precs[j0*pp:]
 		if cols.Idx != nil {
-			covs, precs = make([]float64, w*pp), make([]float64, w*pp)
+			precs = make([]float64, w*pp)
 			for j := 0; j < w; j++ {
 				u := cols.Idx[j0+j]
-				copy(covs[j*pp:(j+1)*pp], pack.covs[u*pp:(u+1)*pp])
 				copy(precs[j*pp:(j+1)*pp], pack.precs[u*pp:(u+1)*pp])
 			}
+		}
+		cp := pack.chunkCovs.Get().(*[]float64)
+		defer pack.chunkCovs.Put(cp)
+		covs := (*cp)[:w*pp]
+		for j := 0; j < w; j++ {
+			packCovariance(covs[j*pp:(j+1)*pp], pack.comps[cols.at(j0+j)], d)
 		}
 		// Traces: fwd gets tr(S_col^-1 S_row), bwd tr(S_row^-1 S_col).
 		blas64.Gemm(blas.NoTrans, blas.Trans, 1,
