@@ -169,34 +169,56 @@ func (v PackView) at(j int) int {
 	return j
 }
 
-// newKLBlock computes the block of rows against the columns of cols.
+// NewKLBlock computes the block of rows against the columns of cols.
 func NewKLBlock(ctx context.Context, rows []*gauss.Gaussian, cols PackView, workers int) (*klBlock, error) {
 	nr, nc := len(rows), cols.len()
 	b := &klBlock{nr: nr, Nc: nc, fwd: make([]float64, nr*nc), Bwd: make([]float64, nr*nc)}
 	if nr == 0 || nc == 0 {
 		return b, nil
 	}
-	pack := cols.Pack
-	d := pack.d
-	pp := d * (d + 1) / 2
-	n := len(pack.comps)
-	// The rows (a few estimates' components) with their factorizations,
-	// which they may come without; the columns' precisions are the pack's,
-	// and in large dimensions their Cholesky factors are theirs or computed
-	// per column below.
+	r, err := newKLRows(ctx, rows, cols.Pack.d, workers)
+	if err != nil {
+		return nil, err
+	}
+	return b, r.fill(ctx, b, 0, cols, 0, nc, workers)
+}
+
+// klRows are the rows of a block with what every column needs of them:
+// their factorizations and packed tables, computed once however many
+// column ranges are filled.
+type klRows struct {
+	comps       []*gauss.Gaussian
+	covs, precs []float64
+}
+
+// newKLRows prepares rows, which may come without their factorizations.
+func newKLRows(ctx context.Context, rows []*gauss.Gaussian, d, workers int) (*klRows, error) {
 	rows, err := gauss.RefactorAll(rows)
 	if err != nil {
 		return nil, fmt.Errorf("block rows: %w", err)
 	}
-	rcovs, rprecs, err := packedGaussians(ctx, rows, d, workers)
+	covs, precs, err := packedGaussians(ctx, rows, d, workers)
 	if err != nil {
 		return nil, fmt.Errorf("block rows: %w", err)
 	}
+	return &klRows{comps: rows, covs: covs, precs: precs}, nil
+}
 
-	chunks := (nc + klBlockChunk - 1) / klBlockChunk
-	return b, parallel.For(ctx, chunks, workers, func(ch int) error {
-		j0 := ch * klBlockChunk
-		j1 := min(j0+klBlockChunk, nc)
+// fill computes the columns [from, to) of cols into b, whose column 0 is
+// cols' column base. from is a multiple of klBlockChunk and to one too or
+// the last column: every entry then comes from the chunk, hence the
+// products, that a block of every column computes it with.
+func (r *klRows) fill(ctx context.Context, b *klBlock, base int, cols PackView, from, to, workers int) error {
+	rows, rcovs, rprecs := r.comps, r.covs, r.precs
+	nr, nc := len(rows), b.Nc
+	pack := cols.Pack
+	d := pack.d
+	pp := d * (d + 1) / 2
+	n := len(pack.comps)
+	chunks := (to - from + klBlockChunk - 1) / klBlockChunk
+	return parallel.For(ctx, chunks, workers, func(ch int) error {
+		j0 := from + ch*klBlockChunk
+		j1 := min(j0+klBlockChunk, to)
 		w := j1 - j0
 		// The chunk's packed tables: the precisions a slice of the pack's,
 		// or gathered (whole rows, contiguous) when the columns are a
@@ -219,11 +241,11 @@ func NewKLBlock(ctx context.Context, rows []*gauss.Gaussian, cols PackView, work
 		blas64.Gemm(blas.NoTrans, blas.Trans, 1,
 			blas64.General{Rows: nr, Cols: pp, Stride: pp, Data: rcovs},
 			blas64.General{Rows: w, Cols: pp, Stride: pp, Data: precs},
-			0, blas64.General{Rows: nr, Cols: w, Stride: nc, Data: b.fwd[j0:]})
+			0, blas64.General{Rows: nr, Cols: w, Stride: nc, Data: b.fwd[j0-base:]})
 		blas64.Gemm(blas.NoTrans, blas.Trans, 1,
 			blas64.General{Rows: nr, Cols: pp, Stride: pp, Data: rprecs},
 			blas64.General{Rows: w, Cols: pp, Stride: pp, Data: covs},
-			0, blas64.General{Rows: nr, Cols: w, Stride: nc, Data: b.Bwd[j0:]})
+			0, blas64.General{Rows: nr, Cols: w, Stride: nc, Data: b.Bwd[j0-base:]})
 		// Mahalanobis terms in the metric of the second argument. In small
 		// dimensions each is a loop over the precision's d^2 entries (a call
 		// into the BLAS library per column would cost more than its work);
@@ -239,7 +261,7 @@ func NewKLBlock(ctx context.Context, rows []*gauss.Gaussian, cols PackView, work
 					for x := range diff {
 						diff[x] = h.Mean[x] - g.Mean[x]
 					}
-					at := i*nc + j
+					at := i*nc + j - base
 					b.Bwd[at] = klValue(b.Bwd[at], g.QuadInv(diff), d, g.LogDet, h.LogDet)
 					b.fwd[at] = klValue(b.fwd[at], h.QuadInv(diff), d, h.LogDet, g.LogDet)
 				}
@@ -264,7 +286,7 @@ func NewKLBlock(ctx context.Context, rows []*gauss.Gaussian, cols PackView, work
 					maha += y[x*w+j] * y[x*w+j]
 				}
 				h := pack.comps[cols.at(j0+j)]
-				at := i*nc + j0 + j
+				at := i*nc + j0 + j - base
 				b.Bwd[at] = klValue(b.Bwd[at], maha, d, g.LogDet, h.LogDet)
 			}
 		}
@@ -287,7 +309,7 @@ func NewKLBlock(ctx context.Context, rows []*gauss.Gaussian, cols PackView, work
 				for x := 0; x < d; x++ {
 					maha += z[x*nr+i] * z[x*nr+i]
 				}
-				at := i*nc + j
+				at := i*nc + j - base
 				b.fwd[at] = klValue(b.fwd[at], maha, d, h.LogDet, g.LogDet)
 			}
 		}

@@ -30,6 +30,8 @@ type RowSource struct {
 	// inverses holds the buffers Pair unpacks its two estimates' inverses
 	// into.
 	inverses sync.Pool
+	// windowChunks replaces klWindowChunks when positive.
+	windowChunks int
 }
 
 // rowBatch is the number of estimates whose rows share one component block:
@@ -87,17 +89,21 @@ func (s *RowSource) Compute(ctx context.Context, from []int) error {
 	return nil
 }
 
-// transportedRows computes the rows of batch from one component block.
+// klWindowChunks is the number of column chunks of a window: a batch's
+// block against every component is computed and consumed a window at a
+// time, so that it holds 8 K x 2,048 entries rather than 8 K x m K (32 MB
+// at 10,000 machines of K = 5). The windows' chunks are the chunks of one
+// block of all the columns, so every entry is the same.
+const klWindowChunks = 8
+
+// transportedRows computes the rows of batch from their component block
+// against every component, computed by windows of columns.
 func (s *RowSource) transportedRows(ctx context.Context, batch []int) error {
 	var rows []*gauss.Gaussian
 	first := make([]int, len(batch))
 	for f, a := range batch {
 		first[f] = len(rows)
 		rows = append(rows, s.Preps[a].Comps...)
-	}
-	block, err := NewKLBlock(ctx, rows, PackView{Pack: s.all}, s.workers)
-	if err != nil {
-		return err
 	}
 	kind := s.Dist.kind()
 	m := len(s.Preps)
@@ -110,12 +116,81 @@ func (s *RowSource) transportedRows(ctx context.Context, batch []int) error {
 			ins[f] = make([]float64, m)
 		}
 	}
+	cols := PackView{Pack: s.all}
+	nr, nc := len(rows), cols.len()
+	if nr == 0 || nc == 0 {
+		return nil
+	}
+	prepared, err := newKLRows(ctx, rows, s.all.d, s.workers)
+	if err != nil {
+		return err
+	}
+	chunks := klWindowChunks
+	if s.windowChunks > 0 {
+		chunks = s.windowChunks
+	}
+	width := chunks * klBlockChunk
+	end := func(b int) int { return s.Offset[b] + len(s.Preps[b].Comps) }
+	var win, carry klBlock
+	done := 0 // columns [.., done) are computed, in win
+	base := 0 // win's first column
+	for start := 0; start < m; {
+		// The window starts at the chunk of the first estimate not yet
+		// consumed and ends a width later, or with the first estimate
+		// that reaches beyond that.
+		j0 := s.Offset[start] / klBlockChunk * klBlockChunk
+		j1 := min(j0+width, nc)
+		if end(start) > j1 {
+			j1 = min((end(start)+klBlockChunk-1)/klBlockChunk*klBlockChunk, nc)
+		}
+		stop := start
+		for stop < m && end(stop) <= j1 {
+			stop++
+		}
+		// The columns [j0, done) were computed in the last window: carried
+		// over, not computed again.
+		kept := max(done-j0, 0)
+		if kept > 0 {
+			carry = klBlock{nr: nr, Nc: kept, fwd: grow(carry.fwd, nr*kept), Bwd: grow(carry.Bwd, nr*kept)}
+			for i := 0; i < nr; i++ {
+				copy(carry.fwd[i*kept:(i+1)*kept], win.fwd[i*win.Nc+j0-base:])
+				copy(carry.Bwd[i*kept:(i+1)*kept], win.Bwd[i*win.Nc+j0-base:])
+			}
+		}
+		w := j1 - j0
+		win = klBlock{nr: nr, Nc: w, fwd: grow(win.fwd, nr*w), Bwd: grow(win.Bwd, nr*w)}
+		for i := 0; i < nr && kept > 0; i++ {
+			copy(win.fwd[i*w:i*w+kept], carry.fwd[i*kept:(i+1)*kept])
+			copy(win.Bwd[i*w:i*w+kept], carry.Bwd[i*kept:(i+1)*kept])
+		}
+		base = j0
+		if err := prepared.fill(ctx, &win, base, cols, j0+kept, j1, s.workers); err != nil {
+			return err
+		}
+		done = j1
+		if err := s.solveWindow(ctx, &win, base, batch, first, start, stop, outs, ins); err != nil {
+			return err
+		}
+		start = stop
+	}
+	for f, a := range batch {
+		s.Out[a], s.In[a] = outs[f], ins[f]
+	}
+	return nil
+}
+
+// solveWindow computes the transported divergences between batch and the
+// estimates [start, stop), whose components are columns of block (its
+// column 0 the pack's column base).
+func (s *RowSource) solveWindow(ctx context.Context, block *klBlock, base int, batch, first []int, start, stop int, outs, ins [][]float64) error {
+	kind := s.Dist.kind()
 	const chunk = 64
-	err = parallel.For(ctx, (m+chunk-1)/chunk, s.workers, func(ch int) error {
+	return parallel.For(ctx, (stop-start+chunk-1)/chunk, s.workers, func(ch int) error {
 		tr := newTransport()
-		for b := ch * chunk; b < min((ch+1)*chunk, m); b++ {
+		for b := start + ch*chunk; b < min(start+(ch+1)*chunk, stop); b++ {
 			pb := s.Preps[b]
 			kb := len(pb.Comps)
+			col := s.Offset[b] - base
 			for f, a := range batch {
 				if a == b {
 					continue
@@ -125,7 +200,7 @@ func (s *RowSource) transportedRows(ctx context.Context, batch []int) error {
 				cost := tr.cost(ka, kb)
 				for k := 0; k < ka; k++ {
 					for l := 0; l < kb; l++ {
-						at := (first[f]+k)*block.Nc + s.Offset[b] + l
+						at := (first[f]+k)*block.Nc + col + l
 						c := block.fwd[at]
 						if kind.jeffreys {
 							c += block.Bwd[at]
@@ -144,7 +219,7 @@ func (s *RowSource) transportedRows(ctx context.Context, batch []int) error {
 				cost = tr.cost(kb, ka)
 				for l := 0; l < kb; l++ {
 					for k := 0; k < ka; k++ {
-						cost[l*ka+k] = math.Min(block.Bwd[(first[f]+k)*block.Nc+s.Offset[b]+l], gauss.MaxDistance)
+						cost[l*ka+k] = math.Min(block.Bwd[(first[f]+k)*block.Nc+col+l], gauss.MaxDistance)
 					}
 				}
 				ba, err := tr.solve(pb.weights, pa.weights)
@@ -161,13 +236,6 @@ func (s *RowSource) transportedRows(ctx context.Context, batch []int) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	for f, a := range batch {
-		s.Out[a], s.In[a] = outs[f], ins[f]
-	}
-	return nil
 }
 
 // logRows computes the rows of batch for a distance from inner products

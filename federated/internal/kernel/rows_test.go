@@ -96,6 +96,55 @@ func TestRowSourceMatchesPairwise(t *testing.T) {
 	}
 }
 
+// Rows computed by windows of columns, with estimates straddling the
+// windows' edges and one wider than a window, are the bits of rows
+// computed from one block of every column, in small dimensions and in
+// large ones, for every transported distance.
+func TestRowWindowsSameBits(t *testing.T) {
+	for _, d := range []int{4, SmallBlockDim + 2} {
+		rng := newRNG(uint64(16 + d))
+		var preps []*DistanceInput
+		for i := 0; i < 110; i++ {
+			k := 3
+			if i == 57 {
+				k = 260 // wider than a window of one chunk
+			}
+			p, err := NewDistanceInput(randomMixture(rng, k, d, 2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			preps = append(preps, p)
+		}
+		from := []int{4, 109, 85}
+		for _, dist := range Distances() {
+			if !dist.Transported() {
+				continue
+			}
+			rows := func(windowChunks int) *RowSource {
+				src, err := NewRowSource(context.Background(), dist, preps, 2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				src.windowChunks = windowChunks
+				if err := src.Compute(context.Background(), from); err != nil {
+					t.Fatal(err)
+				}
+				return src
+			}
+			windows, whole := rows(1), rows(1000)
+			for _, a := range from {
+				for b := range preps {
+					for _, c := range [][2]float64{{windows.RowOut(a)[b], whole.RowOut(a)[b]}, {windows.RowIn(a)[b], whole.RowIn(a)[b]}} {
+						if math.Float64bits(c[0]) != math.Float64bits(c[1]) {
+							t.Fatalf("d = %d, %s: D(%d, %d) is %v by windows, %v from one block", d, dist, a, b, c[0], c[1])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // A block of components without their factorizations (gauss.Light) gives
 // the bits of one with them, in small dimensions (the columns' quadratic
 // forms from the packed precisions) and large ones (the Cholesky factors
