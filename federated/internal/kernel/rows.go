@@ -34,8 +34,10 @@ type RowSource struct {
 	windowChunks int
 }
 
-// rowBatch is the number of estimates whose rows share one component block:
-// it bounds the block's memory at rowBatch K x (m K) entries.
+// rowBatch is the number of estimates whose rows share one component block
+// (computed by windows of columns, see klWindowChunks). It is fixed: the
+// block's products, hence the last bits of its entries, depend on how many
+// rows it has.
 const rowBatch = 8
 
 func NewRowSource(ctx context.Context, dist Distance, preps []*DistanceInput, workers int) (*RowSource, error) {
