@@ -200,3 +200,41 @@ func TestKLBlockOfLightComponentsSameBits(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRowWindows computes 16 rows of 5,000 estimates (K = 5, d = 10)
+// from blocks consumed by windows of 2,048 columns (the default) and from
+// one block of all 25,000 columns, in one command:
+//
+//	go test -run '^$' -bench RowWindows -benchtime 3x ./federated/internal/kernel
+func BenchmarkRowWindows(b *testing.B) {
+	rng := newRNG(17)
+	var preps []*DistanceInput
+	for i := 0; i < 5000; i++ {
+		p, err := NewDistanceInput(randomMixture(rng, 5, 10, 2))
+		if err != nil {
+			b.Fatal(err)
+		}
+		preps = append(preps, p)
+	}
+	from := make([]int, 16)
+	for i := range from {
+		from[i] = i * 311
+	}
+	for _, v := range []struct {
+		name   string
+		chunks int
+	}{{"windows", 0}, {"one-block", 1000}} {
+		b.Run(v.name, func(b *testing.B) {
+			for range b.N {
+				src, err := NewRowSource(context.Background(), Jeffreys, preps, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				src.windowChunks = v.chunks
+				if err := src.Compute(context.Background(), from); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
