@@ -100,7 +100,7 @@ const klWindowChunks = 8
 
 // transportedRows computes the rows of batch from their component block
 // against every component, computed by windows of columns.
-func (s *RowSource) transportedRows(ctx context.Context, batch []int) error {
+func (s *RowSource) transportedRows(ctx context.Context, batch []int) (err error) {
 	var rows []*gauss.Gaussian
 	first := make([]int, len(batch))
 	for f, a := range batch {
@@ -118,10 +118,18 @@ func (s *RowSource) transportedRows(ctx context.Context, batch []int) error {
 			ins[f] = make([]float64, m)
 		}
 	}
+	defer func() { // the rows are kept only when every one is complete
+		if err != nil {
+			return
+		}
+		for f, a := range batch {
+			s.Out[a], s.In[a] = outs[f], ins[f]
+		}
+	}()
 	cols := PackView{Pack: s.all}
 	nr, nc := len(rows), cols.len()
 	if nr == 0 || nc == 0 {
-		return nil
+		return nil // no components: every distance stays 0, as one empty block gave
 	}
 	prepared, err := newKLRows(ctx, rows, s.all.d, s.workers)
 	if err != nil {
@@ -174,9 +182,6 @@ func (s *RowSource) transportedRows(ctx context.Context, batch []int) error {
 			return err
 		}
 		start = stop
-	}
-	for f, a := range batch {
-		s.Out[a], s.In[a] = outs[f], ins[f]
 	}
 	return nil
 }
